@@ -1,0 +1,112 @@
+/* Commands whose work lands with a later change: their options are already
+ * parsed as SPEC.md lists them, so scripts and completion can rely on them,
+ * and they say plainly that they are not implemented yet. A command leaves
+ * this table when its own file arrives. */
+#include "cli.h"
+#include "log.h"
+
+#include <getopt.h>
+#include <string.h>
+
+struct pending {
+	const char *name;
+	const char *shortopts;
+	struct option longopts[10];
+	const char *usage;
+};
+
+#define COMMON_OPTIONS {"help", no_argument, NULL, 'h'}, {"verbose", no_argument, NULL, 'v'}
+
+static const struct pending pending[] = {
+    {"init", "+:hvtkb",
+     {COMMON_OPTIONS,
+      {"dry-run", no_argument, NULL, 't'},
+      {"clobber-backing", no_argument, NULL, 'k'},
+      {"clobber-base", no_argument, NULL, 'b'},
+      {0}},
+     "Usage: vm init [-t|--dry-run] [-k|--clobber-backing] [-b|--clobber-base]\n"},
+    {"run", "+:hvncbl:",
+     {COMMON_OPTIONS,
+      {"nat", no_argument, NULL, 'n'},
+      {"bridge", no_argument, NULL, 'c'},
+      {"base-only", no_argument, NULL, 'b'},
+      {"loadvm", required_argument, NULL, 'l'},
+      {0}},
+     "Usage: vm run [-n|--nat] [-c|--bridge] [-b|--base-only] [-l|--loadvm NAME] [ARGS...]\n"},
+    {"start", "+:hvncs:l:e",
+     {COMMON_OPTIONS,
+      {"nat", no_argument, NULL, 'n'},
+      {"bridge", no_argument, NULL, 'c'},
+      {"ssh-attempts", required_argument, NULL, 's'},
+      {"loadvm", required_argument, NULL, 'l'},
+      {"encapsulate", no_argument, NULL, 'e'},
+      {0}},
+     "Usage: vm start [-n|--nat] [-c|--bridge] [-s|--ssh-attempts N] [-l|--loadvm NAME] "
+     "[-e|--encapsulate]\n"},
+    {"stop", "+:hvs:prn",
+     {COMMON_OPTIONS,
+      {"savevm", required_argument, NULL, 's'},
+      {"vm-save", required_argument, NULL, 's'},
+      {"poweroff", no_argument, NULL, 'p'},
+      {"reboot", no_argument, NULL, 'r'},
+      {"no-suspend", no_argument, NULL, 'n'},
+      {"nosuspend", no_argument, NULL, 'n'},
+      {0}},
+     "Usage: vm stop [-s|--savevm NAME] [-p|--poweroff] [-r|--reboot] [-n|--no-suspend]\n"},
+    {"kill", "+:hv", {COMMON_OPTIONS, {0}}, "Usage: vm kill\n"},
+    {"cmd", "+:hvj",
+     {COMMON_OPTIONS, {"json", no_argument, NULL, 'j'}, {0}},
+     "Usage: vm cmd [-j|--json] COMMAND...\n"},
+    {"status", "+:hvqs",
+     {COMMON_OPTIONS,
+      {"quiet", no_argument, NULL, 'q'},
+      {"no-ssh-check", no_argument, NULL, 's'},
+      {"json", no_argument, NULL, 'J'},
+      {0}},
+     "Usage: vm status [-q|--quiet] [-s|--no-ssh-check] [--json]\n"},
+    {"archive", "+:hvcd:s:z:b",
+     {COMMON_OPTIONS,
+      {"create", no_argument, NULL, 'c'},
+      {"delvm", required_argument, NULL, 'd'},
+      {"savevm", required_argument, NULL, 's'},
+      {"compress", required_argument, NULL, 'z'},
+      {"compress-base", no_argument, NULL, 'b'},
+      {0}},
+     "Usage: vm archive [-c|--create] [-d|--delvm NAME] [-s|--savevm NAME]\n"
+     "                  [-z|--compress xz|gzip|bzip2|lz4|zstd] [-b|--compress-base]\n"},
+    {"ssh", "+:hv", {COMMON_OPTIONS, {0}}, "Usage: vm ssh [COMMAND...]\n"},
+    {"list", "+:hvJ",
+     {COMMON_OPTIONS, {"json", no_argument, NULL, 'J'}, {0}},
+     "Usage: vm list [--json]\n"},
+    {"net", "+:hv", {COMMON_OPTIONS, {0}}, "Usage: vm net\n"},
+    {"boot", "+:hv", {COMMON_OPTIONS, {0}}, "Usage: vm boot start|stop|status\n"},
+};
+
+static const struct pending *find_pending(const char *name)
+{
+	for (size_t i = 0; i < sizeof(pending) / sizeof(pending[0]); i++)
+		if (!strcmp(pending[i].name, name))
+			return &pending[i];
+	return NULL;
+}
+
+int cmd_pending(int argc, char **argv)
+{
+	const struct pending *cmd = find_pending(argv[0]);
+	if (!cmd) {
+		log_error("%s: not implemented yet", argv[0]);
+		return 1;
+	}
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, cmd->shortopts, cmd->longopts, NULL)) != -1) {
+		if (c == 'h')
+			return cli_help(cmd->usage);
+		if (c == 'v')
+			log_set_verbose(true);
+		else if (c == '?' || c == ':')
+			return cli_option_error(cmd->name, c, argv);
+	}
+	log_error("%s: not implemented yet", cmd->name);
+	return 1;
+}

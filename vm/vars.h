@@ -1,0 +1,37 @@
+/* The variables a machine is configured with: an ordered name -> value map.
+ * It starts from the defaults and the environment, the vmrc files add to it,
+ * and it becomes the environment of every program vm starts. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct var {
+	char *name;
+	char *value;
+};
+
+struct vars {
+	struct var *v;
+	size_t n;
+	size_t cap;
+};
+
+#define VARS_INIT {NULL, 0, 0}
+
+/* NULL when the variable is not set at all. */
+const char *vars_get(const struct vars *vars, const char *name);
+/* NULL when not set or set to "" (both count as missing). */
+const char *vars_value(const struct vars *vars, const char *name);
+void vars_set(struct vars *vars, const char *name, const char *value);
+/* Sets name only when it is missing (unset or empty). */
+void vars_set_default(struct vars *vars, const char *name, const char *value);
+void vars_unset(struct vars *vars, const char *name);
+/* Adds every NAME=value of a process environment. */
+void vars_import_environ(struct vars *vars, char **envp);
+/* A fresh "NAME=value" array for execve; free with vars_free_environ. */
+char **vars_environ(const struct vars *vars);
+void vars_free_environ(char **envp);
+void vars_free(struct vars *vars);
+/* True for a shell identifier: [A-Za-z_][A-Za-z0-9_]*. */
+bool vars_name_valid(const char *name, size_t len);
