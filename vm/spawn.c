@@ -1,0 +1,169 @@
+#include "spawn.h"
+
+#include "strbuf.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool spawn_program_exists(const char *program)
+{
+	if (strchr(program, '/'))
+		return access(program, X_OK) == 0;
+	const char *path = getenv("PATH");
+	char *copy = xstrdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
+	bool found = false;
+	for (char *save, *dir = strtok_r(copy, ":", &save); dir && !found;
+	     dir = strtok_r(NULL, ":", &save)) {
+		char *full = xasprintf("%s/%s", dir, program);
+		found = access(full, X_OK) == 0;
+		free(full);
+	}
+	free(copy);
+	return found;
+}
+
+/* In the child: wire up stdin/stdout/stderr and exec; never returns. The
+ * error pipe tells the parent why exec failed. */
+static void child_exec(char *const argv[], const struct spawn_options *opts, int in_fd, int out_fd,
+		       int err_fd, int report_fd)
+{
+	if (opts->dir && chdir(opts->dir) < 0)
+		goto fail;
+	if (dup2(in_fd, STDIN_FILENO) < 0 || (out_fd >= 0 && dup2(out_fd, STDOUT_FILENO) < 0) ||
+	    (err_fd >= 0 && dup2(err_fd, STDERR_FILENO) < 0))
+		goto fail;
+	signal(SIGPIPE, SIG_DFL);
+	execvpe(argv[0], argv, opts->envp ? opts->envp : environ);
+fail:;
+	int code = errno;
+	ssize_t ignored = write(report_fd, &code, sizeof(code));
+	(void)ignored;
+	_exit(127);
+}
+
+/* Feeds input and collects output until the child closes its ends or the
+ * deadline passes. Returns false on time-out. */
+static bool pump(int in_w, int out_r, int err_r, const char *input, struct strbuf *out,
+		 struct strbuf *errs, long long deadline)
+{
+	size_t input_left = input ? strlen(input) : 0;
+	if (in_w >= 0 && !input_left) {
+		close(in_w);
+		in_w = -1;
+	}
+	while (in_w >= 0 || out_r >= 0 || err_r >= 0) {
+		struct pollfd fds[3] = {{in_w, POLLOUT, 0}, {out_r, POLLIN, 0}, {err_r, POLLIN, 0}};
+		int wait = -1;
+		if (deadline) {
+			long long left = deadline - now_ms();
+			if (left <= 0)
+				return false;
+			wait = (int)left;
+		}
+		int n = poll(fds, 3, wait);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			return false;
+		if (in_w >= 0 && fds[0].revents) {
+			ssize_t w = write(in_w, input, input_left);
+			if (w > 0) {
+				input += w;
+				input_left -= (size_t)w;
+			}
+			if (w <= 0 || !input_left) {
+				close(in_w);
+				in_w = -1;
+			}
+		}
+		int *readers[2] = {&out_r, &err_r};
+		struct strbuf *sinks[2] = {out, errs};
+		for (int i = 0; i < 2; i++) {
+			if (*readers[i] < 0 || !fds[i + 1].revents)
+				continue;
+			char buf[4096];
+			ssize_t r = read(*readers[i], buf, sizeof(buf));
+			if (r > 0)
+				strbuf_add(sinks[i], buf, (size_t)r);
+			else if (r == 0 || errno != EINTR) {
+				close(*readers[i]);
+				*readers[i] = -1;
+			}
+		}
+	}
+	return true;
+}
+
+int spawn_run(char *const argv[], const struct spawn_options *opts, struct spawn_result *result,
+	      struct error *err)
+{
+	static const struct spawn_options none = {0};
+	if (!opts)
+		opts = &none;
+	*result = (struct spawn_result){0};
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1}, report[2] = {-1, -1};
+	int devnull = -1;
+	if (opts->input ? pipe2(in, O_CLOEXEC) < 0
+			: (devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+		return error_errno(err, "cannot run %s", argv[0]);
+	if ((opts->capture_stdout && pipe2(out, O_CLOEXEC) < 0) ||
+	    (opts->capture_stderr && pipe2(errp, O_CLOEXEC) < 0) || pipe2(report, O_CLOEXEC) < 0)
+		return error_errno(err, "cannot run %s", argv[0]);
+	pid_t pid = fork();
+	if (pid < 0)
+		return error_errno(err, "cannot run %s", argv[0]);
+	if (pid == 0)
+		child_exec(argv, opts, opts->input ? in[0] : devnull, out[1], errp[1], report[1]);
+	int fds_to_close[] = {in[0], out[1], errp[1], report[1], devnull};
+	for (size_t i = 0; i < sizeof(fds_to_close) / sizeof(fds_to_close[0]); i++)
+		if (fds_to_close[i] >= 0)
+			close(fds_to_close[i]);
+	struct strbuf so = STRBUF_INIT, se = STRBUF_INIT;
+	long long deadline = opts->timeout_ms ? now_ms() + opts->timeout_ms : 0;
+	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
+	bool finished = pump(in[1], out[0], errp[0], opts->input, &so, &se, deadline);
+	signal(SIGPIPE, old_pipe);
+	if (!finished) {
+		kill(pid, SIGKILL);
+		result->timed_out = true;
+	}
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	int exec_errno = 0;
+	bool exec_failed = read(report[0], &exec_errno, sizeof(exec_errno)) == sizeof(exec_errno);
+	close(report[0]);
+	result->out = strbuf_take(&so);
+	result->err = strbuf_take(&se);
+	if (exec_failed) {
+		spawn_result_free(result);
+		errno = exec_errno;
+		return error_errno(err, "cannot run %s", argv[0]);
+	}
+	result->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return 0;
+}
+
+void spawn_result_free(struct spawn_result *result)
+{
+	free(result->out);
+	free(result->err);
+	result->out = result->err = NULL;
+}

@@ -1,0 +1,32 @@
+/* The one way vm runs other programs (qemu-img, ssh, compressors, ...). */
+#pragma once
+
+#include "error.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct spawn_options {
+	char **envp;          /* NULL: vm's own environment */
+	const char *dir;      /* NULL: the current directory */
+	const char *input;    /* fed to stdin; NULL: /dev/null */
+	bool capture_stdout;  /* else inherited */
+	bool capture_stderr;  /* else inherited */
+	int timeout_ms;       /* 0: none; the child is killed (SIGKILL) when it runs over */
+};
+
+struct spawn_result {
+	int status;     /* exit status, or 128 + signal */
+	bool timed_out;
+	char *out;      /* captured stdout ("" when not captured) */
+	char *err;      /* captured stderr ("" when not captured) */
+};
+
+/* Runs argv (argv[0] looked up in PATH) to completion. Fails only when the
+ * program cannot be run at all (not found: "PROGRAM: not found; install ..."
+ * is left to the caller); a non-zero exit is reported in result->status. */
+int spawn_run(char *const argv[], const struct spawn_options *opts, struct spawn_result *result,
+	      struct error *err);
+void spawn_result_free(struct spawn_result *result);
+/* True when PROGRAM can be found in PATH (or is an executable path). */
+bool spawn_program_exists(const char *program);
