@@ -206,9 +206,29 @@ static void marker_remove(const struct machine_run *run)
 	free(path);
 }
 
+/* mkdir -p: the state directory's parents may not exist yet. */
+static int make_dirs(const char *path)
+{
+	char *copy = xstrdup(path);
+	int rc = 0;
+	for (char *p = copy + 1; rc == 0; p++) {
+		bool last = *p == '\0';
+		if (*p != '/' && !last)
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+			rc = -1;
+		if (last)
+			break;
+		*p = '/';
+	}
+	free(copy);
+	return rc;
+}
+
 static int marker_write(struct machine_run *run, const char *name)
 {
-	if (mkdir(run->ctx->state_dir, 0755) < 0 && errno != EEXIST) {
+	if (make_dirs(run->ctx->state_dir) < 0) {
 		report(run, false,
 		       "cannot create %s: %s; the saved state will not be restored "
 		       "at the next start",
