@@ -334,10 +334,12 @@ static int machine_start(struct machine_run *run)
 		return 0;
 	}
 	char *saved = marker_read(run);
-	const char *args[5] = {"start"};
+	const char *args[6] = {"start"};
 	size_t n = 1;
 	if (run->ctx->verbose)
 		args[n++] = "-v";
+	if (run->entry->nat)
+		args[n++] = "--nat";
 	if (saved) {
 		args[n++] = "-l";
 		args[n++] = saved;

@@ -1,12 +1,10 @@
 #include "bootlist.h"
 
-#include "strbuf.h"
 #include "xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +14,8 @@
 
 #define MAX_FIELDS 5
 
-/* Splits at blanks; stops at a '#' that starts a field. Returns the number
- * of fields, or MAX_FIELDS + 1 when there are too many. */
+/* Splits at blanks, up to a '#' that starts a field. Returns the number of
+ * fields; only the first MAX_FIELDS are stored. */
 static int split_fields(char *text, char *fields[MAX_FIELDS])
 {
 	int n = 0;
@@ -25,9 +23,9 @@ static int split_fields(char *text, char *fields[MAX_FIELDS])
 	for (char *f = strtok_r(text, " \t\r\n", &save); f; f = strtok_r(NULL, " \t\r\n", &save)) {
 		if (f[0] == '#')
 			break;
-		if (n == MAX_FIELDS)
-			return MAX_FIELDS + 1;
-		fields[n++] = f;
+		if (n < MAX_FIELDS)
+			fields[n] = f;
+		n++;
 	}
 	return n;
 }
@@ -120,6 +118,25 @@ static int parse_timeout(const char *field, struct boot_entry *entry, struct err
 	return 0;
 }
 
+/* After the shutdown action: a time-out and the word nat, each at most once,
+ * in either order. */
+static int parse_option(const char *field, struct boot_entry *entry, bool *timeout_seen,
+			struct error *err)
+{
+	if (!strcmp(field, "nat")) {
+		if (entry->nat)
+			return error_set(err, "'nat' given twice");
+		entry->nat = true;
+		return 0;
+	}
+	if (!isdigit((unsigned char)field[0]))
+		return error_set(err, "'%s' is neither a time-out nor 'nat'", field);
+	if (*timeout_seen)
+		return error_set(err, "time-out given twice");
+	*timeout_seen = true;
+	return parse_timeout(field, entry, err);
+}
+
 int bootlist_parse_line(const char *text, struct boot_entry *entry, struct error *err)
 {
 	*entry = (struct boot_entry){.timeout_s = BOOT_TIMEOUT_DEFAULT_S};
@@ -129,15 +146,18 @@ int bootlist_parse_line(const char *text, struct boot_entry *entry, struct error
 	int rc = 1;
 	if (n == 0)
 		rc = 0;
-	else if (n < 3 || n > 4)
+	else if (n < 3 || n > MAX_FIELDS)
 		rc = error_set(err,
-			       "expected DIRECTORY OWNER save:NAME|poweroff [TIMEOUT], "
+			       "expected DIRECTORY OWNER save:NAME|poweroff [TIMEOUT] [nat], "
 			       "found %d field%s",
-			       n > MAX_FIELDS ? n - 1 : n, n == 1 ? "" : "s");
+			       n, n == 1 ? "" : "s");
 	else if (parse_dir(fields[0], entry, err) < 0 || parse_owner(fields[1], entry, err) < 0 ||
-		 parse_shutdown(fields[2], entry, err) < 0 ||
-		 (n == 4 && parse_timeout(fields[3], entry, err) < 0))
+		 parse_shutdown(fields[2], entry, err) < 0)
 		rc = -1;
+	bool timeout_seen = false;
+	for (int i = 3; rc > 0 && i < n; i++)
+		if (parse_option(fields[i], entry, &timeout_seen, err) < 0)
+			rc = -1;
 	free(copy);
 	if (rc <= 0)
 		boot_entry_free(entry);

@@ -5,6 +5,7 @@
 
 #include "error.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The longest time-out a line may give. vm.service's stop time-out is set
@@ -25,6 +26,7 @@ struct boot_entry {
 	enum boot_shutdown shutdown;
 	char *save_name; /* BOOT_SHUTDOWN_SAVE only */
 	int timeout_s;
+	bool nat; /* start with user-mode networking (vm start --nat) */
 	int line;
 };
 

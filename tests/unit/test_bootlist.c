@@ -60,6 +60,21 @@ Test(bootlist, timeout_units)
 	boot_entry_free(&e);
 }
 
+Test(bootlist, nat_in_either_order)
+{
+	struct boot_entry e = parse_ok("/m a poweroff nat");
+	cr_assert(e.nat);
+	cr_assert_eq(e.timeout_s, BOOT_TIMEOUT_DEFAULT_S);
+	boot_entry_free(&e);
+	e = parse_ok("/m a save:x nat 60");
+	cr_assert(e.nat);
+	cr_assert_eq(e.timeout_s, 60);
+	boot_entry_free(&e);
+	e = parse_ok("/m a save:x 60");
+	cr_assert_not(e.nat);
+	boot_entry_free(&e);
+}
+
 Test(bootlist, blank_and_comment_lines)
 {
 	struct boot_entry e;
@@ -79,9 +94,13 @@ Test(bootlist, refusals_say_why)
 	cr_assert(strstr(parse_refused("/srv/vm alice save:a;b"), "state's name"));
 	cr_assert(strstr(parse_refused("/srv/vm alice poweroff 0"), "out of range"));
 	cr_assert(strstr(parse_refused("/srv/vm alice poweroff 901"), "out of range"));
-	cr_assert(strstr(parse_refused("/srv/vm alice poweroff soon"), "seconds"));
+	cr_assert(strstr(parse_refused("/srv/vm alice poweroff soon"), "neither a time-out"));
+	cr_assert(strstr(parse_refused("/srv/vm alice poweroff 5x"), "seconds"));
 	cr_assert(strstr(parse_refused("/srv/vm alice"), "found 2 fields"));
-	cr_assert(strstr(parse_refused("/srv/vm alice poweroff 5 extra"), "found 5 fields"));
+	cr_assert(strstr(parse_refused("/srv/vm alice poweroff 5 extra"), "neither a time-out"));
+	cr_assert(strstr(parse_refused("/srv/vm alice poweroff 5 nat 6"), "found 6 fields"));
+	cr_assert(strstr(parse_refused("/srv/vm alice poweroff 5 6"), "time-out given twice"));
+	cr_assert(strstr(parse_refused("/srv/vm alice poweroff nat nat"), "'nat' given twice"));
 }
 
 static char *write_list(const char *text, mode_t mode)
