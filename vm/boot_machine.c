@@ -21,6 +21,8 @@
 /* How long a command may take to clean up after SIGTERM once its time ran
  * out (vm start stops its half-started emulator on SIGTERM). */
 #define TERM_GRACE_MS 10000
+/* How long writing the outcome to the machine's own logs may take. */
+#define LOG_BUDGET_MS 10000
 
 /* Variables of root's environment that the owner's commands get too: locale,
  * time zone, and where vm's own files are (set by tests and packagers). */
@@ -32,8 +34,11 @@ struct machine_run {
 	struct spawn_identity identity;
 	struct strv env;
 	long long deadline_ms;
-	struct strbuf out; /* the report for stdout */
-	struct strbuf err; /* the report for stderr */
+	struct strbuf out;	  /* the report for stdout */
+	struct strbuf err;	  /* the report for stderr */
+	struct strv progress_log; /* outcomes for the machine's VM_LOG */
+	struct strv error_log;	  /* and for its VM_ERRLOG */
+	bool config_ok;		  /* its configuration could be read */
 };
 
 static long long now_ms(void)
@@ -47,7 +52,7 @@ static void report(struct machine_run *run, bool ok, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* One line per outcome: "DIR (OWNER): message", to stdout or stderr and to
- * syslog. */
+ * syslog, and (as the owner, at the end) to the machine's own logs. */
 static void report(struct machine_run *run, bool ok, const char *fmt, ...)
 {
 	char msg[2048];
@@ -61,6 +66,7 @@ static void report(struct machine_run *run, bool ok, const char *fmt, ...)
 	else
 		strbuf_addf(&run->err, "vm: boot: %s (%s): %s\n", e->dir, e->owner, msg);
 	syslog(ok ? LOG_INFO : LOG_ERR, "%s (%s): %s", e->dir, e->owner, msg);
+	strv_add(ok ? &run->progress_log : &run->error_log, msg);
 }
 
 /* The owner's commands said why they failed on stderr: keep it, on one
@@ -311,12 +317,15 @@ static int check_config(struct machine_run *run)
 		report(run, false, "configuration: %s", why[0] ? why : "vm sh failed");
 		free(why);
 		rc = -1;
-	} else if (strcmp(result.out, run->entry->owner)) {
-		report(run, false,
-		       "its .vmrc says VM_MACHINE_OWNER=%s but the machine list (line %d) says "
-		       "%s: correct one of them",
-		       result.out, run->entry->line, run->entry->owner);
-		rc = -1;
+	} else {
+		run->config_ok = true;
+		if (strcmp(result.out, run->entry->owner)) {
+			report(run, false,
+			       "its .vmrc says VM_MACHINE_OWNER=%s but the machine list (line %d) "
+			       "says %s: correct one of them",
+			       result.out, run->entry->line, run->entry->owner);
+			rc = -1;
+		}
 	}
 	spawn_result_free(&result);
 	return rc;
@@ -413,6 +422,30 @@ static int machine_status(struct machine_run *run)
 	return check_result(run, &result, "vm status", "running");
 }
 
+/* Appends the outcomes to the machine's VM_LOG and VM_ERRLOG, as the owner
+ * (only the owner's vm can read where they are), with the shell library's
+ * vm_log_to: "[TIMESTAMP boot] message". */
+static void log_to_machine(struct machine_run *run)
+{
+	if (!run->config_ok || (!run->progress_log.n && !run->error_log.n))
+		return;
+	struct strv args = STRV_INIT;
+	strv_add(&args, "sh");
+	strv_add(&args, "-c");
+	strv_add(&args, ". \"$VM_FUNCTIONS\" && for m do case $m in E*) vm_log_to "
+			"\"${VM_ERRLOG-}\" \"${m#?}\";; *) vm_log_to \"${VM_LOG-}\" \"${m#?}\";; "
+			"esac; done");
+	strv_add(&args, "boot");
+	for (size_t i = 0; i < run->progress_log.n; i++)
+		strv_addf(&args, "P%s", run->progress_log.v[i]);
+	for (size_t i = 0; i < run->error_log.n; i++)
+		strv_addf(&args, "E%s", run->error_log.v[i]);
+	struct spawn_result result;
+	if (run_as_owner(run, (const char *const *)strv_argv(&args), LOG_BUDGET_MS, &result) == 0)
+		spawn_result_free(&result);
+	strv_free(&args);
+}
+
 static void write_all(int fd, const struct strbuf *sb)
 {
 	const char *p = strbuf_str(sb);
@@ -438,6 +471,8 @@ int boot_machine(const struct boot_context *ctx, const struct boot_entry *entry,
 	    .deadline_ms = now_ms() + (long long)entry->timeout_s * 1000,
 	    .out = STRBUF_INIT,
 	    .err = STRBUF_INIT,
+	    .progress_log = STRV_INIT,
+	    .error_log = STRV_INIT,
 	};
 	int rc = find_owner(&run);
 	if (rc == 0)
@@ -450,11 +485,14 @@ int boot_machine(const struct boot_context *ctx, const struct boot_entry *entry,
 		else
 			rc = machine_status(&run);
 	}
+	log_to_machine(&run);
 	write_all(STDOUT_FILENO, &run.out);
 	write_all(STDERR_FILENO, &run.err);
 	strbuf_free(&run.out);
 	strbuf_free(&run.err);
 	strv_free(&run.env);
+	strv_free(&run.progress_log);
+	strv_free(&run.error_log);
 	free((char *)run.identity.user);
 	return rc;
 }

@@ -93,6 +93,9 @@ check "unknown action: exit 1, names the actions" \
 
 # --- broken entries are reported; the good machine still goes on ----------
 machine "$root/good" "$owner"
+printf 'VM_LOG=%s/log\nVM_ERRLOG=%s/errlog\n' "$root/good" "$root/good" >>"$root/good/.vmrc"
+install -o "$owner" -m 600 /dev/null "$root/good/log"
+install -o "$owner" -m 600 /dev/null "$root/good/errlog"
 machine "$root/badrc" "$owner"
 printf 'VM_MACHINE_NAME=$(id)\n' >>"$root/badrc/.vmrc"
 machine "$root/notmine" "$owner" "$other"
@@ -125,6 +128,8 @@ else
 	check "good machine: reached vm start (not implemented yet here)" \
 		contains "$out" "$root/good ($owner): vm start failed (exit 1): vm: start: not implemented yet"
 fi
+check "good machine: the outcome is in its VM_ERRLOG" \
+	grep -qE "^\[[^]]* boot\] vm start failed \(exit 1\)" "$root/good/errlog"
 check "summary counts every machine that failed" contains "$out" "start failed for 6 of 6 machines"
 
 # --- only listed directories may be named ----------------------------------
