@@ -418,8 +418,19 @@ static int machine_status(struct machine_run *run)
 		strbuf_addf(&run->out, "%s: %.*s\n", run->entry->dir, (int)len, p);
 		p += len + (p[len] == '\n');
 	}
-	result.out[0] = '\0';
-	return check_result(run, &result, "vm status", "running");
+	int rc = 0;
+	if (result.timed_out) {
+		kill_after_timeout(run, "vm status");
+		rc = -1;
+	} else if (result.status != 0) {
+		char *why = one_line(result.err);
+		report(run, false, "not running or not reachable%s%s", why[0] ? ": " : "", why);
+		free(why);
+		rc = -1;
+	} else
+		report(run, true, "running");
+	spawn_result_free(&result);
+	return rc;
 }
 
 /* Appends the outcomes to the machine's VM_LOG and VM_ERRLOG, as the owner
