@@ -401,3 +401,30 @@ Test(config, variables_txt_lists_every_variable)
 		free(line);
 	}
 }
+
+/* A directory the user may not enter. Root enters anything, so as root the
+ * test runs vm as nobody; other users get a 0000 directory of their own. */
+Test(config, home_without_permission_to_enter)
+{
+	char *here = vt_tmpdir();
+	cr_assert_eq(chmod(here, 0755), 0);
+	char *home = xasprintf("%s/locked", here);
+	cr_assert_eq(mkdir(home, 0700), 0);
+	free(vt_write(home, ".vmrc", vt_guide_vmrc));
+	cr_assert_eq(chmod(home, 0), 0);
+	char *env_home = xasprintf("VM_HOME=%s", home);
+	char *lib = xasprintf("VM_LIB=%s", getenv("VM_TEST_LIB"));
+	const char *env[] = {env_home, lib, "PATH=/usr/bin:/bin", NULL};
+	const char *bin = getenv("VM_TEST_BIN");
+	struct vt_result r;
+	if (geteuid() == 0)
+		r = vt_exec("/", env,
+			    (const char *[]){"setpriv", "--reuid=nobody", "--regid=nogroup",
+					     "--clear-groups", bin, "sh", "-c", "echo ran", NULL});
+	else
+		r = vt_exec("/", env, (const char *[]){bin, "sh", "-c", "echo ran", NULL});
+	char *expected = xasprintf("vm: cannot change into VM_HOME %s: Permission denied\n", home);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert_str_eq(r.err, expected);
+	vt_result_free(&r);
+}
