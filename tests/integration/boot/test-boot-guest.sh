@@ -5,11 +5,10 @@
 #   status reports it;
 #   stop   suspends it and saves its state under the configured name;
 #   start  again restores that state: the same boot_id.
-# Needs root, a vm whose start/stop exist (the lifecycle change), and a
-# machine directory of the test guest (tests/guest/build-guest.sh) in
-# VM_TEST_GUEST_MACHINE: its images and a .vmrc that boots it (with any key
-# files it names inside the directory). The machine is listed with 'nat', so
-# no bridge or vm-netd is involved.
+# Needs root, a vm whose start/stop exist (the lifecycle change), and the
+# test guest built by tests/guest/build-guest.sh in VM_TEST_GUEST_DIR (its
+# guest.env describes it). The machine is listed with 'nat', so no bridge or
+# vm-netd is involved.
 # Usage: test-boot-guest.sh SOURCE-DIR (VM_TEST_BIN set)
 set -u
 src=$1
@@ -19,9 +18,11 @@ skip() { echo "SKIP: $*"; exit 77; }
 if "$VM_TEST_BIN" start 2>&1 | grep -q "not implemented yet"; then
 	skip "vm start is not implemented yet (the lifecycle change)"
 fi
-guest=${VM_TEST_GUEST_MACHINE-}
-[ -n "$guest" ] && [ -f "$guest/.vmrc" ] ||
-	skip "no test guest: set VM_TEST_GUEST_MACHINE to a machine directory of the guest built by tests/guest/build-guest.sh"
+guest_env=${VM_TEST_GUEST_DIR:-/var/cache/vm/test-guest}/guest.env
+[ -f "$guest_env" ] ||
+	skip "no test guest at $guest_env: build it with tests/guest/build-guest.sh (tests/setup-debian.sh does)"
+# shellcheck source=/dev/null
+. "$guest_env"
 
 passed=0 failed=0
 pass() { passed=$((passed + 1)); echo "ok - $1"; }
@@ -54,9 +55,26 @@ meson setup -q "$tmp/build" "$src" --prefix="$tmp/inst" -Droot_tests=disabled >"
 chmod -R a+rX "$tmp/inst"
 vm=$tmp/inst/bin/vm
 
-machine=$tmp/machines/guest
-mkdir -p "$tmp/machines" && cp -a "$guest" "$machine"
-echo "VM_MACHINE_OWNER=$owner" >>"$machine/.vmrc"
+# The owner's machine: the guest's seed, kernel and keys in its directory,
+# booted directly with the guest's kernel, images made by the owner's vm init.
+machine=$tmp/machines/bootguest
+mkdir -p "$machine"
+cp "$GUEST_SEED" "$machine/bootguest-seed.qcow2"
+cp "$GUEST_KERNEL" "$GUEST_INITRD" "$GUEST_KEY" "$GUEST_KNOWN_HOSTS" "$machine/"
+chmod 600 "$machine/$(basename "$GUEST_KEY")"
+chmod 644 "$machine/bootguest-seed.qcow2"
+cat >"$machine/.vmrc" <<EOF2
+VM_MACHINE_NAME=bootguest
+VM_MACHINE_ID=58
+VM_MACHINE_OWNER=$owner
+VM_MACHINE_USER=$GUEST_USER
+VM_MACHINE_MEM=256
+VM_DISK_IF=virtio
+VM_NET_MODEL=virtio-net-pci
+VM_QEMU_DISPLAY=none
+VM_QEMU_EXTRA="-kernel \$VM_HOME/$(basename "$GUEST_KERNEL") -initrd \$VM_HOME/$(basename "$GUEST_INITRD") -append '$GUEST_APPEND' -device virtio-rng-pci"
+VM_SSH_OPTS="-i \$VM_HOME/$(basename "$GUEST_KEY") -o UserKnownHostsFile=\$VM_HOME/$(basename "$GUEST_KNOWN_HOSTS")"
+EOF2
 chown -R "$owner:" "$machine"
 printf '%s %s save:boot 600 nat\n' "$machine" "$owner" >"$tmp/machines.list"
 chmod 644 "$tmp/machines.list"
@@ -68,6 +86,7 @@ as_owner() { # the owner's own vm, with the environment vm boot gives it
 		VM_HOME="$machine" VM_HOME_OVERRIDES_CWD=yes "$vm" "$@"
 }
 boot_id() { as_owner ssh cat /proc/sys/kernel/random/boot_id 2>/dev/null; }
+check "the owner's vm init makes the images" as_owner init
 emulator_users() { # the users that run an emulator for this machine
 	local p
 	for p in $(pgrep -f "qemu-system"); do
