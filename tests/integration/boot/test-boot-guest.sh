@@ -48,21 +48,23 @@ mkdir -m 700 "$tmp/home" && chown "$owner:" "$tmp/home"
 # The real thing: vm installed into a prefix, so that the init script, the
 # global vmrc and the state directory are the installed ones.
 echo "# installing vm into $tmp/inst"
-meson setup -q "$tmp/build" "$src" --prefix="$tmp/inst" -Droot_tests=disabled >"$tmp/setup.log" 2>&1 &&
+meson setup "$tmp/build" "$src" --prefix="$tmp/inst" -Droot_tests=disabled >"$tmp/setup.log" 2>&1 &&
 	ninja -C "$tmp/build" >"$tmp/build.log" 2>&1 &&
-	meson install -q -C "$tmp/build" --no-rebuild >"$tmp/install.log" 2>&1 ||
+	meson install -C "$tmp/build" --no-rebuild >"$tmp/install.log" 2>&1 ||
 	{ cat "$tmp"/*.log; echo "FAIL - install into a prefix"; exit 1; }
 chmod -R a+rX "$tmp/inst"
 vm=$tmp/inst/bin/vm
 
 # The owner's machine: the guest's seed, kernel and keys in its directory,
-# booted directly with the guest's kernel, images made by the owner's vm init.
+# booted directly with the guest's kernel: a base image copied from the seed
+# and a backing file on it, as vm init makes them.
 machine=$tmp/machines/bootguest
 mkdir -p "$machine"
-cp "$GUEST_SEED" "$machine/bootguest-seed.qcow2"
+cp "$GUEST_SEED" "$machine/bootguest-base.qcow2"
+qemu-img create -q -f qcow2 -b bootguest-base.qcow2 -F qcow2 "$machine/bootguest-backing.qcow2"
 cp "$GUEST_KERNEL" "$GUEST_INITRD" "$GUEST_KEY" "$GUEST_KNOWN_HOSTS" "$machine/"
 chmod 600 "$machine/$(basename "$GUEST_KEY")"
-chmod 644 "$machine/bootguest-seed.qcow2"
+chmod 644 "$machine"/bootguest-*.qcow2
 cat >"$machine/.vmrc" <<EOF2
 VM_MACHINE_NAME=bootguest
 VM_MACHINE_ID=58
@@ -86,7 +88,6 @@ as_owner() { # the owner's own vm, with the environment vm boot gives it
 		VM_HOME="$machine" VM_HOME_OVERRIDES_CWD=yes "$vm" "$@"
 }
 boot_id() { as_owner ssh cat /proc/sys/kernel/random/boot_id 2>/dev/null; }
-check "the owner's vm init makes the images" as_owner init
 emulator_users() { # the users that run an emulator for this machine
 	local p
 	for p in $(pgrep -f "qemu-system"); do
