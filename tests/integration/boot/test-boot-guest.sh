@@ -54,6 +54,7 @@ meson setup "$tmp/build" "$src" --prefix="$tmp/inst" -Droot_tests=disabled >"$tm
 	{ cat "$tmp"/*.log; echo "FAIL - install into a prefix"; exit 1; }
 chmod -R a+rX "$tmp/inst"
 vm=$tmp/inst/bin/vm
+unset VM_LIB # the installed global vmrc, as at boot
 
 # The owner's machine: the guest's seed, kernel and keys in its directory,
 # booted directly with the guest's kernel: a base image copied from the seed
