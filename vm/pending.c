@@ -15,56 +15,23 @@ struct pending {
 	const char *usage;
 };
 
-#define COMMON_OPTIONS {"help", no_argument, NULL, 'h'}, {"verbose", no_argument, NULL, 'v'}
+#define COMMON_OPTIONS                                                                             \
+	{"help", no_argument, NULL, 'h'},                                                          \
+	{                                                                                          \
+		"verbose", no_argument, NULL, 'v'                                                  \
+	}
 
 static const struct pending pending[] = {
-    {"init", "+:hvtkb",
+    {"init",
+     "+:hvtkb",
      {COMMON_OPTIONS,
       {"dry-run", no_argument, NULL, 't'},
       {"clobber-backing", no_argument, NULL, 'k'},
       {"clobber-base", no_argument, NULL, 'b'},
       {0}},
      "Usage: vm init [-t|--dry-run] [-k|--clobber-backing] [-b|--clobber-base]\n"},
-    {"run", "+:hvncbl:",
-     {COMMON_OPTIONS,
-      {"nat", no_argument, NULL, 'n'},
-      {"bridge", no_argument, NULL, 'c'},
-      {"base-only", no_argument, NULL, 'b'},
-      {"loadvm", required_argument, NULL, 'l'},
-      {0}},
-     "Usage: vm run [-n|--nat] [-c|--bridge] [-b|--base-only] [-l|--loadvm NAME] [ARGS...]\n"},
-    {"start", "+:hvncs:l:e",
-     {COMMON_OPTIONS,
-      {"nat", no_argument, NULL, 'n'},
-      {"bridge", no_argument, NULL, 'c'},
-      {"ssh-attempts", required_argument, NULL, 's'},
-      {"loadvm", required_argument, NULL, 'l'},
-      {"encapsulate", no_argument, NULL, 'e'},
-      {0}},
-     "Usage: vm start [-n|--nat] [-c|--bridge] [-s|--ssh-attempts N] [-l|--loadvm NAME] "
-     "[-e|--encapsulate]\n"},
-    {"stop", "+:hvs:prn",
-     {COMMON_OPTIONS,
-      {"savevm", required_argument, NULL, 's'},
-      {"vm-save", required_argument, NULL, 's'},
-      {"poweroff", no_argument, NULL, 'p'},
-      {"reboot", no_argument, NULL, 'r'},
-      {"no-suspend", no_argument, NULL, 'n'},
-      {"nosuspend", no_argument, NULL, 'n'},
-      {0}},
-     "Usage: vm stop [-s|--savevm NAME] [-p|--poweroff] [-r|--reboot] [-n|--no-suspend]\n"},
-    {"kill", "+:hv", {COMMON_OPTIONS, {0}}, "Usage: vm kill\n"},
-    {"cmd", "+:hvj",
-     {COMMON_OPTIONS, {"json", no_argument, NULL, 'j'}, {0}},
-     "Usage: vm cmd [-j|--json] COMMAND...\n"},
-    {"status", "+:hvqs",
-     {COMMON_OPTIONS,
-      {"quiet", no_argument, NULL, 'q'},
-      {"no-ssh-check", no_argument, NULL, 's'},
-      {"json", no_argument, NULL, 'J'},
-      {0}},
-     "Usage: vm status [-q|--quiet] [-s|--no-ssh-check] [--json]\n"},
-    {"archive", "+:hvcd:s:z:b",
+    {"archive",
+     "+:hvcd:s:z:b",
      {COMMON_OPTIONS,
       {"create", no_argument, NULL, 'c'},
       {"delvm", required_argument, NULL, 'd'},
@@ -74,10 +41,6 @@ static const struct pending pending[] = {
       {0}},
      "Usage: vm archive [-c|--create] [-d|--delvm NAME] [-s|--savevm NAME]\n"
      "                  [-z|--compress xz|gzip|bzip2|lz4|zstd] [-b|--compress-base]\n"},
-    {"ssh", "+:hv", {COMMON_OPTIONS, {0}}, "Usage: vm ssh [COMMAND...]\n"},
-    {"list", "+:hvJ",
-     {COMMON_OPTIONS, {"json", no_argument, NULL, 'J'}, {0}},
-     "Usage: vm list [--json]\n"},
     {"net", "+:hv", {COMMON_OPTIONS, {0}}, "Usage: vm net\n"},
     {"boot", "+:hv", {COMMON_OPTIONS, {0}}, "Usage: vm boot start|stop|status\n"},
 };

@@ -7,19 +7,19 @@
 #include <sys/types.h>
 
 struct spawn_options {
-	char **envp;          /* NULL: vm's own environment */
-	const char *dir;      /* NULL: the current directory */
-	const char *input;    /* fed to stdin; NULL: /dev/null */
-	bool capture_stdout;  /* else inherited */
-	bool capture_stderr;  /* else inherited */
-	int timeout_ms;       /* 0: none; the child is killed (SIGKILL) when it runs over */
+	char **envp;	     /* NULL: vm's own environment */
+	const char *dir;     /* NULL: the current directory */
+	const char *input;   /* fed to stdin; NULL: /dev/null */
+	bool capture_stdout; /* else inherited */
+	bool capture_stderr; /* else inherited */
+	int timeout_ms;	     /* 0: none; the child is killed (SIGKILL) when it runs over */
 };
 
 struct spawn_result {
-	int status;     /* exit status, or 128 + signal */
+	int status; /* exit status, or 128 + signal */
 	bool timed_out;
-	char *out;      /* captured stdout ("" when not captured) */
-	char *err;      /* captured stderr ("" when not captured) */
+	char *out; /* captured stdout ("" when not captured) */
+	char *err; /* captured stderr ("" when not captured) */
 };
 
 /* Runs argv (argv[0] looked up in PATH) to completion. Fails only when the
@@ -28,5 +28,21 @@ struct spawn_result {
 int spawn_run(char *const argv[], const struct spawn_options *opts, struct spawn_result *result,
 	      struct error *err);
 void spawn_result_free(struct spawn_result *result);
+struct spawn_background_options {
+	char **envp;	     /* NULL: vm's own environment */
+	const char *output;  /* file for stdout and stderr (truncated, 0600); NULL: inherited */
+	bool new_session;    /* setsid(): the child outlives vm and its terminal */
+	const int *keep_fds; /* fds the child inherits even if marked close-on-exec */
+	size_t n_keep_fds;
+};
+
+/* Starts argv without waiting for it (stdin from /dev/null). Fails when the
+ * program cannot be run at all; *pid is the child's. */
+int spawn_background(char *const argv[], const struct spawn_background_options *opts, pid_t *pid,
+		     struct error *err);
+/* Waits up to timeout_ms for the process pid (any, not only a child) to
+ * end; true when it has. Uses a pidfd, so a reused pid is never mistaken. */
+bool spawn_wait_exit(pid_t pid, int timeout_ms);
+
 /* True when PROGRAM can be found in PATH (or is an executable path). */
 bool spawn_program_exists(const char *program);

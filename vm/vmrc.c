@@ -348,14 +348,17 @@ fail:
 	return NULL;
 }
 
-int vmrc_parse(const char *path, const char *text, size_t len, struct vars *vars,
-	       struct error *err)
+int vmrc_parse(const char *path, const char *text, size_t len, struct vars *vars, struct error *err)
 {
 	char *clean = check_and_normalize(path, text, len, err);
 	if (!clean)
 		return -1;
-	struct parser ps = {
-	    .path = path, .p = clean, .end = clean + strlen(clean), .line = 1, .vars = vars, .err = err};
+	struct parser ps = {.path = path,
+			    .p = clean,
+			    .end = clean + strlen(clean),
+			    .line = 1,
+			    .vars = vars,
+			    .err = err};
 	int rc = 0;
 	while (rc == 0 && !at_end(&ps)) {
 		skip_blanks(&ps);
