@@ -251,6 +251,9 @@ int config_load_machine(struct config *cfg, struct error *err)
 			  name, cfg->home, name);
 		goto out;
 	}
+	/* As in the original, .vmrc can build on these: VM_LOG=$VM_HOME/log. */
+	vars_set(&cfg->vars, "VM_HOME", cfg->home);
+	vars_set(&cfg->vars, "VM_CALLING_DIR", cfg->calling_dir);
 	if (vmrc_load(name, &cfg->vars, err) < 0)
 		goto out;
 	apply_logging(cfg);
