@@ -104,6 +104,8 @@ int json_stream_write_raw(struct json_stream *s, const void *data, size_t size, 
 		ssize_t w = send(s->fd, p, size, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && (errno == EPIPE || errno == ECONNRESET))
+			return error_set(err, "the connection was closed");
 		if (w < 0)
 			return error_errno(err, "cannot send");
 		p += w;
