@@ -77,18 +77,29 @@ static int suspend_guest(struct stop *s, struct error *err)
 	return 0;
 }
 
+/* Wakes the suspended guest and pauses it in the same instant: the two
+ * commands go out together, so the firmware has not yet run when the
+ * emulator stops (see savedstate.h for why a suspended guest is not saved
+ * as it is). Returns 1 when frozen, 0 when the guest cannot be woken. */
+static int freeze_at_wakeup(struct stop *s, struct error *err)
+{
+	char wake_id[32], stop_id[32];
+	if (qmp_send(&s->q, "system_wakeup", NULL, wake_id, err) < 0 ||
+	    qmp_send(&s->q, "stop", NULL, stop_id, err) < 0)
+		return -1;
+	struct error why;
+	bool woken = qmp_receive(&s->q, "system_wakeup", wake_id, NULL, &why) == 0;
+	if (qmp_receive(&s->q, "stop", stop_id, NULL, err) < 0)
+		return -1;
+	if (!woken)
+		log_debug("cannot freeze the guest at wake-up (%s)", why.msg);
+	return woken;
+}
+
 /* HMP savevm replies only once the state is written, so its reply is the
  * completion; it reports failures as text. */
-static int save_state(struct stop *s, struct error *err)
+static int savevm(struct stop *s, struct error *err)
 {
-	if (!s->suspended) {
-		char *status;
-		if (qmp_query_status(&s->q, &status, err) < 0)
-			return -1;
-		s->suspended = !strcmp(status, "suspended");
-		free(status);
-	}
-	log_progress("saving the state as %s", s->savevm);
 	char *command = xasprintf("savevm %s", s->savevm), *output = NULL;
 	int saved_timeout = s->q.timeout_ms;
 	s->q.timeout_ms = SAVEVM_TIMEOUT_MS;
@@ -104,11 +115,39 @@ static int save_state(struct stop *s, struct error *err)
 		rc = error_set(err, "%s", output);
 	}
 	free(output);
-	if (rc < 0)
+	return rc;
+}
+
+static int save_state(struct stop *s, struct error *err)
+{
+	if (!s->suspended) {
+		char *status;
+		if (qmp_query_status(&s->q, &status, err) < 0)
+			return -1;
+		s->suspended = !strcmp(status, "suspended");
+		free(status);
+	}
+	enum savedstate_kind kind = SAVEDSTATE_RUNNING;
+	if (s->suspended) {
+		int frozen = freeze_at_wakeup(s, err);
+		if (frozen < 0)
+			return error_prefix(err, "cannot save the state %s", s->savevm);
+		kind = frozen ? SAVEDSTATE_WAKING : SAVEDSTATE_SUSPENDED;
+	}
+	log_progress("saving the state as %s", s->savevm);
+	if (savevm(s, err) < 0) {
+		if (kind == SAVEDSTATE_WAKING) {
+			struct error ignored;
+			qmp_execute(&s->q, "cont", NULL, NULL, &ignored); /* let it finish waking */
+		}
 		return error_prefix(err, "cannot save the state %s", s->savevm);
-	if (savedstate_record(s->disk, s->savevm, s->suspended, err) < 0)
+	}
+	if (savedstate_record(s->disk, s->savevm, kind, err) < 0)
 		return -1;
-	log_progress("state %s saved%s", s->savevm, s->suspended ? " (guest suspended)" : "");
+	log_progress("state %s saved%s", s->savevm,
+		     kind == SAVEDSTATE_WAKING ? " (the guest resumes from its sleep when loaded)"
+		     : kind == SAVEDSTATE_SUSPENDED ? " (guest suspended)"
+						    : "");
 	return 0;
 }
 
