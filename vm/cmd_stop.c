@@ -17,6 +17,7 @@
 #define SAVEVM_TIMEOUT_MS 600000
 #define POWEROFF_TIMEOUT_MS 120000
 #define REBOOT_TIMEOUT_MS 60000
+#define ACPI_REPEAT_MS 10000
 #define QUIT_TIMEOUT_MS 30000
 
 static const char stop_usage[] =
@@ -167,18 +168,38 @@ static int reboot_guest(struct stop *s, struct error *err)
 	return 0;
 }
 
+/* ACPI power-down is a button press: a guest that is still booting does
+ * not see it, so it is pressed again now and then until the guest is off. */
+static int press_power_button(struct stop *s, struct error *err)
+{
+	struct progress *spinner =
+	    log_is_verbose() ? NULL : progress_start("powering the guest off", 0);
+	int rc = -1;
+	for (int waited = 0; waited < POWEROFF_TIMEOUT_MS; waited += ACPI_REPEAT_MS) {
+		if (qmp_execute(&s->q, "system_powerdown", NULL, NULL, err) < 0)
+			break;
+		rc = qmp_wait_event(&s->q, "SHUTDOWN", ACPI_REPEAT_MS, NULL, err);
+		if (rc == 0 || !machine_running(&s->m, NULL))
+			break;
+		log_debug("no shutdown yet: pressing the power button again");
+	}
+	progress_finish(spinner);
+	return rc;
+}
+
 static int power_off_guest(struct stop *s, struct error *err)
 {
 	log_progress("powering the guest off");
 	qmp_clear_events(&s->q);
 	struct error why;
-	if (guest_poweroff(&s->g, &why) < 0) {
+	int rc;
+	if (guest_poweroff(&s->g, &why) == 0) {
+		rc = wait_event(s, "SHUTDOWN", POWEROFF_TIMEOUT_MS, "powering the guest off", err);
+	} else {
 		log_progress("%s; falling back to ACPI power-down", why.msg);
-		if (qmp_execute(&s->q, "system_powerdown", NULL, NULL, err) < 0)
-			return -1;
+		rc = press_power_button(s, err);
 	}
-	if (wait_event(s, "SHUTDOWN", POWEROFF_TIMEOUT_MS, "powering the guest off", err) < 0 &&
-	    !machine_wait_exit(&s->m, 0))
+	if (rc < 0 && !machine_wait_exit(&s->m, 0))
 		return error_prefix(err, "the guest did not power off; 'vm kill' stops the "
 					 "emulator anyway");
 	log_progress("the guest has shut down");

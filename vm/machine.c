@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#define UNASKED_EXIT_MS 3000
+
 int machine_open(struct machine *m)
 {
 	*m = (struct machine){.rt.lock_fd = -1};
@@ -119,7 +121,8 @@ int machine_quit(struct machine *m, struct qmp *q, int timeout_ms, bool *forced,
 	}
 	if (!asked)
 		log_debug("the monitor did not take 'quit' (%s)", why.msg);
-	if (asked && machine_wait_exit(m, timeout_ms))
+	/* Without a monitor it may be on its way out already (after a shutdown). */
+	if (machine_wait_exit(m, asked ? timeout_ms : UNASKED_EXIT_MS))
 		return 0;
 	/* The lock proves the pid is this machine's emulator: only then kill. */
 	if (!machine_running(m, &pid))
