@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 static const struct command commands[] = {
-    {"init", cmd_pending, "create the base and backing images from the seed image"},
+    {"init", cmd_init, "create the base and backing images from the seed image"},
     {"run", cmd_pending, "run the emulator in the foreground"},
     {"start", cmd_pending, "start the machine in the background and wait until it is ready"},
     {"stop", cmd_pending, "suspend and save, power off, or reboot the machine"},

@@ -18,13 +18,6 @@ struct pending {
 #define COMMON_OPTIONS {"help", no_argument, NULL, 'h'}, {"verbose", no_argument, NULL, 'v'}
 
 static const struct pending pending[] = {
-    {"init", "+:hvtkb",
-     {COMMON_OPTIONS,
-      {"dry-run", no_argument, NULL, 't'},
-      {"clobber-backing", no_argument, NULL, 'k'},
-      {"clobber-base", no_argument, NULL, 'b'},
-      {0}},
-     "Usage: vm init [-t|--dry-run] [-k|--clobber-backing] [-b|--clobber-base]\n"},
     {"run", "+:hvncbl:",
      {COMMON_OPTIONS,
       {"nat", no_argument, NULL, 'n'},
