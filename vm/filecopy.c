@@ -149,6 +149,8 @@ static int copy_range(struct copy_state *s, uint64_t offset, uint64_t end, struc
  * only a hole remains. File systems without SEEK_DATA count as all data. */
 static bool next_data(int fd, uint64_t offset, uint64_t size, uint64_t *start, uint64_t *end)
 {
+	if (offset >= size)
+		return false;
 	off_t data = lseek(fd, (off_t)offset, SEEK_DATA);
 	if (data < 0) {
 		if (errno == ENXIO)
