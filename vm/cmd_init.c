@@ -128,28 +128,6 @@ static int carry_out(const struct init_files *f, const struct init_plan *plan, s
 	return image_create_overlay(f->backing, f->base, f->fmt, IMAGE_REPLACE, err);
 }
 
-/* Holds the machine's lock for the whole of init, so that the machine
- * cannot start on half-made images. */
-static int lock_stopped_machine(struct runtime *rt, const struct config *cfg, struct error *err)
-{
-	if (runtime_open(rt, config_get(cfg, "VM_MACHINE_ID"), err) < 0)
-		return -1;
-	pid_t pid;
-	if (!runtime_is_running(rt, &pid)) {
-		if (runtime_lock(rt, err) == 0)
-			return 0;
-		if (!runtime_is_running(rt, &pid))
-			return -1; /* not a running machine: the lock itself failed */
-	}
-	char pid_text[32] = "";
-	if (pid)
-		snprintf(pid_text, sizeof(pid_text), " (pid %d)", (int)pid);
-	return error_set(err,
-			 "%s is running%s; stop it first (vm stop, or vm kill): init would "
-			 "change the images under it",
-			 config_get(cfg, "VM_MACHINE_NAME"), pid_text);
-}
-
 static int init_machine(const struct config *cfg, const struct init_options *o, struct error *err)
 {
 	struct init_files f = {
@@ -159,8 +137,12 @@ static int init_machine(const struct config *cfg, const struct init_options *o, 
 	    .backing = config_get(cfg, "VM_SNAPSHOT_BACKING_FILENAME"),
 	    .fmt = config_get(cfg, "VM_FMT"),
 	};
+	/* The lock is held for the whole of init, so that the machine cannot
+	 * start on half-made images. */
 	struct runtime rt;
-	if (lock_stopped_machine(&rt, cfg, err) < 0) {
+	if (runtime_lock_stopped(&rt, config_get(cfg, "VM_MACHINE_ID"),
+				 config_get(cfg, "VM_MACHINE_NAME"),
+				 "init would change the images under it", err) < 0) {
 		runtime_close(&rt);
 		return -1;
 	}

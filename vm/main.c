@@ -16,7 +16,7 @@ static const struct command commands[] = {
     {"kill", cmd_pending, "make the emulator quit, by force if need be"},
     {"cmd", cmd_pending, "send a command to the emulator's monitor"},
     {"status", cmd_pending, "tell whether the machine runs and is reachable"},
-    {"archive", cmd_pending, "back the machine's images up into a dated directory"},
+    {"archive", cmd_archive, "back the machine's images up into a dated directory"},
     {"sh", cmd_sh, "open a shell in the machine directory with its variables"},
     {"ssh", cmd_pending, "log into the guest, or run a command there"},
     {"list", cmd_pending, "list this user's running machines"},
