@@ -15,10 +15,15 @@ struct pending {
 	const char *usage;
 };
 
-#define COMMON_OPTIONS {"help", no_argument, NULL, 'h'}, {"verbose", no_argument, NULL, 'v'}
+#define COMMON_OPTIONS                                                                             \
+	{"help", no_argument, NULL, 'h'},                                                          \
+	{                                                                                          \
+		"verbose", no_argument, NULL, 'v'                                                  \
+	}
 
 static const struct pending pending[] = {
-    {"run", "+:hvncbl:",
+    {"run",
+     "+:hvncbl:",
      {COMMON_OPTIONS,
       {"nat", no_argument, NULL, 'n'},
       {"bridge", no_argument, NULL, 'c'},
@@ -26,7 +31,8 @@ static const struct pending pending[] = {
       {"loadvm", required_argument, NULL, 'l'},
       {0}},
      "Usage: vm run [-n|--nat] [-c|--bridge] [-b|--base-only] [-l|--loadvm NAME] [ARGS...]\n"},
-    {"start", "+:hvncs:l:e",
+    {"start",
+     "+:hvncs:l:e",
      {COMMON_OPTIONS,
       {"nat", no_argument, NULL, 'n'},
       {"bridge", no_argument, NULL, 'c'},
@@ -36,7 +42,8 @@ static const struct pending pending[] = {
       {0}},
      "Usage: vm start [-n|--nat] [-c|--bridge] [-s|--ssh-attempts N] [-l|--loadvm NAME] "
      "[-e|--encapsulate]\n"},
-    {"stop", "+:hvs:prn",
+    {"stop",
+     "+:hvs:prn",
      {COMMON_OPTIONS,
       {"savevm", required_argument, NULL, 's'},
       {"vm-save", required_argument, NULL, 's'},
@@ -47,10 +54,12 @@ static const struct pending pending[] = {
       {0}},
      "Usage: vm stop [-s|--savevm NAME] [-p|--poweroff] [-r|--reboot] [-n|--no-suspend]\n"},
     {"kill", "+:hv", {COMMON_OPTIONS, {0}}, "Usage: vm kill\n"},
-    {"cmd", "+:hvj",
+    {"cmd",
+     "+:hvj",
      {COMMON_OPTIONS, {"json", no_argument, NULL, 'j'}, {0}},
      "Usage: vm cmd [-j|--json] COMMAND...\n"},
-    {"status", "+:hvqs",
+    {"status",
+     "+:hvqs",
      {COMMON_OPTIONS,
       {"quiet", no_argument, NULL, 'q'},
       {"no-ssh-check", no_argument, NULL, 's'},
@@ -58,7 +67,8 @@ static const struct pending pending[] = {
       {0}},
      "Usage: vm status [-q|--quiet] [-s|--no-ssh-check] [--json]\n"},
     {"ssh", "+:hv", {COMMON_OPTIONS, {0}}, "Usage: vm ssh [COMMAND...]\n"},
-    {"list", "+:hvJ",
+    {"list",
+     "+:hvJ",
      {COMMON_OPTIONS, {"json", no_argument, NULL, 'J'}, {0}},
      "Usage: vm list [--json]\n"},
     {"net", "+:hv", {COMMON_OPTIONS, {0}}, "Usage: vm net\n"},

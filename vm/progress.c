@@ -43,8 +43,8 @@ static void draw(struct progress *p, bool force)
 	if (p->total) {
 		unsigned percent = (unsigned)(p->done * 100 / p->total);
 		int filled = (int)(p->done * BAR_WIDTH / p->total);
-		printf("\r%s [%.*s%*s] %3u%%", p->label, filled,
-		       "##############################", BAR_WIDTH - filled, "", percent);
+		printf("\r%s [%.*s%*s] %3u%%", p->label, filled, "##############################",
+		       BAR_WIDTH - filled, "", percent);
 	} else {
 		static const char frames[] = "|/-\\";
 		printf("\r%s %c", p->label, frames[p->frame++ % 4]);

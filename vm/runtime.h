@@ -16,7 +16,7 @@ struct runtime {
 	char *pid_file;
 	char *lock_file;
 	char *stderr_log; /* the emulator's stderr while it runs in the background */
-	int lock_fd;      /* -1 unless runtime_lock succeeded */
+	int lock_fd;	  /* -1 unless runtime_lock succeeded */
 };
 
 /* Finds (creating when needed) and checks the directory for machine id. */
