@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -62,14 +63,13 @@ static void human_size(uint64_t bytes, char *buf, size_t size)
 static int write_error(const struct filecopy *job, struct error *err)
 {
 	if (errno == ENOSPC || errno == EDQUOT) {
-		int saved = errno;
+		const char *reason = strerror(errno);
 		char need[32];
 		human_size(job->size, need, sizeof(need));
-		errno = saved;
-		return error_errno(err,
-				   "cannot write %s (the copy needs up to %s there; free some "
-				   "space and retry)",
-				   job->out_name, need);
+		return error_set(err,
+				 "cannot write %s: %s (the copy needs up to %s there; free some "
+				 "space and retry)",
+				 job->out_name, reason, need);
 	}
 	return error_errno(err, "cannot write %s", job->out_name);
 }

@@ -2,60 +2,8 @@
 # vm init with the real qemu-img: every rule on existing and orphaned files,
 # the dry run, the refusal while the machine runs, and no half-written base
 # when the copy fails or is interrupted.
-set -u
-
-VM=${VM_TEST_BIN:?VM_TEST_BIN must name the vm binary}
-export VM_LIB=${VM_LIB:?VM_LIB must name vm/lib}
-unset VM_HOME VM_CONFIG VM_USE_SNAPSHOTS
-
-work=$(mktemp -d /tmp/vm-test-init-XXXXXX)
-export XDG_RUNTIME_DIR=$work/run
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-holder=
-mnt=
-
-cleanup() {
-	[ -n "$holder" ] && kill "$holder" 2>/dev/null && wait "$holder" 2>/dev/null
-	[ -n "$mnt" ] && umount "$mnt" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-passed=0 failed=0
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-# check DESCRIPTION COMMAND...: the command must succeed.
-check() {
-	local what=$1
-	shift
-	if "$@"; then pass; else fail "$what"; fi
-}
-
-out= err= rc=
-# run ARGS...: runs vm in the current directory, keeping stdout, stderr, status.
-run() {
-	out=$("$VM" "$@" 2>"$work/stderr") && rc=0 || rc=$?
-	err=$(cat "$work/stderr")
-}
-contains() { [[ $1 == *"$2"* ]]; }
-
-# new_machine NAME [VMRC LINES...]: a machine directory with a seed image
-# whose first MiB holds the byte 0xab; cd into it.
-new_machine() {
-	local dir=$work/$1
-	shift
-	mkdir -p "$dir" && cd "$dir" || exit 1
-	printf '%s\n' VM_MACHINE_NAME=t VM_MACHINE_ID=42 VM_MACHINE_OWNER=root "$@" >.vmrc
-	qemu-img create -q -f qcow2 t-seed.qcow2 64M
-	qemu-io -c 'write -P 0xab 0 1M' t-seed.qcow2 >/dev/null
-}
-# reads IMAGE PATTERN OFFSET: the image (through its backing chain) holds
-# the byte PATTERN over 1 MiB at OFFSET.
-reads() { qemu-io -r -c "read -P $2 $3 1M" "$1" 2>&1 | grep -q 'read 1048576/1048576'; }
-backing_of() { qemu-img info --output=json "$1" | sed -n 's/.*"backing-filename": "\(.*\)".*/\1/p'; }
-inode() { stat -c %i "$1"; }
-# Only these files (besides .vmrc) are in the directory: no temporary files.
-only_files() { [ "$(ls -A | grep -v '^\.vmrc$' | sort | xargs)" = "$*" ]; }
+TEST_NAME=init
+. "$(dirname "$0")/lib.sh"
 
 echo "# a fresh machine"
 new_machine fresh
@@ -75,7 +23,7 @@ check "dry run names the copy" contains "$out" "would copy t-seed.qcow2 to t-bas
 check "dry run names the qemu-img command" contains "$out" "qemu-img create -f qcow2 -b t-base.qcow2 -F qcow2 t-backing.qcow2"
 check "dry run changes nothing" only_files t-seed.qcow2
 "$VM" init >/dev/null
-qemu-io -c 'write -P 0xcd 8M 1M' t-backing.qcow2 >/dev/null
+write t-backing.qcow2 0xcd 8M
 base_inode=$(inode t-base.qcow2) backing_inode=$(inode t-backing.qcow2)
 run init -t -b -k
 check "dry run with -b -k succeeds" test "$rc" = 0
@@ -102,8 +50,8 @@ check "the backing file's changes are gone" reads t-backing.qcow2 0x00 8M
 check "the new backing file sits on the base" reads t-backing.qcow2 0xab 0
 
 echo "# -b without -k while a backing file exists"
-qemu-io -c 'write -P 0xcd 8M 1M' t-backing.qcow2 >/dev/null
-qemu-io -c 'write -P 0xee 0 1M' t-seed.qcow2 >/dev/null
+write t-backing.qcow2 0xcd 8M
+write t-seed.qcow2 0xee 0
 run init -b
 check "init -b refuses" test "$rc" = 1
 check "refusal explains that the backing would not match and names -k" contains "$err" "add -k"
@@ -163,26 +111,14 @@ check "nothing is created" only_files t-seed.qcow2
 
 echo "# refused while the machine runs"
 new_machine running
-mkdir -p -m 700 "$XDG_RUNTIME_DIR/vm/42"
-mkfifo "$work/locked"
-# Hold the lock as the emulator would; exec keeps the pid, so kill ends it.
-(
-	exec 9>"$XDG_RUNTIME_DIR/vm/42/lock"
-	flock -x 9
-	echo locked >"$work/locked"
-	exec sleep 600
-) &
-holder=$!
-read -r _ <"$work/locked"
-echo "$holder" >"$XDG_RUNTIME_DIR/vm/42/qemu.pid"
+hold_lock 42
 run init
 check "init refuses" test "$rc" = 1
 check "refusal says it runs, with the pid, and what to do" contains "$err" "t is running (pid $holder); stop it first"
 check "nothing is created" only_files t-seed.qcow2
 run init -t
 check "the dry run refuses too" test "$rc" = 1
-kill "$holder" && wait "$holder" 2>/dev/null
-holder=
+release_lock
 run init
 check "init works once the machine stopped ($err)" test "$rc" = 0
 
@@ -193,12 +129,7 @@ truncate -s 2G t-seed.qcow2
 dd if=/dev/urandom of=t-seed.qcow2 bs=1M count=256 seek=1024 conv=notrunc status=none
 "$VM" init &
 pid=$!
-# Wait until the copy is under way (its temporary file has data).
-for ((i = 0; i < 3000; i++)); do
-	tmp=$(ls -A | grep '^\.t-base\.qcow2\.tmp-' || true)
-	[ -n "$tmp" ] && [ "$(stat -c %s "$tmp" 2>/dev/null || echo 0)" -gt 0 ] && break
-	sleep 0.01
-done
+wait_for_temp ".t-base.qcow2.tmp-*"
 kill -TERM "$pid"
 wait "$pid" && rc=0 || rc=$?
 check "vm died of SIGTERM (status $rc)" test "$rc" = 143
@@ -223,5 +154,4 @@ else
 	echo "SKIP: a full disk (mounting a small tmpfs needs root)"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish
