@@ -7,13 +7,15 @@
 #include "compress.h"
 #include "config.h"
 #include "error.h"
+#include "machine.h"
 #include "strv.h"
 #include "tempfile.h"
 
 #include <stdbool.h>
 
 struct archive_job {
-	const struct config *cfg;
+	struct machine *m;		     /* the machine, its runtime directory */
+	const struct config *cfg;	     /* &m->cfg */
 	const char *name;		     /* VM_MACHINE_NAME */
 	const char *fmt;		     /* VM_FMT */
 	const char *base;		     /* NAME-base.FMT, in the machine directory (the cwd) */

@@ -9,6 +9,7 @@
 #include "image.h"
 #include "log.h"
 #include "runtime.h"
+#include "savedstate.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -130,6 +131,12 @@ static int build_archive(const struct archive_job *job, const char *dir, struct 
 	if (rc == 0) {
 		log_progress("creating a fresh %s on %s", job->backing, job->base);
 		rc = image_create_overlay(job->backing, job->base, job->fmt, IMAGE_REPLACE, err);
+	}
+	if (rc == 0) {
+		/* The fresh backing file has no saved states to keep a record of. */
+		char *record = savedstate_path(job->backing);
+		unlink(record);
+		free(record);
 	}
 	if (rc == 0)
 		rc = archive_store(job, job->backing, td.path, job->backing,

@@ -138,8 +138,9 @@ static bool uses_snapshots(const struct config *cfg)
 	return !use || strcmp(use, "no") != 0;
 }
 
-static int run_archive(struct archive_options *o, const struct config *cfg)
+static int run_archive(struct archive_options *o, struct machine *m)
 {
+	const struct config *cfg = &m->cfg;
 	if (!uses_snapshots(cfg)) {
 		log_error("archive: vm archive works on base and backing files, and this machine "
 			  "(VM_USE_SNAPSHOTS=no) has the single image %s; copy it while the "
@@ -148,6 +149,7 @@ static int run_archive(struct archive_options *o, const struct config *cfg)
 		return 1;
 	}
 	struct archive_job *job = &o->job;
+	job->m = m;
 	job->cfg = cfg;
 	job->name = config_get(cfg, "VM_MACHINE_NAME");
 	job->fmt = config_get(cfg, "VM_FMT");
@@ -170,10 +172,10 @@ int cmd_archive(int argc, char **argv)
 		return parsed < 0 ? 1 : 0;
 	if (check_combinations(&o) || check_compressor(&o))
 		return 1;
-	struct config cfg;
-	if (cli_load_machine(&cfg) < 0)
+	struct machine m;
+	if (machine_open(&m) < 0)
 		return 1;
-	int rc = run_archive(&o, &cfg);
-	config_free(&cfg);
+	int rc = run_archive(&o, &m);
+	machine_close(&m);
 	return rc;
 }

@@ -80,10 +80,12 @@ static int shrank_error(const struct filecopy *job, struct error *err)
 			 job->in_name);
 }
 
-static void report(struct copy_state *s, uint64_t done)
+/* Reports progress; fails when the caller wants the copy stopped. */
+static int report(struct copy_state *s, uint64_t done, struct error *err)
 {
-	if (s->job->progress)
-		s->job->progress(s->job->progress_ctx, done);
+	if (!s->job->progress || s->job->progress(s->job->progress_ctx, done))
+		return 0;
+	return error_set(err, "copying %s was interrupted", s->job->in_name);
 }
 
 static int copy_read_write(struct copy_state *s, uint64_t offset, uint64_t end, struct error *err)
@@ -111,7 +113,8 @@ static int copy_read_write(struct copy_state *s, uint64_t offset, uint64_t end, 
 		}
 		offset += (uint64_t)got;
 		s->by_read_write += (uint64_t)got;
-		report(s, offset);
+		if (report(s, offset, err) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -140,7 +143,8 @@ static int copy_range(struct copy_state *s, uint64_t offset, uint64_t end, struc
 			return shrank_error(job, err);
 		offset += (uint64_t)n;
 		s->by_copy_range += (uint64_t)n;
-		report(s, offset);
+		if (report(s, offset, err) < 0)
+			return -1;
 	}
 	return copy_read_write(s, offset, end, err);
 }
@@ -177,14 +181,12 @@ static bool try_reflink(struct filecopy *job)
 int filecopy_run(struct filecopy *job, struct error *err)
 {
 	job->method = FILECOPY_NOTHING;
-	if (job->size && try_reflink(job)) {
-		job->method = FILECOPY_REFLINK;
-		if (job->progress)
-			job->progress(job->progress_ctx, job->size);
-		return 0;
-	}
 	struct copy_state s = {.job = job,
 			       .use_copy_range = !(job->flags & FILECOPY_NO_COPY_RANGE)};
+	if (job->size && try_reflink(job)) {
+		job->method = FILECOPY_REFLINK;
+		return report(&s, job->size, err);
+	}
 	int rc = 0;
 	uint64_t start, end;
 	for (uint64_t offset = 0; rc == 0 && next_data(job->in, offset, job->size, &start, &end);
@@ -196,7 +198,8 @@ int filecopy_run(struct filecopy *job, struct error *err)
 	/* A trailing hole: the size without writing a byte. */
 	if (ftruncate(job->out, (off_t)job->size) < 0)
 		return write_error(job, err);
-	report(&s, job->size);
+	if (report(&s, job->size, err) < 0)
+		return -1;
 	if (s.by_copy_range || s.by_read_write)
 		job->method =
 		    s.by_copy_range >= s.by_read_write ? FILECOPY_COPY_RANGE : FILECOPY_READ_WRITE;

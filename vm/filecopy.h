@@ -6,6 +6,7 @@
 
 #include "error.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum filecopy_method {
@@ -26,7 +27,9 @@ struct filecopy {
 	const char *in_name;  /* for messages */
 	const char *out_name; /* for messages: the name the user knows */
 	unsigned flags;
-	void (*progress)(void *ctx, uint64_t done); /* may be NULL */
+	/* Called after each chunk; may be NULL. Returning false stops the copy
+	 * (it fails with "interrupted"). */
+	bool (*progress)(void *ctx, uint64_t done);
 	void *progress_ctx;
 	enum filecopy_method method; /* out: the method that did the bulk */
 };

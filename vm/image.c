@@ -4,21 +4,35 @@
 #include "filecopy.h"
 #include "log.h"
 #include "progress.h"
-#include "tempfile.h"
 #include "xalloc.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-static void show_progress(void *ctx, uint64_t done)
+struct copy_watch {
+	struct progress *bar;
+	bool stop_on_signal;
+};
+
+static bool interrupt_pending(void)
 {
-	progress_update(ctx, done);
+	sigset_t pending;
+	return sigpending(&pending) == 0 &&
+	       (sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1 ||
+		sigismember(&pending, SIGHUP) == 1);
+}
+
+static bool watch_copy(void *ctx, uint64_t done)
+{
+	struct copy_watch *watch = ctx;
+	if (watch->bar)
+		progress_update(watch->bar, done);
+	return !(watch->stop_on_signal && interrupt_pending());
 }
 
 static double seconds_since(const struct timespec *start)
@@ -52,48 +66,51 @@ static char *progress_label(const char *src)
 	return label;
 }
 
-int image_copy(const char *src, const char *dst, unsigned flags, struct error *err)
+int image_copy_into(const char *src, struct tempfile *tf, unsigned flags, struct error *err)
 {
 	struct stat st;
 	int in = open_source(src, &st, err);
 	if (in < 0)
 		return -1;
-	/* Refuse before copying gigabytes; the rename checks again. */
-	if (!(flags & IMAGE_REPLACE) && access(dst, F_OK) == 0) {
-		close(in);
-		return error_set(err, "%s already exists; vm does not overwrite it", dst);
-	}
-	struct tempfile tf;
-	if (tempfile_create(&tf, dst, err) < 0) {
-		close(in);
-		return -1;
-	}
 	char *label = progress_label(src);
-	struct progress *bar = (flags & IMAGE_PROGRESS) ? progress_start(label, st.st_size) : NULL;
+	struct copy_watch watch = {
+	    .bar = (flags & IMAGE_PROGRESS) ? progress_start(label, st.st_size) : NULL,
+	    .stop_on_signal = flags & IMAGE_STOP_ON_SIGNAL,
+	};
 	struct filecopy job = {
 	    .in = in,
-	    .out = tf.fd,
+	    .out = tf->fd,
 	    .size = (uint64_t)st.st_size,
 	    .in_name = src,
-	    .out_name = dst,
+	    .out_name = tf->target,
 	    .flags = (flags & IMAGE_PLAIN) ? FILECOPY_NO_REFLINK | FILECOPY_NO_COPY_RANGE : 0,
-	    .progress = bar ? show_progress : NULL,
-	    .progress_ctx = bar,
+	    .progress = watch_copy,
+	    .progress_ctx = &watch,
 	};
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	int rc = filecopy_run(&job, err);
-	progress_finish(bar);
+	progress_finish(watch.bar);
 	free(label);
 	close(in);
-	if (rc < 0) {
+	if (rc == 0)
+		log_debug("copied %s to %s (%llu MiB, %s) in %.2f s", src, tf->target,
+			  (unsigned long long)(st.st_size >> 20), filecopy_method_name(job.method),
+			  seconds_since(&start));
+	return rc;
+}
+
+int image_copy(const char *src, const char *dst, unsigned flags, struct error *err)
+{
+	/* Refuse before copying gigabytes; the rename checks again. */
+	if (!(flags & IMAGE_REPLACE) && access(dst, F_OK) == 0)
+		return error_set(err, "%s already exists; vm does not overwrite it", dst);
+	struct tempfile tf;
+	if (tempfile_create(&tf, dst, err) < 0)
+		return -1;
+	if (image_copy_into(src, &tf, flags, err) < 0) {
 		tempfile_discard(&tf);
 		return -1;
 	}
-	if (tempfile_commit(&tf, (flags & IMAGE_REPLACE) ? TEMPFILE_REPLACE : 0, err) < 0)
-		return -1;
-	log_debug("copied %s to %s (%llu MiB, %s) in %.2f s", src, dst,
-		  (unsigned long long)(st.st_size >> 20), filecopy_method_name(job.method),
-		  seconds_since(&start));
-	return 0;
+	return tempfile_commit(&tf, (flags & IMAGE_REPLACE) ? TEMPFILE_REPLACE : 0, err);
 }

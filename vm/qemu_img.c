@@ -197,7 +197,25 @@ int image_commit(const char *path, unsigned flags, struct error *err)
 	return rc;
 }
 
-int image_snapshot_delete(const char *path, const char *name, struct error *err)
+/* path opened without its backing file, which deleting a snapshot never
+ * reads: a copy in an archive may sit beside a compressed base, or none. */
+static char *without_backing(const char *path, const char *fmt)
+{
+	struct json_object *file = json_object_new_object();
+	json_object_object_add(file, "driver", json_object_new_string("file"));
+	json_object_object_add(file, "filename", json_object_new_string(path));
+	struct json_object *spec = json_object_new_object();
+	json_object_object_add(spec, "driver", json_object_new_string(fmt));
+	json_object_object_add(spec, "backing", NULL);
+	json_object_object_add(spec, "file", file);
+	char *text = xasprintf("json:%s",
+			       json_object_to_json_string_ext(
+				   spec, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(spec);
+	return text;
+}
+
+int image_snapshot_delete(const char *path, const char *fmt, const char *name, struct error *err)
 {
 	struct strv args = STRV_INIT;
 	strv_add(&args, "qemu-img");
@@ -205,7 +223,7 @@ int image_snapshot_delete(const char *path, const char *name, struct error *err)
 	strv_add(&args, "-d");
 	strv_add(&args, name);
 	strv_add(&args, "--");
-	strv_add(&args, path);
+	strv_push(&args, without_backing(path, fmt));
 	char *what = xasprintf("cannot delete snapshot '%s' from %s", name, path);
 	int rc = run_simple(&args, what, false, err);
 	free(what);
