@@ -84,6 +84,15 @@ static int send_json(struct qmp *q, int argc, char **argv, struct error *err)
 	return rc;
 }
 
+/* The human monitor ends its lines with CR LF; a terminal or a script
+ * wants LF. */
+static void print_lines(const char *text)
+{
+	for (const char *p = text; *p; p++)
+		if (!(p[0] == '\r' && p[1] == '\n'))
+			putchar(*p);
+}
+
 /* savevm and delvm change which states exist: keep the record of states
  * saved while the guest was suspended true (see savedstate.h). */
 static void update_saved_states(struct machine *m, const char *verb, const char *name,
@@ -116,7 +125,7 @@ static int send_hmp(struct machine *m, struct qmp *q, int argc, char **argv, str
 		free(status);
 		return -1;
 	}
-	fputs(output, stdout);
+	print_lines(output);
 	if (changes_states && !output[0])
 		update_saved_states(m, argv[0], argv[1], !strcmp(status, "suspended"));
 	free(output);
