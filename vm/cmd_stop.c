@@ -66,7 +66,7 @@ static int suspend_guest(struct stop *s, struct error *err)
 		s->suspended = true;
 		return 0;
 	}
-	log_progress("suspending the guest");
+	log_progress("suspending the guest through %s", guest_control_channel(&s->g));
 	qmp_clear_events(&s->q);
 	if (guest_suspend(&s->g, err) < 0)
 		return error_prefix(err, "use -n to stop without suspending");
@@ -158,7 +158,7 @@ static int reboot_guest(struct stop *s, struct error *err)
 		log_warn("hint: the state %s was saved before the reboot; 'vm start -l %s' later "
 			 "brings back the machine as it was before rebooting",
 			 s->savevm, s->savevm);
-	log_progress("rebooting the guest");
+	log_progress("rebooting the guest through %s", guest_control_channel(&s->g));
 	qmp_clear_events(&s->q);
 	if (guest_reboot(&s->g, err) < 0)
 		return -1;
@@ -189,7 +189,7 @@ static int press_power_button(struct stop *s, struct error *err)
 
 static int power_off_guest(struct stop *s, struct error *err)
 {
-	log_progress("powering the guest off");
+	log_progress("powering the guest off through %s", guest_control_channel(&s->g));
 	qmp_clear_events(&s->q);
 	struct error why;
 	int rc;
@@ -244,7 +244,8 @@ static int stop_machine(struct stop *s, struct error *err)
 			return -1;
 	} else if (!s->savevm && !s->suspended) {
 		struct error why;
-		log_progress("syncing the guest's file systems");
+		log_progress("syncing the guest's file systems through %s",
+			     guest_control_channel(&s->g));
 		if (guest_sync(&s->g, &why) < 0)
 			log_warn("%s (quitting anyway)", why.msg);
 	}

@@ -188,6 +188,29 @@ run stop -n -s n1
 check "stop -n -s saves into the single image ($err)" \
 	contains "$(qemu-img snapshot -l tg3.qcow2)" " n1 "
 
+echo "# VM_GUEST_AGENT=yes: suspend and power-off through the guest agent"
+agent=$work/tga
+guest_machine "$agent" tga $ID2 VM_GUEST_AGENT=yes
+machines+=("$agent")
+run init
+run start --nat
+check "a machine with the agent channel boots ($err)" test "$rc" = 0
+agent_boot=$(boot_id)
+# Without ssh, only the agent can do it.
+sed -i 's/^VM_SSH_OPTS=.*/VM_SSH_OPTS="-o IdentitiesOnly=yes -i \/dev\/null"/' .vmrc
+run stop -v -s a1
+check "stop -s suspends through the agent ($err)" test "$rc" = 0
+check "... saying so" contains "$out" "suspending the guest through the guest agent"
+sed -i "s|^VM_SSH_OPTS=.*|VM_SSH_OPTS=\"-i $GUEST_KEY -o UserKnownHostsFile=$work/known_hosts\"|" .vmrc
+run start --nat -l a1
+check "start -l a1 brings it back ($err)" test "$rc" = 0
+check "the same guest" test "$(boot_id)" = "$agent_boot"
+pid=$(qemu_pid $ID2)
+run stop -v -p
+check "stop -p powers off through the agent ($err)" \
+	contains "$out" "powering the guest off through the guest agent"
+check "... and the emulator is gone" gone "$pid"
+
 echo "# an emulator that dies at start"
 broken=$work/broken
 guest_machine "$broken" broken $ID2
