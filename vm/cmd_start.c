@@ -9,6 +9,7 @@
 #include "qemu.h"
 #include "savedstate.h"
 #include "spawn.h"
+#include "words.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -24,7 +25,7 @@
 
 #define MONITOR_TIMEOUT_MS 60000
 #define SSH_ATTEMPT_MS 2000
-#define BANNER_POLL_MS 200
+#define BANNER_POLL_MS 100
 #define LOGIN_TIMEOUT_MS 30000
 #define STDERR_LINES 3
 
@@ -130,7 +131,7 @@ static int launch_emulator(struct start *s, struct error *err)
 		strv_free(&cmdline);
 		return -1;
 	}
-	char *shown = strv_join(&cmdline, " ");
+	char *shown = words_join_quoted(strv_argv(&cmdline));
 	log_progress("starting %s", shown);
 	free(shown);
 	struct spawn_background_options opts = {.output = s->m.rt.stderr_log, .new_session = true};
