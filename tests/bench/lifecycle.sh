@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../integration/lib.sh"
 . "$here/../integration/guest.sh"
 ROUNDS=${BENCH_ROUNDS:-20}
-ID=74
+ID=$(free_id $((50 + RANDOM % 40)))
 now() { date +%s.%N; }
 ms() { awk -v a="$1" -v b="$2" -v n="${3:-1}" 'BEGIN { printf "%.1f", (b - a) * 1000 / n }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }

@@ -7,8 +7,8 @@ TEST_NAME=lifecycle
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/guest.sh"
 
-ID=71
-ID2=72
+ID=$(free_id $((50 + RANDOM % 40)))
+ID2=$(free_id "$ID")
 main=$work/tg
 
 echo "# boot once and save the ready state"
