@@ -294,7 +294,10 @@ static int start_machine(struct start *s, struct error *err)
 	int rc = s->launch.loadvm ? wake_loaded_state(s, &q, err) : 0;
 	qmp_close(&q);
 	if (rc < 0)
-		return error_prefix(err, "cannot resume the loaded state %s", s->launch.loadvm);
+		return error_prefix(err,
+				    "cannot resume the loaded state %s (the emulator is still "
+				    "running: 'vm kill' stops it)",
+				    s->launch.loadvm);
 	return wait_ssh(s, err);
 }
 
