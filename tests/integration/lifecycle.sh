@@ -67,6 +67,15 @@ check "start refuses a curses display without --encapsulate" contains "$out" "us
 
 echo "# Ctrl-C while start waits stops the emulator"
 sed -i 's/^VM_SSH_OPTS=.*/VM_SSH_OPTS="-o IdentitiesOnly=yes -i \/dev\/null"/' .vmrc
+run start --nat -l ready -s 2
+check "start -s 2 gives up when ssh does not log in" test "$rc" = 1
+check "... after 2 attempts, with ssh's reason ($err)" \
+	contains "$err" "did not answer ssh at tester@127.0.0.1:22$ID after 2 attempts (last: ssh"
+check "... and says the emulator still runs" contains "$err" "the emulator is still running"
+run status -s
+check "status -s: running and reachable without logging in" test "$rc" = 0
+check "... ssh not checked" contains "$out" "ssh:       not checked"
+"$VM" kill >/dev/null
 "$VM" start --nat -l ready >"$work/start.out" 2>&1 &
 starter=$!
 for ((i = 0; i < 300; i++)); do
@@ -94,6 +103,10 @@ check "status --json is JSON with running true" \
 	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(not (d["running"] and d["ssh"] and d["network"]=="nat"))' "$out"
 run status -q
 check "status -q prints nothing" test -z "$out" -a "$rc" = 0
+run status -v
+check "status -v names the guest's control method" contains "$out" "control:   systemctl"
+run status -q -v
+check "status -q and -v exclude each other" test "$rc" = 1
 check "ssh runs a command in the guest: the ready state's boot_id" \
 	test "$(boot_id)" = "$ready_boot_id"
 check "ssh passes the exit status through" test "$("$VM" ssh 'exit 7' 2>/dev/null; echo $?)" = 7
@@ -121,6 +134,13 @@ check "the uptime carried on ($before_up -> $after_up)" \
 	awk -v a="$before_up" -v b="$after_up" 'BEGIN { exit !(b > a) }'
 check "the guest's timers work after the resume (sleep 1 returns)" \
 	timeout 20 "$VM" ssh "sleep 1" 
+
+run cmd savevm tmp1
+check "cmd savevm saves a state" contains "$(qemu-img snapshot -U -l tg-backing.qcow2)" " tmp1 "
+check "... recorded as saved while running: no record" test -z "$(grep '^tmp1 ' tg-backing.qcow2.suspended)"
+run cmd delvm s1
+check "cmd delvm deletes a state ($err)" test "$rc" = 0
+check "... and its record" test -z "$(grep '^s1 ' tg-backing.qcow2.suspended 2>/dev/null)"
 
 echo "# stop -n -s: saved while running"
 run stop -n -s s2
