@@ -43,8 +43,7 @@ struct stop {
 	char *disk;	/* the image that holds the saved states */
 };
 
-/* Waits for an event; the connection closing counts as the emulator
- * having gone (after SHUTDOWN it exits by itself). */
+/* Waits for an event from the emulator, with a spinner on a terminal. */
 static int wait_event(struct stop *s, const char *event, int timeout_ms, const char *what,
 		      struct error *err)
 {
