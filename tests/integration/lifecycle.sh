@@ -212,7 +212,10 @@ run kill
 check "kill of one machine" test "$rc" = 0
 (cd "$second" && "$VM" status -q)
 check "leaves the other running" test "$?" = 0
-(cd "$second" && "$VM" kill >/dev/null)
+pid=$(qemu_pid $ID2)
+(cd "$second" && "$VM" stop -n -v >"$work/stop-n.out" 2>&1)
+check "stop -n syncs the guest and quits" test "$?" = 0 -a "$(gone "$pid" && echo gone)" = gone
+check "... syncing through ssh first" grep -q "syncing the guest's file systems through ssh" "$work/stop-n.out"
 
 echo "# VM_USE_SNAPSHOTS=no"
 ID2=$(free_id "$ID")
@@ -228,6 +231,10 @@ check "the guest answers" test "$(boot_id)" = "$ready_boot_id"
 run stop -n -s n1
 check "stop -n -s saves into the single image ($err)" \
 	contains "$(qemu-img snapshot -l tg3.qcow2)" " n1 "
+run stop
+check "stop alone asks for -s NAME or -n" contains "$err" "name the state to save with -s NAME, or give -n"
+run stop -n
+check "stop of a stopped machine says it does not run" contains "$err" "tg3 is not running"
 
 echo "# VM_GUEST_AGENT=yes: suspend and power-off through the guest agent"
 ID2=$(free_id "$ID")
