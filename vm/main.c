@@ -9,17 +9,17 @@
 #include <sys/stat.h>
 
 static const struct command commands[] = {
-    {"init", cmd_pending, "create the base and backing images from the seed image"},
-    {"run", cmd_pending, "run the emulator in the foreground"},
-    {"start", cmd_pending, "start the machine in the background and wait until it is ready"},
-    {"stop", cmd_pending, "suspend and save, power off, or reboot the machine"},
-    {"kill", cmd_pending, "make the emulator quit, by force if need be"},
-    {"cmd", cmd_pending, "send a command to the emulator's monitor"},
-    {"status", cmd_pending, "tell whether the machine runs and is reachable"},
-    {"archive", cmd_pending, "back the machine's images up into a dated directory"},
+    {"init", cmd_init, "create the base and backing images from the seed image"},
+    {"run", cmd_run, "run the emulator in the foreground"},
+    {"start", cmd_start, "start the machine in the background and wait until it is ready"},
+    {"stop", cmd_stop, "suspend and save, power off, or reboot the machine"},
+    {"kill", cmd_kill, "make the emulator quit, by force if need be"},
+    {"cmd", cmd_cmd, "send a command to the emulator's monitor"},
+    {"status", cmd_status, "tell whether the machine runs and is reachable"},
+    {"archive", cmd_archive, "back the machine's images up into a dated directory"},
     {"sh", cmd_sh, "open a shell in the machine directory with its variables"},
-    {"ssh", cmd_pending, "log into the guest, or run a command there"},
-    {"list", cmd_pending, "list this user's running machines"},
+    {"ssh", cmd_ssh, "log into the guest, or run a command there"},
+    {"list", cmd_list, "list this user's running machines"},
     {"net", cmd_pending, "show what the network policy grants you"},
     {"boot", cmd_boot, "start or stop the machines listed for boot (root)"},
 };
