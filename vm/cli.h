@@ -28,6 +28,7 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 int cli_load_machine(struct config *cfg);
 
 /* The command entry points, one file each. */
+int cmd_net(int argc, char **argv);
 int cmd_sh(int argc, char **argv);
 int cmd_pending(int argc, char **argv);
 /* vm SCRIPT [ARGS...]: not a table row, since any file can be a script. */

@@ -78,7 +78,6 @@ static const struct pending pending[] = {
     {"list", "+:hvJ",
      {COMMON_OPTIONS, {"json", no_argument, NULL, 'J'}, {0}},
      "Usage: vm list [--json]\n"},
-    {"net", "+:hv", {COMMON_OPTIONS, {0}}, "Usage: vm net\n"},
     {"boot", "+:hv", {COMMON_OPTIONS, {0}}, "Usage: vm boot start|stop|status\n"},
 };
 

@@ -7,19 +7,20 @@
 #include <sys/types.h>
 
 struct spawn_options {
-	char **envp;          /* NULL: vm's own environment */
-	const char *dir;      /* NULL: the current directory */
-	const char *input;    /* fed to stdin; NULL: /dev/null */
-	bool capture_stdout;  /* else inherited */
-	bool capture_stderr;  /* else inherited */
-	int timeout_ms;       /* 0: none; the child is killed (SIGKILL) when it runs over */
+	char **envp;	     /* NULL: vm's own environment */
+	const char *dir;     /* NULL: the current directory */
+	const char *input;   /* fed to stdin; NULL: /dev/null */
+	bool capture_stdout; /* else inherited */
+	bool capture_stderr; /* else inherited */
+	int timeout_ms;	     /* 0: none; the child is killed (SIGKILL) when it runs over */
+	int pass_fd3;	     /* > 0: this fd becomes the child's fd 3 (e.g. vm-netd's socket) */
 };
 
 struct spawn_result {
-	int status;     /* exit status, or 128 + signal */
+	int status; /* exit status, or 128 + signal */
 	bool timed_out;
-	char *out;      /* captured stdout ("" when not captured) */
-	char *err;      /* captured stderr ("" when not captured) */
+	char *out; /* captured stdout ("" when not captured) */
+	char *err; /* captured stderr ("" when not captured) */
 };
 
 /* Runs argv (argv[0] looked up in PATH) to completion. Fails only when the
