@@ -3,11 +3,14 @@
  *
  *   netd-client tap BRIDGE ID [-c] [-n COUNT] [--hold]
  *   netd-client query
- *   netd-client raw KIND [HEXNAME]   KIND: name truncated oversized version type
- *                                     double none flags fdpass
+ *   netd-client raw KIND [HEXNAME]   KIND: valid name truncated oversized version
+ *                                     type double none flags fdpass
+ *                                     (raw and fd3 start the helper with this
+ *                                     program's environment, as it is)
  *   netd-client fd3 KIND             KIND: notsock stream closed close012
  *   netd-client status BRIDGE ID     /proc/<helper>/status during the request
  *   netd-client syslog-sink SOCKET FILE
+ *   netd-client syslog-send SOCKET MESSAGE
  *
  * Every answer is printed as "result: STATUS [TAP] message". */
 #include "netclient.h"
@@ -225,6 +228,8 @@ static int cmd_raw(int argc, char **argv)
 	} else if (!strcmp(kind, "double")) {
 		memcpy(buf + sizeof(req), &req, sizeof(req));
 		len = 2 * sizeof(req);
+	} else if (!strcmp(kind, "valid")) {
+		/* as it is: a request for br0, machine 42 */
 	} else if (!strcmp(kind, "none")) {
 		len = 0;
 	} else if (!strcmp(kind, "fdpass")) {
@@ -323,6 +328,14 @@ static int cmd_syslog_sink(const char *socket_path, const char *file)
 	}
 }
 
+static int cmd_syslog_send(const char *socket_path, const char *message)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", socket_path);
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	return sendto(fd, message, strlen(message), 0, (struct sockaddr *)&addr, sizeof(addr)) < 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -338,6 +351,8 @@ int main(int argc, char **argv)
 		return cmd_fd3(argv[2]);
 	if (!strcmp(mode, "status"))
 		return cmd_status(argc - 1, argv + 1);
+	if (!strcmp(mode, "syslog-send") && argc > 3)
+		return cmd_syslog_send(argv[2], argv[3]);
 	if (!strcmp(mode, "syslog-sink") && argc > 3)
 		return cmd_syslog_sink(argv[2], argv[3]);
 	return 2;
