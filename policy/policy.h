@@ -6,7 +6,8 @@
  *   bridge vmlab create 10.77.0.1/24  vm-netd may create it (address optional)
  *   allow daniel br0 2                user daniel: at most 2 taps on br0
  *   allow @kvm vmlab 4                members of group kvm: at most 4 taps
- *   include /etc/vm/netd.d/NAME.conf  drop-ins (wildcards allowed) (root-owned, not group/other writable)
+ *   include /etc/vm/netd.d/NAME.conf  drop-ins (wildcards allowed) (root-owned, not group/other
+ * writable)
  *
  * Default deny. Any error in any file denies everything. */
 #pragma once

@@ -137,7 +137,9 @@ static int finish(pid_t pid, int sock)
 		struct cmsghdr align;
 	} control;
 	struct iovec iov = {raw, sizeof(raw)};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control.buf,
 			     .msg_controllen = sizeof(control.buf)};
 	int fd = -1;
 	ssize_t n = sock >= 0 ? recvmsg(sock, &msg, MSG_DONTWAIT) : -1;
@@ -273,8 +275,8 @@ static int cmd_status(int argc, char **argv)
 	struct netd_request req;
 	struct error err;
 	int sv[2];
-	if (argc < 3 || netd_request_init(&req, NETD_OP_TAP, (unsigned)atoi(argv[2]), argv[1], 0,
-					  &err) < 0)
+	if (argc < 3 ||
+	    netd_request_init(&req, NETD_OP_TAP, (unsigned)atoi(argv[2]), argv[1], 0, &err) < 0)
 		return 2;
 	socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv);
 	pid_t pid = start_helper(sv[1], false);
