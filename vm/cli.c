@@ -44,6 +44,7 @@ int cli_load_machine(struct config *cfg)
 	struct error err;
 	if (config_load(cfg, environ, &err) < 0) {
 		log_error("%s", err.msg);
+		config_free(cfg);
 		return -1;
 	}
 	return 0;

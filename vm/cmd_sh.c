@@ -41,7 +41,7 @@ static bool is_bash(const char *shell)
 static int exec_with_config(struct config *cfg, struct strv *argv)
 {
 	char **envp = vars_environ(&cfg->vars);
-	log_debug("running %s in %s", argv->v[0], cfg->home);
+	log_progress("running %s in %s", argv->v[0], cfg->home);
 	fflush(stdout);
 	execvpe(argv->v[0], strv_argv(argv), envp);
 	log_error("cannot run %s: %s", argv->v[0], strerror(errno));

@@ -44,8 +44,7 @@ static void set_defaults(struct vars *vars)
 static int read_global_vmrc(struct config *cfg, struct error *err)
 {
 	const char *lib = config_get(cfg, "VM_LIB");
-	cfg->global_vmrc =
-	    lib ? xasprintf("%s/vmrc", lib) : xasprintf("%s/vm/vmrc", VM_SYSCONFDIR);
+	cfg->global_vmrc = lib ? xasprintf("%s/vmrc", lib) : xasprintf("%s/vm/vmrc", VM_SYSCONFDIR);
 	if (access(cfg->global_vmrc, F_OK) < 0)
 		return error_errno(err,
 				   "global configuration %s (reinstall vm, or set VM_LIB to the "
@@ -63,7 +62,8 @@ int config_load_global(struct config *cfg, char **envp, struct error *err)
 	cfg->calling_dir = xstrdup(cwd);
 	set_defaults(&cfg->vars);
 	vars_import_environ(&cfg->vars, envp);
-	apply_logging(cfg); /* so that errors in the global vmrc reach an error log set in the environment */
+	apply_logging(
+	    cfg); /* so that errors in the global vmrc reach an error log set in the environment */
 	if (read_global_vmrc(cfg, err) < 0)
 		return -1;
 	apply_logging(cfg);
@@ -136,8 +136,8 @@ static int check_mandatory(const struct config *cfg, const char *config_name)
 	int errors = 0;
 	for (size_t i = 0; i < variables_count; i++)
 		if (variables[i].mandatory && !config_get(cfg, variables[i].name))
-			errors += report(config_name, "mandatory variable %s not set",
-					 variables[i].name);
+			errors +=
+			    report(config_name, "mandatory variable %s not set", variables[i].name);
 	return errors;
 }
 
@@ -171,9 +171,9 @@ static int check_values(const struct config *cfg, const char *config_name)
 	const char *mem = config_get(cfg, "VM_MACHINE_MEM");
 	if (mem && !(all_digits(mem) && strtoull(mem, NULL, 10) > 0 &&
 		     strtoull(mem, NULL, 10) <= MAX_MEMORY_MIB && strlen(mem) < 10))
-		errors += report(config_name,
-				 "VM_MACHINE_MEM must be a positive whole number of MiB, not '%s'",
-				 mem);
+		errors +=
+		    report(config_name,
+			   "VM_MACHINE_MEM must be a positive whole number of MiB, not '%s'", mem);
 	const char *name = config_get(cfg, "VM_MACHINE_NAME");
 	if (name && !valid_file_name_part(name))
 		errors += report(config_name,
@@ -251,6 +251,9 @@ int config_load_machine(struct config *cfg, struct error *err)
 			  name, cfg->home, name);
 		goto out;
 	}
+	/* As in the original, .vmrc can build on these: VM_LOG=$VM_HOME/log. */
+	vars_set(&cfg->vars, "VM_HOME", cfg->home);
+	vars_set(&cfg->vars, "VM_CALLING_DIR", cfg->calling_dir);
 	if (vmrc_load(name, &cfg->vars, err) < 0)
 		goto out;
 	apply_logging(cfg);

@@ -9,7 +9,7 @@
 struct config {
 	struct vars vars;
 	char *calling_dir; /* where vm was called from */
-	char *home;        /* the machine directory, absolute; NULL before config_load_machine */
+	char *home;	   /* the machine directory, absolute; NULL before config_load_machine */
 	char *global_vmrc; /* the global vmrc that was read */
 };
 

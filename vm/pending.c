@@ -15,17 +15,23 @@ struct pending {
 	const char *usage;
 };
 
-#define COMMON_OPTIONS {"help", no_argument, NULL, 'h'}, {"verbose", no_argument, NULL, 'v'}
+#define COMMON_OPTIONS                                                                             \
+	{"help", no_argument, NULL, 'h'},                                                          \
+	{                                                                                          \
+		"verbose", no_argument, NULL, 'v'                                                  \
+	}
 
 static const struct pending pending[] = {
-    {"init", "+:hvtkb",
+    {"init",
+     "+:hvtkb",
      {COMMON_OPTIONS,
       {"dry-run", no_argument, NULL, 't'},
       {"clobber-backing", no_argument, NULL, 'k'},
       {"clobber-base", no_argument, NULL, 'b'},
       {0}},
      "Usage: vm init [-t|--dry-run] [-k|--clobber-backing] [-b|--clobber-base]\n"},
-    {"run", "+:hvncbl:",
+    {"run",
+     "+:hvncbl:",
      {COMMON_OPTIONS,
       {"nat", no_argument, NULL, 'n'},
       {"bridge", no_argument, NULL, 'c'},
@@ -33,7 +39,8 @@ static const struct pending pending[] = {
       {"loadvm", required_argument, NULL, 'l'},
       {0}},
      "Usage: vm run [-n|--nat] [-c|--bridge] [-b|--base-only] [-l|--loadvm NAME] [ARGS...]\n"},
-    {"start", "+:hvncs:l:e",
+    {"start",
+     "+:hvncs:l:e",
      {COMMON_OPTIONS,
       {"nat", no_argument, NULL, 'n'},
       {"bridge", no_argument, NULL, 'c'},
@@ -43,7 +50,8 @@ static const struct pending pending[] = {
       {0}},
      "Usage: vm start [-n|--nat] [-c|--bridge] [-s|--ssh-attempts N] [-l|--loadvm NAME] "
      "[-e|--encapsulate]\n"},
-    {"stop", "+:hvs:prn",
+    {"stop",
+     "+:hvs:prn",
      {COMMON_OPTIONS,
       {"savevm", required_argument, NULL, 's'},
       {"vm-save", required_argument, NULL, 's'},
@@ -54,17 +62,20 @@ static const struct pending pending[] = {
       {0}},
      "Usage: vm stop [-s|--savevm NAME] [-p|--poweroff] [-r|--reboot] [-n|--no-suspend]\n"},
     {"kill", "+:hv", {COMMON_OPTIONS, {0}}, "Usage: vm kill\n"},
-    {"cmd", "+:hvj",
+    {"cmd",
+     "+:hvj",
      {COMMON_OPTIONS, {"json", no_argument, NULL, 'j'}, {0}},
      "Usage: vm cmd [-j|--json] COMMAND...\n"},
-    {"status", "+:hvqs",
+    {"status",
+     "+:hvqs",
      {COMMON_OPTIONS,
       {"quiet", no_argument, NULL, 'q'},
       {"no-ssh-check", no_argument, NULL, 's'},
       {"json", no_argument, NULL, 'J'},
       {0}},
      "Usage: vm status [-q|--quiet] [-s|--no-ssh-check] [--json]\n"},
-    {"archive", "+:hvcd:s:z:b",
+    {"archive",
+     "+:hvcd:s:z:b",
      {COMMON_OPTIONS,
       {"create", no_argument, NULL, 'c'},
       {"delvm", required_argument, NULL, 'd'},
@@ -75,7 +86,8 @@ static const struct pending pending[] = {
      "Usage: vm archive [-c|--create] [-d|--delvm NAME] [-s|--savevm NAME]\n"
      "                  [-z|--compress xz|gzip|bzip2|lz4|zstd] [-b|--compress-base]\n"},
     {"ssh", "+:hv", {COMMON_OPTIONS, {0}}, "Usage: vm ssh [COMMAND...]\n"},
-    {"list", "+:hvJ",
+    {"list",
+     "+:hvJ",
      {COMMON_OPTIONS, {"json", no_argument, NULL, 'J'}, {0}},
      "Usage: vm list [--json]\n"},
     {"boot", "+:hv", {COMMON_OPTIONS, {0}}, "Usage: vm boot start|stop|status\n"},

@@ -1,8 +1,17 @@
 #include "variables.h"
 
-#define SETTING(n, d, s) {n, d, VARIABLE_SETTING, false, s}
-#define MANDATORY(n, s) {n, NULL, VARIABLE_SETTING, true, s}
-#define DERIVED(n, s) {n, NULL, VARIABLE_DERIVED, false, s}
+#define SETTING(n, d, s)                                                                           \
+	{                                                                                          \
+		n, d, VARIABLE_SETTING, false, s                                                   \
+	}
+#define MANDATORY(n, s)                                                                            \
+	{                                                                                          \
+		n, NULL, VARIABLE_SETTING, true, s                                                 \
+	}
+#define DERIVED(n, s)                                                                              \
+	{                                                                                          \
+		n, NULL, VARIABLE_DERIVED, false, s                                                \
+	}
 
 const struct variable variables[] = {
     MANDATORY("VM_CONFIG", "name of the per-machine configuration file (global vmrc: .vmrc)"),
@@ -15,8 +24,9 @@ const struct variable variables[] = {
     SETTING("VM_MACHINE_USER", NULL, "guest user for ssh (default: VM_MACHINE_OWNER)"),
     SETTING("VM_MACHINE_MEM", "1024", "guest memory in MiB"),
     SETTING("VM_HOME", NULL, "machine directory (default: the current directory)"),
-    SETTING("VM_HOME_OVERRIDES_CWD", NULL, "yes: VM_HOME wins over a .vmrc in the current "
-					   "directory"),
+    SETTING("VM_HOME_OVERRIDES_CWD", NULL,
+	    "yes: VM_HOME wins over a .vmrc in the current "
+	    "directory"),
     SETTING("VM_LIB", NULL, "directory holding the global vmrc and shell library"),
     SETTING("VM_SSH_ATTEMPTS", "30", "ssh tries during vm start, 2 s apart at most"),
     SETTING("VM_DATEFMT", "%F %T", "strftime format of timestamps; empty: date's default"),
@@ -30,8 +40,9 @@ const struct variable variables[] = {
     SETTING("VM_NET_BRIDGE", "br0", "bridge the guest's tap is attached to"),
     SETTING("VM_SNAPSHOT_SEEDNAME_DEFAULT", "seed", "default seed part of the file names"),
     SETTING("VM_SNAPSHOT_BASENAME_DEFAULT", "base", "default base part of the file names"),
-    SETTING("VM_SNAPSHOT_BACKINGNAME_DEFAULT", "backing", "default backing part of the file "
-							  "names"),
+    SETTING("VM_SNAPSHOT_BACKINGNAME_DEFAULT", "backing",
+	    "default backing part of the file "
+	    "names"),
     SETTING("VM_SNAPSHOT_SEEDNAME", NULL, "seed part of the file names"),
     SETTING("VM_SNAPSHOT_BASENAME", NULL, "base part of the file names"),
     SETTING("VM_SNAPSHOT_BACKINGNAME", NULL, "backing part of the file names"),
@@ -42,8 +53,9 @@ const struct variable variables[] = {
     SETTING("VM_QEMU_ACCEL", "auto", "auto, kvm or tcg"),
     SETTING("VM_DISK_IF", "ide", "disk interface; virtio recommended for new machines"),
     SETTING("VM_NET_MODEL", "e1000", "NIC model; virtio-net-pci recommended for new machines"),
-    SETTING("VM_GUEST_AGENT", "no", "yes: use the QEMU guest agent for suspend, power-off and "
-				    "sync"),
+    SETTING("VM_GUEST_AGENT", "no",
+	    "yes: use the QEMU guest agent for suspend, power-off and "
+	    "sync"),
     SETTING("VM_SSH_OPTS", NULL, "extra ssh options for guest access"),
     SETTING("VM_MONITOR", "unix", "unix, or tcp to add the legacy TCP monitor"),
     DERIVED("VM_SNAPSHOT_SEED_FILENAME", "NAME-SEEDNAME.FMT"),

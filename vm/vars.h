@@ -17,7 +17,10 @@ struct vars {
 	size_t cap;
 };
 
-#define VARS_INIT {NULL, 0, 0}
+#define VARS_INIT                                                                                  \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 /* NULL when the variable is not set at all. */
 const char *vars_get(const struct vars *vars, const char *name);

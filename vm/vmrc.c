@@ -84,6 +84,8 @@ static int parse_braced(struct parser *ps, struct strbuf *out, const char *name)
 {
 	const char *value = vars_get(ps->vars, name);
 	bool colon = peek(ps, 0) == ':' && peek(ps, 1) == '-';
+	if (at_end(ps) || peek(ps, 0) == '\n')
+		return fail(ps, ps->line, "unterminated ${ expansion");
 	if (peek(ps, 0) == '}') {
 		ps->p++;
 		strbuf_adds(out, value ? value : "");
@@ -250,10 +252,10 @@ static void skip_to_next_line(struct parser *ps)
 static int refuse_statement(struct parser *ps, const char *word, size_t len)
 {
 	char c = peek(ps, 0);
-	if (len == 0 && c == '$' && peek(ps, 1) == '(')
+	if (c == '$' && peek(ps, 1) == '(')
 		return fail(ps, ps->line,
 			    "command substitution $(...) is refused: .vmrc is read, never run");
-	if (len == 0 && operator_reason(c))
+	if (operator_reason(c))
 		return fail(ps, ps->line, operator_reason(c));
 	char msg[160];
 	int shown = len > 40 ? 40 : (int)len;
@@ -309,12 +311,11 @@ static int parse_statement(struct parser *ps)
 
 /* Limits and characters checked before parsing, so the parser sees sane text.
  * Returns the text with the CR of each CRLF removed. */
+/* Limits and characters checked before parsing, so the parser sees sane text.
+ * Each refusal names the line where it happens. Returns the text with the CR
+ * of each CRLF removed. */
 static char *check_and_normalize(const char *path, const char *text, size_t len, struct error *err)
 {
-	if (len > VMRC_MAX_SIZE)
-		return error_set(err, "%s: too large (%zu bytes, at most %d)", path, len,
-				 VMRC_MAX_SIZE),
-		       NULL;
 	char *out = xmalloc(len + 1);
 	size_t n = 0, line_start = 0;
 	int line = 1;
@@ -322,6 +323,11 @@ static char *check_and_normalize(const char *path, const char *text, size_t len,
 		char c = text[i];
 		if (c == '\0') {
 			error_set(err, "%s:%d: contains a NUL byte: not a text file", path, line);
+			goto fail;
+		}
+		if (i >= VMRC_MAX_SIZE) {
+			error_set(err, "%s:%d: file too large (more than %d bytes)", path, line,
+				  VMRC_MAX_SIZE);
 			goto fail;
 		}
 		if (c == '\r' && i + 1 < len && text[i + 1] == '\n')
@@ -348,14 +354,17 @@ fail:
 	return NULL;
 }
 
-int vmrc_parse(const char *path, const char *text, size_t len, struct vars *vars,
-	       struct error *err)
+int vmrc_parse(const char *path, const char *text, size_t len, struct vars *vars, struct error *err)
 {
 	char *clean = check_and_normalize(path, text, len, err);
 	if (!clean)
 		return -1;
-	struct parser ps = {
-	    .path = path, .p = clean, .end = clean + strlen(clean), .line = 1, .vars = vars, .err = err};
+	struct parser ps = {.path = path,
+			    .p = clean,
+			    .end = clean + strlen(clean),
+			    .line = 1,
+			    .vars = vars,
+			    .err = err};
 	int rc = 0;
 	while (rc == 0 && !at_end(&ps)) {
 		skip_blanks(&ps);
@@ -378,15 +387,11 @@ int vmrc_load(const char *path, struct vars *vars, struct error *err)
 		close(fd);
 		return error_set(err, "%s: not a regular file", path);
 	}
-	if (st.st_size > VMRC_MAX_SIZE) {
-		close(fd);
-		return error_set(err, "%s: too large (%lld bytes, at most %d)", path,
-				 (long long)st.st_size, VMRC_MAX_SIZE);
-	}
-	char *text = xmalloc((size_t)st.st_size + 1);
-	size_t len = 0;
-	for (;;) {
-		ssize_t n = read(fd, text + len, (size_t)st.st_size + 1 - len);
+	/* One byte over the limit is enough for the parser to name the line. */
+	size_t cap = VMRC_MAX_SIZE + 1, len = 0;
+	char *text = xmalloc(cap);
+	while (len < cap) {
+		ssize_t n = read(fd, text + len, cap - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -394,8 +399,9 @@ int vmrc_load(const char *path, struct vars *vars, struct error *err)
 			close(fd);
 			return error_errno(err, "%s", path);
 		}
-		if (n == 0 || (len += (size_t)n) > (size_t)st.st_size)
+		if (n == 0)
 			break;
+		len += (size_t)n;
 	}
 	close(fd);
 	int rc = vmrc_parse(path, text, len, vars, err);

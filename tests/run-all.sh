@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs every test: the unit and integration suites (root tests included when
+# run as root), the unit suite again under ASan+UBSan, and the fuzzers for a
+# bounded time. Ends with "N passed, N failed, N skipped"; exits non-zero on
+# any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export VM_TEST_GUEST_DIR=${VM_TEST_GUEST_DIR:-/var/cache/vm/test-guest}
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+status=0
+logs=()
+
+step() {
+	printf '\n=== %s\n' "$*"
+}
+
+build() { # DIR [meson options...]
+	local dir=$1
+	shift
+	{ [ -d "$dir" ] || meson setup "$dir" "$@" >/dev/null; } && meson compile -C "$dir" >/dev/null
+}
+
+step "build"
+if ! build build --prefix=/usr/local; then
+	meson compile -C build
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+step "unit, integration and root tests"
+meson test -C build --print-errorlogs --no-rebuild || status=1
+logs+=(build/meson-logs/testlog.json)
+
+step "unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+if build build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
+	# The test programs themselves may leak; the vm programs they start get
+	# ASan's defaults (leaks reported) since tests give vm a clean environment.
+	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C build-asan --suite unit --print-errorlogs --no-rebuild || status=1
+	logs+=(build-asan/meson-logs/testlog.json)
+else
+	echo "the sanitizer build failed"
+	status=1
+fi
+
+if [ -f tests/fuzz/meson.build ] && command -v clang >/dev/null; then
+	step "fuzzers, ${FUZZ_SECONDS}s each"
+	if CC=clang build build-fuzz -Dfuzzers=true -Db_sanitize=address,undefined -Db_lundef=false; then
+		FUZZ_SECONDS=$FUZZ_SECONDS meson test -C build-fuzz --suite fuzz --print-errorlogs \
+			--no-rebuild || status=1
+		logs+=(build-fuzz/meson-logs/testlog.json)
+	else
+		echo "the fuzzer build failed"
+		status=1
+	fi
+fi
+
+step "summary"
+python3 tests/summarize.py "${logs[@]}" || status=1
+exit $status

@@ -1,0 +1,221 @@
+/* The command line as a user meets it: the command table, help, unknown
+ * commands and options, vm sh, and scripts run through vm. */
+#include "vmtest.h"
+#include "xalloc.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const commands[] = {"init",	  "run", "start", "stop", "kill", "cmd", "status",
+				       "archive", "sh",	 "ssh",	  "list", "net",  "boot"};
+
+static struct vt_result vm(const char *cwd, const char *const *args)
+{
+	return vt_vm(cwd, vt_lib(NULL), NULL, args);
+}
+
+Test(cli, no_command_lists_the_commands_and_fails)
+{
+	struct vt_result r = vm("/", (const char *[]){NULL});
+	cr_assert_eq(r.status, 1);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		char *row = xasprintf("\n  %s ", commands[i]);
+		cr_assert(strstr(r.err, row), "usage lacks %s: %s", commands[i], r.err);
+		free(row);
+	}
+	vt_result_free(&r);
+}
+
+Test(cli, help_lists_the_commands_and_succeeds)
+{
+	struct vt_result r = vm("/", (const char *[]){"--help", NULL});
+	cr_assert_eq(r.status, 0);
+	cr_assert(strstr(r.out, "  start     start the machine in the background"), "%s", r.out);
+	vt_result_free(&r);
+}
+
+Test(cli, unknown_command_names_the_known_ones)
+{
+	struct vt_result r = vm("/", (const char *[]){"strat", NULL});
+	cr_assert_eq(r.status, 1);
+	cr_assert_str_eq(r.err, "vm: unknown command 'strat'; the commands are: init, run, start, "
+				"stop, kill, cmd, status, archive, sh, ssh, list, net, boot (or "
+				"give a script's path)\n");
+	vt_result_free(&r);
+}
+
+Test(cli, every_command_has_help)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		struct vt_result r = vm("/", (const char *[]){commands[i], "--help", NULL});
+		cr_assert_eq(r.status, 0, "%s --help: %s", commands[i], r.err);
+		char *usage = xasprintf("Usage: vm %s", commands[i]);
+		cr_assert(strstr(r.out, usage), "%s --help printed: %s", commands[i], r.out);
+		free(usage);
+		vt_result_free(&r);
+		r = vm("/", (const char *[]){commands[i], "-h", NULL});
+		cr_assert_eq(r.status, 0);
+		vt_result_free(&r);
+	}
+}
+
+Test(cli, unknown_options_and_missing_values_are_reported)
+{
+	struct vt_result r = vm("/", (const char *[]){"stop", "--frobnicate", NULL});
+	cr_assert_eq(r.status, 1);
+	cr_assert_str_eq(r.err, "vm: stop: unknown option '--frobnicate'; see 'vm stop --help'\n");
+	vt_result_free(&r);
+	r = vm("/", (const char *[]){"stop", "-x", NULL});
+	cr_assert_str_eq(r.err, "vm: stop: unknown option -x; see 'vm stop --help'\n");
+	vt_result_free(&r);
+	r = vm("/", (const char *[]){"archive", "--compress", NULL});
+	cr_assert_eq(r.status, 1);
+	cr_assert_str_eq(r.err,
+			 "vm: archive: option --compress needs a value; see 'vm archive --help'\n");
+	vt_result_free(&r);
+}
+
+static char *machine(void)
+{
+	char *dir = vt_tmpdir();
+	free(vt_write(dir, ".vmrc", vt_guide_vmrc));
+	return dir;
+}
+
+Test(cli, sh_runs_the_shell_in_the_machine_directory)
+{
+	char *dir = machine();
+	char *sub = xasprintf("%s/sub", dir);
+	cr_assert_eq(mkdir(sub, 0700), 0);
+	char *env_home = xasprintf("VM_HOME=%s", dir);
+	const char *env[] = {env_home, "SHELL=/bin/bash", NULL};
+	struct vt_result r =
+	    vt_vm(sub, vt_lib(NULL), env,
+		  (const char *[]){"sh", "-c", "pwd; echo $VM_CALLING_DIR; vm_echo hi", NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	char *expected_start = xasprintf("%s\n%s\n[", dir, sub);
+	cr_assert(strncmp(r.out, expected_start, strlen(expected_start)) == 0, "%s", r.out);
+	cr_assert(strstr(r.out, "] hi\n"), "%s", r.out);
+	vt_result_free(&r);
+}
+
+Test(cli, sh_exports_every_variable_including_users_own)
+{
+	char *dir = vt_tmpdir();
+	char *vmrc = xasprintf("%sMY_BACKUP_HOST=nas\n", vt_guide_vmrc);
+	free(vt_write(dir, ".vmrc", vmrc));
+	struct vt_result r =
+	    vm(dir, (const char *[]){"sh", "-c",
+				     "env | grep -E '^(MY_BACKUP_HOST|VM_MACHINE_MEM|VM_FMT)=' | "
+				     "sort",
+				     NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "MY_BACKUP_HOST=nas\nVM_FMT=qcow2\nVM_MACHINE_MEM=1024\n");
+	vt_result_free(&r);
+}
+
+Test(cli, sh_without_arguments_is_interactive)
+{
+	char *dir = machine();
+	/* bash reading commands from a pipe still gets the greeting and functions. */
+	const char *env[] = {"SHELL=/bin/sh", NULL};
+	struct vt_result r = vt_vm(dir, vt_lib(NULL), env, (const char *[]){"sh", NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strncmp(r.out, "Entering interactive mode; type 'exit' to quit.\n", 48) == 0,
+		  "%s", r.out);
+	vt_result_free(&r);
+}
+
+Test(cli, sh_exit_status_is_the_shells)
+{
+	char *dir = machine();
+	struct vt_result r = vm(dir, (const char *[]){"sh", "-c", "exit 3", NULL});
+	cr_assert_eq(r.status, 3);
+	vt_result_free(&r);
+}
+
+static char *script(const char *dir, const char *first_line, const char *body)
+{
+	char *text = xasprintf("%s\n%s", first_line, body);
+	char *path = vt_write(dir, "myscript", text);
+	cr_assert_eq(chmod(path, 0755), 0);
+	free(text);
+	return path;
+}
+
+static const char script_body[] = "echo \"params=$VM_PARAMS\"\n"
+				  "echo \"args=$#:$1:$2\"\n"
+				  "echo \"calling=$VM_CALLING_DIR\"\n"
+				  "echo \"pwd=$PWD\"\n"
+				  "echo \"name=$VM_MACHINE_NAME\"\n"
+				  "type vm_die >/dev/null && echo functions\n";
+
+static void assert_script_output(struct vt_result r, const char *home, const char *calling)
+{
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	char *expected = xasprintf("params=one two words\nargs=2:one:two words\ncalling=%s\n"
+				   "pwd=%s\nname=guix\nfunctions\n",
+				   calling, home);
+	cr_assert_str_eq(r.out, expected);
+	free(expected);
+	vt_result_free(&r);
+}
+
+static char *build_dir_path_env(void)
+{
+	char *dir = xstrdup(getenv("VM_TEST_BIN"));
+	*strrchr(dir, '/') = '\0';
+	char *env = xasprintf("PATH=%s:/usr/bin:/bin", dir);
+	free(dir);
+	return env;
+}
+
+Test(cli, script_started_through_its_env_shebang)
+{
+	char *home = machine(), *calling = vt_tmpdir();
+	script(calling, "#!/usr/bin/env vm", script_body);
+	char *env_home = xasprintf("VM_HOME=%s", home);
+	char *lib_env = xasprintf("VM_LIB=%s", getenv("VM_TEST_LIB"));
+	/* The kernel runs env, env finds vm in PATH, vm gets "./myscript ARGS". */
+	const char *env[] = {build_dir_path_env(), lib_env, env_home, NULL};
+	assert_script_output(
+	    vt_exec(calling, env, (const char *[]){"./myscript", "one", "two words", NULL}), home,
+	    calling);
+}
+
+Test(cli, script_started_through_an_absolute_shebang)
+{
+	char *home = machine(), *calling = vt_tmpdir();
+	char *first = xasprintf("#!%s", getenv("VM_TEST_BIN"));
+	script(calling, first, script_body);
+	char *env_home = xasprintf("VM_HOME=%s", home);
+	char *lib_env = xasprintf("VM_LIB=%s", getenv("VM_TEST_LIB"));
+	const char *env[] = {env_home, lib_env, "PATH=/usr/bin:/bin", NULL};
+	assert_script_output(
+	    vt_exec(calling, env, (const char *[]){"./myscript", "one", "two words", NULL}), home,
+	    calling);
+}
+
+Test(cli, script_run_as_vm_argument)
+{
+	char *home = machine();
+	script(home, "# no shebang needed", script_body);
+	assert_script_output(vm(home, (const char *[]){"./myscript", "one", "two words", NULL}),
+			     home, home);
+	assert_script_output(vm(home, (const char *[]){"myscript", "one", "two words", NULL}), home,
+			     home);
+}
+
+Test(cli, script_that_fails_exits_with_its_status)
+{
+	char *home = machine();
+	script(home, "#!/usr/bin/env vm", "vm_die \"no backup host\"\necho not reached\n");
+	struct vt_result r = vm(home, (const char *[]){"./myscript", NULL});
+	cr_assert_eq(r.status, 1);
+	cr_assert_str_eq(r.out, "");
+	cr_assert_str_eq(r.err, "vm: no backup host\n");
+	vt_result_free(&r);
+}

@@ -1,0 +1,430 @@
+/* Configuration as a user meets it: precedence, VM_HOME, mandatory and
+ * validated variables, derived names. Driven through the real vm program. */
+#include "variables.h"
+#include "vmrc.h"
+#include "vmtest.h"
+#include "xalloc.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char minimal_global[] = "VM_CONFIG=.vmrc\nVM_FMT=qcow2\nVM_SAVE_DELAY=5\n";
+
+/* Runs `vm sh -c SCRIPT` in cwd. */
+static struct vt_result sh(const char *cwd, const char *lib, const char *const *env,
+			   const char *script)
+{
+	const char *args[] = {"sh", "-c", script, NULL};
+	return vt_vm(cwd, lib, env, args);
+}
+
+static void assert_prints(struct vt_result r, const char *expected)
+{
+	cr_assert_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.err);
+	cr_assert_str_eq(r.out, expected);
+	vt_result_free(&r);
+}
+
+static void assert_fails_with(struct vt_result r, const char *expected_err)
+{
+	cr_assert_eq(r.status, 1, "exit %d, stdout: %s", r.status, r.out);
+	cr_assert_str_eq(r.err, expected_err);
+	vt_result_free(&r);
+}
+
+Test(config, the_guides_example_gives_the_backing_file_name)
+{
+	char *dir = vt_tmpdir();
+	free(vt_write(dir, ".vmrc", vt_guide_vmrc));
+	assert_prints(sh(dir, vt_lib(NULL), NULL, "echo $VM_SNAPSHOT_BACKING_FILENAME"),
+		      "guix-backing.qcow2\n");
+	assert_prints(sh(dir, vt_lib(NULL), NULL,
+			 "echo $VM_SNAPSHOT_SEED_FILENAME $VM_SNAPSHOT_BASE_FILENAME "
+			 "$VM_MACHINE_USER $VM_NET_GUEST $VM_NET_PORT $VM_NET_MAC $VM_FMT"),
+		      "guix-seed.qcow2 guix-base.qcow2 guido guix 7733 DE:AD:BE:EF:33:11 qcow2\n");
+}
+
+Test(config, derived_defaults_follow_the_machine)
+{
+	char *dir = vt_tmpdir();
+	free(vt_write(dir, ".vmrc",
+		      "VM_MACHINE_NAME=alp\nVM_MACHINE_ID=07\nVM_MACHINE_OWNER=me\n"
+		      "VM_SNAPSHOT_BACKINGNAME=overlay\nVM_FMT=raw\n"
+		      "VM_SNAPSHOT_BASE_FILENAME=ignored\n"));
+	assert_prints(sh(dir, vt_lib(NULL), NULL,
+			 "echo $VM_MACHINE_USER $VM_SNAPSHOT_BACKING_FILENAME "
+			 "$VM_SNAPSHOT_BASE_FILENAME $VM_IMAGE_FILENAME $VM_NET_PORT"),
+		      "me alp-overlay.raw alp-base.raw alp.raw 7707\n");
+}
+
+/* One case per pair of sources: the higher one wins. */
+struct precedence_case {
+	const char *env;    /* VM_NET_BRIDGE from the environment, or NULL */
+	const char *global; /* ... from the global vmrc */
+	const char *vmrc;   /* ... from .vmrc */
+	const char *expected;
+};
+
+static void check_precedence(const struct precedence_case *c)
+{
+	char *dir = vt_tmpdir();
+	char *global = xasprintf("%s%s%s%s", minimal_global, c->global ? "VM_NET_BRIDGE=" : "",
+				 c->global ? c->global : "", c->global ? "\n" : "");
+	char *vmrc = xasprintf("%s%s%s%s", vt_guide_vmrc, c->vmrc ? "VM_NET_BRIDGE=" : "",
+			       c->vmrc ? c->vmrc : "", c->vmrc ? "\n" : "");
+	free(vt_write(dir, ".vmrc", vmrc));
+	char *env_var = c->env ? xasprintf("VM_NET_BRIDGE=%s", c->env) : NULL;
+	const char *env[] = {env_var, NULL};
+	char *expected = xasprintf("%s\n", c->expected);
+	assert_prints(sh(dir, vt_lib(global), env, "echo $VM_NET_BRIDGE"), expected);
+	free(global), free(vmrc), free(env_var), free(expected);
+}
+
+Test(config, precedence_default_below_environment)
+{
+	check_precedence(&(struct precedence_case){"fromenv", NULL, NULL, "fromenv"});
+}
+
+Test(config, precedence_default_below_global_vmrc)
+{
+	check_precedence(&(struct precedence_case){NULL, "fromglobal", NULL, "fromglobal"});
+}
+
+Test(config, precedence_default_below_vmrc)
+{
+	check_precedence(&(struct precedence_case){NULL, NULL, "fromvmrc", "fromvmrc"});
+}
+
+Test(config, precedence_environment_below_global_vmrc)
+{
+	check_precedence(&(struct precedence_case){"fromenv", "fromglobal", NULL, "fromglobal"});
+}
+
+Test(config, precedence_environment_below_vmrc)
+{
+	check_precedence(&(struct precedence_case){"fromenv", NULL, "fromvmrc", "fromvmrc"});
+}
+
+Test(config, precedence_global_vmrc_below_vmrc)
+{
+	check_precedence(&(struct precedence_case){NULL, "fromglobal", "fromvmrc", "fromvmrc"});
+}
+
+Test(config, precedence_builtin_default_alone)
+{
+	check_precedence(&(struct precedence_case){NULL, NULL, NULL, "br0"});
+}
+
+Test(config, installed_global_vmrc_keeps_environment_values)
+{
+	char *dir = vt_tmpdir();
+	free(vt_write(dir, ".vmrc", vt_guide_vmrc));
+	const char *env[] = {"VM_QEMU=/opt/qemu/bin/qemu-system-x86_64", NULL};
+	assert_prints(sh(dir, vt_lib(NULL), env, "echo $VM_QEMU"),
+		      "/opt/qemu/bin/qemu-system-x86_64\n");
+}
+
+Test(config, empty_value_counts_as_missing)
+{
+	char *dir = vt_tmpdir();
+	char *vmrc = xasprintf("%sVM_MACHINE_OWNER=\n", vt_guide_vmrc);
+	free(vt_write(dir, ".vmrc", vmrc));
+	assert_fails_with(sh(dir, vt_lib(NULL), NULL, "true"),
+			  "vm: .vmrc: mandatory variable VM_MACHINE_OWNER not set\n"
+			  "vm: exiting after 1 error\n");
+}
+
+Test(config, each_missing_mandatory_variable_is_named)
+{
+	const char *names[] = {"VM_CONFIG",	  "VM_FMT",	   "VM_SAVE_DELAY",
+			       "VM_MACHINE_NAME", "VM_MACHINE_ID", "VM_MACHINE_OWNER"};
+	const char *values[] = {".vmrc", "qcow2", "5", "guix", "33", "daniel"};
+	for (size_t missing = 0; missing < 6; missing++) {
+		char *dir = vt_tmpdir();
+		char global[256] = "", vmrc[256] = "";
+		for (size_t i = 0; i < 6; i++) {
+			if (i == missing)
+				continue;
+			char *target = i < 3 ? global : vmrc;
+			snprintf(target + strlen(target), 256 - strlen(target), "%s=%s\n", names[i],
+				 values[i]);
+		}
+		free(vt_write(dir, ".vmrc", vmrc));
+		char *expected = xasprintf("vm: .vmrc: mandatory variable %s not set\n"
+					   "vm: exiting after 1 error\n",
+					   names[missing]);
+		assert_fails_with(sh(dir, vt_lib(global), NULL, "echo ran"), expected);
+		free(expected);
+	}
+}
+
+Test(config, all_missing_mandatory_variables_give_six_errors)
+{
+	char *dir = vt_tmpdir();
+	free(vt_write(dir, ".vmrc", "# nothing yet\n"));
+	assert_fails_with(sh(dir, vt_lib("# empty global vmrc\n"), NULL, "echo ran"),
+			  "vm: .vmrc: mandatory variable VM_CONFIG not set\n"
+			  "vm: .vmrc: mandatory variable VM_FMT not set\n"
+			  "vm: .vmrc: mandatory variable VM_SAVE_DELAY not set\n"
+			  "vm: .vmrc: mandatory variable VM_MACHINE_NAME not set\n"
+			  "vm: .vmrc: mandatory variable VM_MACHINE_ID not set\n"
+			  "vm: .vmrc: mandatory variable VM_MACHINE_OWNER not set\n"
+			  "vm: exiting after 6 errors\n");
+}
+
+static struct vt_result with_id(const char *id_line)
+{
+	char *dir = vt_tmpdir();
+	char *vmrc = xasprintf("VM_MACHINE_NAME=guix\nVM_MACHINE_OWNER=d\n%s\n", id_line);
+	free(vt_write(dir, ".vmrc", vmrc));
+	free(vmrc);
+	return sh(dir, vt_lib(NULL), NULL, "echo $VM_MACHINE_ID");
+}
+
+Test(config, machine_id_must_be_two_digits)
+{
+	const char *bad[][2] = {{"VM_MACHINE_ID=1", "1"},
+				{"VM_MACHINE_ID=100", "100"},
+				{"VM_MACHINE_ID=ab", "ab"},
+				{"VM_MACHINE_ID=\" 33\"", " 33"}};
+	for (size_t i = 0; i < 4; i++) {
+		char *expected = xasprintf("vm: .vmrc: VM_MACHINE_ID must be exactly two digits "
+					   "(00-99), not '%s'\nvm: exiting after 1 error\n",
+					   bad[i][1]);
+		assert_fails_with(with_id(bad[i][0]), expected);
+		free(expected);
+	}
+	assert_prints(with_id("VM_MACHINE_ID=07"), "07\n");
+	assert_prints(with_id("VM_MACHINE_ID=99"), "99\n");
+}
+
+Test(config, memory_and_name_are_validated)
+{
+	char *dir = vt_tmpdir();
+	free(vt_write(dir, ".vmrc",
+		      "VM_MACHINE_NAME='my vm'\nVM_MACHINE_ID=12\nVM_MACHINE_OWNER=d\n"
+		      "VM_MACHINE_MEM=-5\n"));
+	assert_fails_with(sh(dir, vt_lib(NULL), NULL, "true"),
+			  "vm: .vmrc: VM_MACHINE_MEM must be a positive whole number of MiB, "
+			  "not '-5'\n"
+			  "vm: .vmrc: VM_MACHINE_NAME 'my vm' cannot be used in file names (no "
+			  "'/', no white space)\n"
+			  "vm: exiting after 2 errors\n");
+	free(vt_write(dir, ".vmrc",
+		      "VM_MACHINE_NAME=a/b\nVM_MACHINE_ID=12\nVM_MACHINE_OWNER=d\n"
+		      "VM_MACHINE_MEM=0\n"));
+	struct vt_result r = sh(dir, vt_lib(NULL), NULL, "true");
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.err, "VM_MACHINE_MEM must be a positive whole number of MiB, not '0'"));
+	cr_assert(strstr(r.err, "VM_MACHINE_NAME 'a/b' cannot be used in file names"));
+	vt_result_free(&r);
+}
+
+Test(config, a_refused_vmrc_line_is_reported_with_file_and_line)
+{
+	char *dir = vt_tmpdir();
+	char *vmrc = xasprintf("%sVM_QEMU_EXTRA=`id`\n", vt_guide_vmrc);
+	free(vt_write(dir, ".vmrc", vmrc));
+	assert_fails_with(sh(dir, vt_lib(NULL), NULL, "echo ran"),
+			  "vm: .vmrc:6: backtick command substitution is refused: .vmrc is read, "
+			  "never run\n");
+}
+
+/* VM_HOME: set or unset, crossed with a .vmrc in the current directory. */
+Test(config, home_unset_and_no_vmrc_here)
+{
+	char *dir = vt_tmpdir();
+	char *expected = xasprintf("vm: no .vmrc in %s: cd to a machine directory, set VM_HOME, "
+				   "or create .vmrc (see vmrc(5))\n",
+				   dir);
+	assert_fails_with(sh(dir, vt_lib(NULL), NULL, "echo ran"), expected);
+}
+
+Test(config, home_unset_and_vmrc_here)
+{
+	char *dir = vt_tmpdir();
+	free(vt_write(dir, ".vmrc", vt_guide_vmrc));
+	char *expected = xasprintf("%s %s %s\n", dir, dir, dir);
+	assert_prints(sh(dir, vt_lib(NULL), NULL, "echo $VM_HOME $PWD $VM_CALLING_DIR"), expected);
+}
+
+Test(config, home_set_and_no_vmrc_here)
+{
+	char *home = vt_tmpdir(), *here = vt_tmpdir();
+	free(vt_write(home, ".vmrc", vt_guide_vmrc));
+	char *env_home = xasprintf("VM_HOME=%s", home);
+	const char *env[] = {env_home, NULL};
+	char *expected = xasprintf("%s %s %s\n", home, home, here);
+	assert_prints(sh(here, vt_lib(NULL), env, "echo $VM_HOME $PWD $VM_CALLING_DIR"), expected);
+}
+
+Test(config, home_set_and_another_vmrc_here)
+{
+	char *home = vt_tmpdir(), *here = vt_tmpdir();
+	free(vt_write(home, ".vmrc", vt_guide_vmrc));
+	free(vt_write(here, ".vmrc", "VM_MACHINE_NAME=other\n"));
+	char *env_home = xasprintf("VM_HOME=%s", home);
+	const char *env[] = {env_home, NULL};
+	char *expected = xasprintf("vm: VM_HOME is %s, but the current directory %s has its own "
+				   ".vmrc; cd elsewhere, unset VM_HOME, or set "
+				   "VM_HOME_OVERRIDES_CWD=yes to use VM_HOME anyway\n",
+				   home, here);
+	assert_fails_with(sh(here, vt_lib(NULL), env, "echo ran"), expected);
+}
+
+Test(config, home_overrides_cwd_when_asked)
+{
+	char *home = vt_tmpdir(), *here = vt_tmpdir();
+	free(vt_write(home, ".vmrc", vt_guide_vmrc));
+	free(vt_write(here, ".vmrc", "VM_MACHINE_NAME=other\n"));
+	char *env_home = xasprintf("VM_HOME=%s", home);
+	const char *env[] = {env_home, "VM_HOME_OVERRIDES_CWD=yes", NULL};
+	char *expected = xasprintf("%s guix\n", home);
+	assert_prints(sh(here, vt_lib(NULL), env, "echo $PWD $VM_MACHINE_NAME"), expected);
+}
+
+Test(config, home_equal_to_cwd_is_no_conflict)
+{
+	char *home = vt_tmpdir();
+	free(vt_write(home, ".vmrc", vt_guide_vmrc));
+	char *env_home = xasprintf("VM_HOME=%s/", home);
+	const char *env[] = {env_home, NULL};
+	char *expected = xasprintf("%s\n", home);
+	assert_prints(sh(home, vt_lib(NULL), env, "echo $VM_HOME"), expected);
+}
+
+Test(config, home_trailing_slashes_are_stripped)
+{
+	char *home = vt_tmpdir(), *here = vt_tmpdir();
+	free(vt_write(home, ".vmrc", vt_guide_vmrc));
+	char *env_home = xasprintf("VM_HOME=%s//", home);
+	const char *env[] = {env_home, NULL};
+	char *expected = xasprintf("%s\n", home);
+	assert_prints(sh(here, vt_lib(NULL), env, "echo $VM_HOME"), expected);
+}
+
+Test(config, home_that_does_not_exist)
+{
+	char *here = vt_tmpdir();
+	const char *env[] = {"VM_HOME=/nonexistent/machine", NULL};
+	assert_fails_with(sh(here, vt_lib(NULL), env, "echo ran"),
+			  "vm: cannot change into VM_HOME /nonexistent/machine: No such file or "
+			  "directory\n");
+}
+
+Test(config, home_that_cannot_be_entered)
+{
+	char *here = vt_tmpdir();
+	char *file = vt_write(here, "not-a-dir", "x");
+	char *env_home = xasprintf("VM_HOME=%s", file);
+	const char *env[] = {env_home, NULL};
+	char *expected = xasprintf("vm: cannot change into VM_HOME %s: Not a directory\n", file);
+	assert_fails_with(sh(here, vt_lib(NULL), env, "echo ran"), expected);
+}
+
+Test(config, home_without_vmrc)
+{
+	char *home = vt_tmpdir(), *here = vt_tmpdir();
+	char *env_home = xasprintf("VM_HOME=%s", home);
+	const char *env[] = {env_home, NULL};
+	char *expected = xasprintf("vm: no .vmrc in %s: cd to a machine directory, set VM_HOME, "
+				   "or create .vmrc (see vmrc(5))\n",
+				   home);
+	assert_fails_with(sh(here, vt_lib(NULL), env, "echo ran"), expected);
+}
+
+Test(config, relative_home_is_made_absolute)
+{
+	char *here = vt_tmpdir();
+	char *home = xasprintf("%s/guix", here);
+	cr_assert_eq(mkdir(home, 0700), 0);
+	free(vt_write(home, ".vmrc", vt_guide_vmrc));
+	const char *env[] = {"VM_HOME=guix/", NULL};
+	char *expected = xasprintf("%s\n", home);
+	assert_prints(sh(here, vt_lib(NULL), env, "echo $VM_HOME"), expected);
+}
+
+Test(config, config_file_name_comes_from_vm_config)
+{
+	char *dir = vt_tmpdir();
+	free(vt_write(dir, "machine.conf", vt_guide_vmrc));
+	const char *global = "VM_CONFIG=machine.conf\nVM_FMT=img\nVM_SAVE_DELAY=5\n";
+	assert_prints(sh(dir, vt_lib(global), NULL, "echo $VM_SNAPSHOT_BASE_FILENAME"),
+		      "guix-base.img\n");
+}
+
+Test(config, missing_global_vmrc_says_what_to_do)
+{
+	char *dir = vt_tmpdir();
+	free(vt_write(dir, ".vmrc", vt_guide_vmrc));
+	char *expected = xasprintf("vm: global configuration /nonexistent/vmrc (reinstall vm, or "
+				   "set VM_LIB to the directory holding vmrc): No such file or "
+				   "directory\n");
+	assert_fails_with(sh(dir, "/nonexistent", NULL, "echo ran"), expected);
+}
+
+/* The installed global vmrc sets exactly the built-in defaults. */
+Test(config, installed_global_vmrc_matches_builtin_defaults)
+{
+	char *path = xasprintf("%s/vmrc", getenv("VM_TEST_LIB"));
+	struct vars vars = VARS_INIT;
+	struct error err;
+	cr_assert_eq(vmrc_load(path, &vars, &err), 0, "%s", err.msg);
+	for (size_t i = 0; i < variables_count; i++) {
+		if (!variables[i].fallback)
+			continue;
+		const char *value = vars_get(&vars, variables[i].name);
+		cr_assert_not_null(value,
+				   "%s has a built-in default but the global vmrc does "
+				   "not set it",
+				   variables[i].name);
+		cr_assert_str_eq(value, variables[i].fallback, "%s", variables[i].name);
+	}
+	cr_assert_str_eq(vars_get(&vars, "VM_CONFIG"), ".vmrc");
+	cr_assert_str_eq(vars_get(&vars, "VM_FMT"), "qcow2");
+	cr_assert_str_eq(vars_get(&vars, "VM_SAVE_DELAY"), "5");
+	vars_free(&vars);
+}
+
+Test(config, variables_txt_lists_every_variable)
+{
+	char *path = xasprintf("%s/variables.txt", getenv("VM_TEST_LIB"));
+	char *text = vt_read(path);
+	cr_assert_not_null(text, "%s", path);
+	for (size_t i = 0; i < variables_count; i++) {
+		char *line = xasprintf("\n%s\n", variables[i].name);
+		cr_assert(strstr(text, line), "variables.txt lacks %s", variables[i].name);
+		free(line);
+	}
+}
+
+/* A directory the user may not enter. Root enters anything, so as root the
+ * test runs vm as nobody; other users get a 0000 directory of their own. */
+Test(config, home_without_permission_to_enter)
+{
+	char *here = vt_tmpdir();
+	cr_assert_eq(chmod(here, 0755), 0);
+	char *home = xasprintf("%s/locked", here);
+	cr_assert_eq(mkdir(home, 0700), 0);
+	free(vt_write(home, ".vmrc", vt_guide_vmrc));
+	cr_assert_eq(chmod(home, 0), 0);
+	char *env_home = xasprintf("VM_HOME=%s", home);
+	char *lib = xasprintf("VM_LIB=%s", getenv("VM_TEST_LIB"));
+	const char *env[] = {env_home, lib, "PATH=/usr/bin:/bin", NULL};
+	const char *bin = getenv("VM_TEST_BIN");
+	struct vt_result r;
+	if (geteuid() == 0)
+		r = vt_exec("/", env,
+			    (const char *[]){"setpriv", "--reuid=nobody", "--regid=nogroup",
+					     "--clear-groups", bin, "sh", "-c", "echo ran", NULL});
+	else
+		r = vt_exec("/", env, (const char *[]){bin, "sh", "-c", "echo ran", NULL});
+	char *expected = xasprintf("vm: cannot change into VM_HOME %s: Permission denied\n", home);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert_str_eq(r.err, expected);
+	vt_result_free(&r);
+}

@@ -1,0 +1,65 @@
+/* The one process spawner: output capture, input, exit status, time-out. */
+#include "spawn.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+static struct spawn_result run(const char *const *argv, struct spawn_options opts)
+{
+	struct spawn_result r;
+	struct error err;
+	cr_assert_eq(spawn_run((char *const *)argv, &opts, &r, &err), 0, "%s", err.msg);
+	return r;
+}
+
+Test(spawn, captures_stdout_and_stderr_separately)
+{
+	struct spawn_result r =
+	    run((const char *[]){"sh", "-c", "echo out; echo err >&2; exit 4", NULL},
+		(struct spawn_options){.capture_stdout = true, .capture_stderr = true});
+	cr_assert_eq(r.status, 4);
+	cr_assert_str_eq(r.out, "out\n");
+	cr_assert_str_eq(r.err, "err\n");
+	spawn_result_free(&r);
+}
+
+Test(spawn, feeds_input)
+{
+	struct spawn_result r =
+	    run((const char *[]){"tr", "a-z", "A-Z", NULL},
+		(struct spawn_options){.input = "hello", .capture_stdout = true});
+	cr_assert_eq(r.status, 0);
+	cr_assert_str_eq(r.out, "HELLO");
+	spawn_result_free(&r);
+}
+
+Test(spawn, kills_a_child_that_runs_over_its_time)
+{
+	struct spawn_result r =
+	    run((const char *[]){"sleep", "30", NULL},
+		(struct spawn_options){.timeout_ms = 200, .capture_stdout = true});
+	cr_assert(r.timed_out);
+	cr_assert_eq(r.status, 128 + 9);
+	spawn_result_free(&r);
+}
+
+Test(spawn, a_missing_program_is_an_error_with_its_name)
+{
+	struct spawn_result r;
+	struct error err;
+	const char *argv[] = {"no-such-program-here", NULL};
+	cr_assert_eq(spawn_run((char *const *)argv, NULL, &r, &err), -1);
+	cr_assert_str_eq(err.msg, "cannot run no-such-program-here: No such file or directory");
+	cr_assert_not(spawn_program_exists("no-such-program-here"));
+	cr_assert(spawn_program_exists("sh"));
+}
+
+Test(spawn, runs_in_the_given_directory_with_the_given_environment)
+{
+	char *envp[] = {"GREETING=hi", "PATH=/usr/bin:/bin", NULL};
+	struct spawn_result r =
+	    run((const char *[]){"sh", "-c", "echo $GREETING $PWD", NULL},
+		(struct spawn_options){.envp = envp, .dir = "/tmp", .capture_stdout = true});
+	cr_assert_str_eq(r.out, "hi /tmp\n");
+	spawn_result_free(&r);
+}

@@ -1,0 +1,122 @@
+#include "vmtest.h"
+
+#include "spawn.h"
+#include "strv.h"
+#include "xalloc.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char vt_guide_vmrc[] = "VM_MACHINE_NAME=guix\n"
+			     "VM_MACHINE_ID=33\n"
+			     "VM_MACHINE_OWNER=daniel\n"
+			     "VM_MACHINE_USER=guido\n"
+			     "VM_MACHINE_MEM=1024\n";
+
+char *vt_tmpdir(void)
+{
+	char *dir = xstrdup("/tmp/vmtest.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir), "mkdtemp");
+	return dir;
+}
+
+char *vt_write(const char *dir, const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "cannot write %s", path);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+char *vt_read(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char *text = xcalloc(1, 1 << 20);
+	size_t n = fread(text, 1, (1 << 20) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	return text;
+}
+
+bool vt_exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+static const char *source_lib(void)
+{
+	const char *lib = getenv("VM_TEST_LIB");
+	cr_assert_not_null(lib, "VM_TEST_LIB must name the source tree's vm/lib");
+	return lib;
+}
+
+char *vt_lib(const char *global_vmrc)
+{
+	if (!global_vmrc)
+		return xstrdup(source_lib());
+	char *dir = vt_tmpdir();
+	free(vt_write(dir, "vmrc", global_vmrc));
+	const char *files[] = {"vm-functions.sh", "vm-shrc"};
+	for (size_t i = 0; i < 2; i++) {
+		char *from = xasprintf("%s/%s", source_lib(), files[i]);
+		char *to = xasprintf("%s/%s", dir, files[i]);
+		cr_assert_eq(symlink(from, to), 0);
+		free(from), free(to);
+	}
+	return dir;
+}
+
+struct vt_result vt_exec(const char *cwd, const char *const *env, const char *const *argv)
+{
+	struct spawn_options opts = {.envp = (char **)env,
+				     .dir = cwd,
+				     .capture_stdout = true,
+				     .capture_stderr = true,
+				     .timeout_ms = 60000};
+	struct spawn_result res;
+	struct error err;
+	cr_assert_eq(spawn_run((char *const *)argv, &opts, &res, &err), 0, "%s", err.msg);
+	return (struct vt_result){res.status, res.out, res.err};
+}
+
+struct vt_result vt_vm(const char *cwd, const char *lib, const char *const *env,
+		       const char *const *args)
+{
+	const char *bin = getenv("VM_TEST_BIN");
+	cr_assert_not_null(bin, "VM_TEST_BIN must name the vm program");
+	struct strv argv = STRV_INIT, envp = STRV_INIT;
+	strv_add(&argv, bin);
+	for (; args && *args; args++)
+		strv_add(&argv, *args);
+	char *bindir = xstrdup(bin);
+	*strrchr(bindir, '/') = '\0';
+	strv_addf(&envp, "PATH=%s:/usr/local/bin:/usr/bin:/bin", bindir);
+	strv_addf(&envp, "HOME=%s", getenv("HOME") ? getenv("HOME") : "/root");
+	strv_add(&envp, "LANG=C");
+	if (lib)
+		strv_addf(&envp, "VM_LIB=%s", lib);
+	for (; env && *env; env++)
+		strv_add(&envp, *env);
+	struct vt_result r = vt_exec(cwd, (const char *const *)strv_argv(&envp),
+				     (const char *const *)strv_argv(&argv));
+	strv_free(&argv);
+	strv_free(&envp);
+	free(bindir);
+	return r;
+}
+
+void vt_result_free(struct vt_result *r)
+{
+	free(r->out);
+	free(r->err);
+}

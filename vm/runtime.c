@@ -1,0 +1,141 @@
+#include "runtime.h"
+
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int runtime_secure_dir(const char *path, struct error *err)
+{
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return error_errno(err, "cannot create runtime directory %s", path);
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return error_errno(err, "runtime directory %s", path);
+	if (!S_ISDIR(st.st_mode))
+		return error_set(err,
+				 "runtime directory %s is not a directory (a symlink or file "
+				 "there could be another user's trap): remove it and retry",
+				 path);
+	if (st.st_uid != geteuid())
+		return error_set(err,
+				 "runtime directory %s belongs to uid %u, not to you: another "
+				 "user may have created it; remove it (as root) and retry",
+				 path, (unsigned)st.st_uid);
+	if (st.st_mode & 077)
+		return error_set(err,
+				 "runtime directory %s is open to other users (mode %03o): "
+				 "run 'chmod 700 %s' or remove it",
+				 path, (unsigned)(st.st_mode & 0777), path);
+	return 0;
+}
+
+/* The per-user base: $XDG_RUNTIME_DIR/vm, else /tmp/vm-<uid>. */
+static char *base_dir(struct error *err)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+	char *base;
+	if (xdg && xdg[0] == '/' && stat(xdg, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    st.st_uid == geteuid())
+		base = xasprintf("%s/vm", xdg);
+	else
+		base = xasprintf("/tmp/vm-%u", (unsigned)geteuid());
+	if (runtime_secure_dir(base, err) < 0) {
+		free(base);
+		return NULL;
+	}
+	return base;
+}
+
+int runtime_open(struct runtime *rt, const char *id, struct error *err)
+{
+	*rt = (struct runtime){.lock_fd = -1};
+	char *base = base_dir(err);
+	if (!base)
+		return -1;
+	rt->dir = xasprintf("%s/%s", base, id);
+	free(base);
+	if (runtime_secure_dir(rt->dir, err) < 0)
+		return -1;
+	rt->qmp_socket = xasprintf("%s/qmp.sock", rt->dir);
+	rt->ga_socket = xasprintf("%s/agent.sock", rt->dir);
+	rt->pid_file = xasprintf("%s/qemu.pid", rt->dir);
+	rt->lock_file = xasprintf("%s/lock", rt->dir);
+	rt->stderr_log = xasprintf("%s/qemu.stderr", rt->dir);
+	return 0;
+}
+
+static int open_lock_file(const struct runtime *rt, int flags)
+{
+	return open(rt->lock_file, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | flags, 0600);
+}
+
+int runtime_lock(struct runtime *rt, struct error *err)
+{
+	int fd = open_lock_file(rt, 0);
+	if (fd < 0)
+		return error_errno(err, "cannot open lock %s", rt->lock_file);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int saved = errno;
+		close(fd);
+		if (saved == EWOULDBLOCK)
+			return error_set(err, "the machine is already running (lock %s is held)",
+					 rt->lock_file);
+		errno = saved;
+		return error_errno(err, "cannot lock %s", rt->lock_file);
+	}
+	rt->lock_fd = fd;
+	return 0;
+}
+
+void runtime_unlock(struct runtime *rt)
+{
+	if (rt->lock_fd >= 0)
+		close(rt->lock_fd);
+	rt->lock_fd = -1;
+}
+
+static pid_t read_pid(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	long pid = 0;
+	if (f) {
+		if (fscanf(f, "%ld", &pid) != 1 || pid <= 0)
+			pid = 0;
+		fclose(f);
+	}
+	return (pid_t)pid;
+}
+
+bool runtime_is_running(const struct runtime *rt, pid_t *pid)
+{
+	if (pid)
+		*pid = 0;
+	int fd = open_lock_file(rt, O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	if (held && pid)
+		*pid = read_pid(rt->pid_file);
+	return held;
+}
+
+void runtime_close(struct runtime *rt)
+{
+	runtime_unlock(rt);
+	free(rt->dir);
+	free(rt->qmp_socket);
+	free(rt->ga_socket);
+	free(rt->pid_file);
+	free(rt->lock_file);
+	free(rt->stderr_log);
+	*rt = (struct runtime){.lock_fd = -1};
+}

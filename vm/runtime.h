@@ -1,0 +1,37 @@
+/* The one place that knows a machine's runtime directory:
+ * $XDG_RUNTIME_DIR/vm/<ID>/ (fallback /tmp/vm-<uid>/<ID>/), 0700, holding
+ * the QMP socket, the pid file and the lock. Another local user must not be
+ * able to pre-create or swap any part of it. */
+#pragma once
+
+#include "error.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct runtime {
+	char *dir;
+	char *qmp_socket;
+	char *ga_socket; /* the guest agent's channel (VM_GUEST_AGENT=yes) */
+	char *pid_file;
+	char *lock_file;
+	char *stderr_log; /* the emulator's stderr while it runs in the background */
+	int lock_fd;	  /* -1 unless runtime_lock succeeded */
+};
+
+/* Finds (creating when needed) and checks the directory for machine id. */
+int runtime_open(struct runtime *rt, const char *id, struct error *err);
+/* Takes the machine's lock without waiting. The lock belongs to the
+ * emulator's lifetime: the lock fd is inherited by the emulator (it is not
+ * close-on-exec), so the machine counts as running exactly while that
+ * process lives. Fails with "already running" when another holds it. */
+int runtime_lock(struct runtime *rt, struct error *err);
+/* Lets go of the lock in this process (the emulator keeps its copy). */
+void runtime_unlock(struct runtime *rt);
+/* True while some process holds the lock; *pid from the pid file (0 when
+ * unknown). Never looks at the process list. */
+bool runtime_is_running(const struct runtime *rt, pid_t *pid);
+void runtime_close(struct runtime *rt);
+/* Checks that path is a real directory (not a symlink) owned by the user
+ * with no group/other access, creating it 0700 when missing. */
+int runtime_secure_dir(const char *path, struct error *err);
