@@ -18,21 +18,27 @@ void set_no_new_privs(struct netd_state *s)
 		netd_decide(s, NETD_FAILED, errno, "cannot set no_new_privs");
 }
 
+/* The comparison "argument arg equals value". */
+static struct scmp_arg_cmp arg_equals(unsigned arg, scmp_datum_t value)
+{
+	return (struct scmp_arg_cmp){.arg = arg, .op = SCMP_CMP_EQ, .datum_a = value, .datum_b = 0};
+}
+
 /* One rule: syscall allowed when its first argument is fd. */
 static int allow_on_fd(scmp_filter_ctx ctx, int syscall, int fd)
 {
 	if (fd < 0)
 		return 0;
-	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, syscall, 1,
-				SCMP_A0(SCMP_CMP_EQ, (unsigned)fd));
+	struct scmp_arg_cmp on_fd = arg_equals(0, (scmp_datum_t)fd);
+	return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, syscall, 1, &on_fd);
 }
 
 static int allow_tun_ioctl(scmp_filter_ctx ctx, int fd, unsigned long request)
 {
 	if (fd < 0)
 		return 0;
-	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 2,
-				SCMP_A0(SCMP_CMP_EQ, (unsigned)fd), SCMP_A1(SCMP_CMP_EQ, request));
+	struct scmp_arg_cmp args[] = {arg_equals(0, (scmp_datum_t)fd), arg_equals(1, request)};
+	return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 2, args);
 }
 
 int sandbox_install(const struct sandbox_fds *fds)
