@@ -125,6 +125,7 @@ mkdir -m 0755 -p "$D"
 install -o root -g root -m 4755 "$NETD_HELPER" "$D/vm-netd"
 install -o root -g root -m 0755 "$NETD_CLIENT" "$D/netd-client"
 install -o root -g root -m 0644 "$EVIL_PRELOAD" "$D/evil.so"
+install -o root -g root -m 0755 "$VM_TEST_BIN" "$D/vm"
 groupadd "$LAB"
 for u in $USERS; do
 	useradd -M -s /usr/sbin/nologin "$u"
@@ -198,11 +199,21 @@ detail=$admin_list check "vm-netd --list shows the tap and its owner" \
 query=$(as "$ALICE" query)
 detail=$query check "query (vm net): alice's grant on br0 shows 1 of 2 in use" \
 	contains "$query" "grant br0 2 1 1"
+vmnet=$(ip netns exec "$NS" setpriv --reuid="$ALICE" --regid="$(id -gn $ALICE)" --init-groups \
+	env -i PATH=/usr/bin:/bin VM_NETD="$D/vm-netd" "$D/vm" net 2>&1)
+detail=$vmnet check "vm net: shows the grants, quotas and use" \
+	matches "$vmnet" "br0 +2 +1 +ready"
+detail=$vmnet check "vm net: a missing 'create' bridge says how to create it" \
+	matches "$vmnet" "vmlab +1 +0 +missing; 'vm start --bridge' creates it"
+vmnet=$(ip netns exec "$NS" setpriv --reuid="$DAVE" --regid="$(id -gn $DAVE)" --init-groups \
+	env -i PATH=/usr/bin:/bin VM_NETD="$D/vm-netd" "$D/vm" net 2>&1)
+detail=$vmnet check "vm net: no grant says which line to ask for" \
+	contains "$vmnet" "grants $DAVE no bridge: ask your admin to add 'allow $DAVE BRIDGE 1'"
 exec {HOLD[1]}>&-
 wait "$HOLD_PID"
 info=$(ip -n "$NS" link show vm10t0 2>&1)
 detail=$info check "granted tap: gone once the fd is closed" contains "$info" "does not exist"
-last=$(tail -n 1 "$D/audit.log")
+last=$(grep "user=$ALICE op=query" "$D/audit.log" | tail -n 1)
 detail=$last check "audit record: time uid user op machine bridge tap result reason" \
 	matches "$last" "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z uid=$(id -u $ALICE) user=$ALICE op=query machine=00 bridge=- tap=- result=granted reason=\"[^\"]*\"$"
 grep -E "op=tap machine=10 bridge=br0 tap=vm10t0 result=granted" "$D/audit.log" >/dev/null
