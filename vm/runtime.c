@@ -2,6 +2,7 @@
 
 #include "xalloc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -69,6 +70,7 @@ int runtime_open(struct runtime *rt, const char *id, struct error *err)
 	rt->pid_file = xasprintf("%s/qemu.pid", rt->dir);
 	rt->lock_file = xasprintf("%s/lock", rt->dir);
 	rt->stderr_log = xasprintf("%s/qemu.stderr", rt->dir);
+	rt->info_file = xasprintf("%s/machine", rt->dir);
 	return 0;
 }
 
@@ -137,5 +139,105 @@ void runtime_close(struct runtime *rt)
 	free(rt->pid_file);
 	free(rt->lock_file);
 	free(rt->stderr_log);
+	free(rt->info_file);
 	*rt = (struct runtime){.lock_fd = -1};
+}
+
+int runtime_write_info(const struct runtime *rt, const struct runtime_info *info, struct error *err)
+{
+	char *tmp = xasprintf("%s.tmp", rt->info_file);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!f) {
+		error_errno(err, "cannot write %s", tmp);
+		if (fd >= 0)
+			close(fd);
+		free(tmp);
+		return -1;
+	}
+	fprintf(f, "name=%s\nhome=%s\nnetwork=%s\nssh_port=%d\ndisk=%s\n", info->name, info->home,
+		info->network, info->ssh_port, info->disk ? info->disk : "");
+	int rc = 0;
+	if (fclose(f) != 0 || rename(tmp, rt->info_file) < 0) {
+		rc = error_errno(err, "cannot write %s", rt->info_file);
+		unlink(tmp);
+	}
+	free(tmp);
+	return rc;
+}
+
+int runtime_read_info(const struct runtime *rt, struct runtime_info *info, struct error *err)
+{
+	*info = (struct runtime_info){0};
+	FILE *f = fopen(rt->info_file, "re");
+	if (!f)
+		return error_errno(err, "cannot read %s", rt->info_file);
+	char *line = NULL;
+	size_t size = 0;
+	ssize_t len;
+	while ((len = getline(&line, &size, f)) > 0) {
+		if (line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		char *eq = strchr(line, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		const char *value = eq + 1;
+		if (!strcmp(line, "name"))
+			info->name = xstrdup(value);
+		else if (!strcmp(line, "home"))
+			info->home = xstrdup(value);
+		else if (!strcmp(line, "network"))
+			info->network = xstrdup(value);
+		else if (!strcmp(line, "ssh_port"))
+			info->ssh_port = atoi(value);
+		else if (!strcmp(line, "disk"))
+			info->disk = xstrdup(value);
+	}
+	free(line);
+	fclose(f);
+	if (!info->name)
+		info->name = xstrdup("?");
+	if (!info->home)
+		info->home = xstrdup("?");
+	if (!info->network)
+		info->network = xstrdup("bridge");
+	return 0;
+}
+
+void runtime_info_free(struct runtime_info *info)
+{
+	free(info->name);
+	free(info->home);
+	free(info->network);
+	free(info->disk);
+	*info = (struct runtime_info){0};
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int runtime_list_ids(struct strv *ids, struct error *err)
+{
+	char *base = base_dir(err);
+	if (!base)
+		return -1;
+	DIR *dir = opendir(base);
+	if (!dir) {
+		error_errno(err, "cannot list %s", base);
+		free(base);
+		return -1;
+	}
+	struct dirent *entry;
+	while ((entry = readdir(dir)))
+		if (strlen(entry->d_name) == 2 && entry->d_name[0] >= '0' &&
+		    entry->d_name[0] <= '9' && entry->d_name[1] >= '0' && entry->d_name[1] <= '9')
+			strv_add(ids, entry->d_name);
+	closedir(dir);
+	free(base);
+	if (ids->n)
+		qsort(ids->v, ids->n, sizeof(*ids->v), compare_strings);
+	return 0;
 }

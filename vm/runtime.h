@@ -5,6 +5,7 @@
 #pragma once
 
 #include "error.h"
+#include "strv.h"
 
 #include <stdbool.h>
 #include <sys/types.h>
@@ -16,6 +17,7 @@ struct runtime {
 	char *pid_file;
 	char *lock_file;
 	char *stderr_log; /* the emulator's stderr while it runs in the background */
+	char *info_file;  /* what runs there: struct runtime_info */
 	int lock_fd;	  /* -1 unless runtime_lock succeeded */
 };
 
@@ -35,3 +37,21 @@ void runtime_close(struct runtime *rt);
 /* Checks that path is a real directory (not a symlink) owned by the user
  * with no group/other access, creating it 0700 when missing. */
 int runtime_secure_dir(const char *path, struct error *err);
+
+/* What vm records about a running machine, for status, ssh, stop and list. */
+struct runtime_info {
+	char *name;    /* VM_MACHINE_NAME */
+	char *home;    /* the machine directory */
+	char *network; /* "nat" or "bridge" */
+	int ssh_port;  /* the forwarded loopback port in NAT mode; 0 otherwise */
+	char *disk;    /* the image the emulator runs on (it holds the saved states) */
+};
+
+/* Written when the machine starts, replacing what an earlier run left. */
+int runtime_write_info(const struct runtime *rt, const struct runtime_info *info,
+		       struct error *err);
+/* Fails when nothing was recorded. Unknown keys are ignored. */
+int runtime_read_info(const struct runtime *rt, struct runtime_info *info, struct error *err);
+void runtime_info_free(struct runtime_info *info);
+/* The ids that have a runtime directory of this user (running or not). */
+int runtime_list_ids(struct strv *ids, struct error *err);

@@ -9,6 +9,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -172,4 +174,87 @@ void spawn_result_free(struct spawn_result *result)
 	free(result->out);
 	free(result->err);
 	result->out = result->err = NULL;
+}
+
+/* In the child of spawn_background: never returns. */
+static void background_exec(char *const argv[], const struct spawn_background_options *opts,
+			    int report_fd)
+{
+	if (opts->new_session)
+		setsid();
+	int in = open("/dev/null", O_RDONLY);
+	if (in < 0 || dup2(in, STDIN_FILENO) < 0)
+		goto fail;
+	if (opts->output) {
+		int out = open(opts->output, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
+		if (out < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0)
+			goto fail;
+	}
+	for (size_t i = 0; i < opts->n_keep_fds; i++) {
+		int flags = fcntl(opts->keep_fds[i], F_GETFD);
+		if (flags < 0 || fcntl(opts->keep_fds[i], F_SETFD, flags & ~FD_CLOEXEC) < 0)
+			goto fail;
+	}
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	execvpe(argv[0], argv, opts->envp ? opts->envp : environ);
+fail:;
+	int code = errno;
+	ssize_t ignored = write(report_fd, &code, sizeof(code));
+	(void)ignored;
+	_exit(127);
+}
+
+int spawn_background(char *const argv[], const struct spawn_background_options *opts, pid_t *pid,
+		     struct error *err)
+{
+	int report[2];
+	if (pipe2(report, O_CLOEXEC) < 0)
+		return error_errno(err, "cannot run %s", argv[0]);
+	pid_t child = fork();
+	if (child < 0) {
+		close(report[0]);
+		close(report[1]);
+		return error_errno(err, "cannot run %s", argv[0]);
+	}
+	if (child == 0)
+		background_exec(argv, opts, report[1]);
+	close(report[1]);
+	int exec_errno = 0;
+	ssize_t n;
+	while ((n = read(report[0], &exec_errno, sizeof(exec_errno))) < 0 && errno == EINTR)
+		;
+	close(report[0]);
+	if (n == sizeof(exec_errno)) {
+		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+			;
+		errno = exec_errno;
+		return error_errno(err, "cannot run %s", argv[0]);
+	}
+	*pid = child;
+	return 0;
+}
+
+bool spawn_wait_exit(pid_t pid, int timeout_ms)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return errno == ESRCH;
+	long long deadline = now_ms() + timeout_ms;
+	bool ended = false;
+	for (;;) {
+		long long left = deadline - now_ms();
+		struct pollfd pfd = {fd, POLLIN, 0};
+		int r = poll(&pfd, 1, left > 0 ? (int)left : 0);
+		if (r > 0) {
+			waitpid(pid, NULL, WNOHANG); /* reaps it when it is our own child */
+			ended = true;
+			break;
+		}
+		if ((r < 0 && errno != EINTR) || left <= 0)
+			break;
+	}
+	close(fd);
+	return ended;
 }

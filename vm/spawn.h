@@ -29,5 +29,21 @@ struct spawn_result {
 int spawn_run(char *const argv[], const struct spawn_options *opts, struct spawn_result *result,
 	      struct error *err);
 void spawn_result_free(struct spawn_result *result);
+struct spawn_background_options {
+	char **envp;	     /* NULL: vm's own environment */
+	const char *output;  /* file for stdout and stderr (truncated, 0600); NULL: inherited */
+	bool new_session;    /* setsid(): the child outlives vm and its terminal */
+	const int *keep_fds; /* fds the child inherits even if marked close-on-exec */
+	size_t n_keep_fds;
+};
+
+/* Starts argv without waiting for it (stdin from /dev/null). Fails when the
+ * program cannot be run at all; *pid is the child's. */
+int spawn_background(char *const argv[], const struct spawn_background_options *opts, pid_t *pid,
+		     struct error *err);
+/* Waits up to timeout_ms for the process pid (any, not only a child) to
+ * end; true when it has. Uses a pidfd, so a reused pid is never mistaken. */
+bool spawn_wait_exit(pid_t pid, int timeout_ms);
+
 /* True when PROGRAM can be found in PATH (or is an executable path). */
 bool spawn_program_exists(const char *program);

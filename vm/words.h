@@ -1,0 +1,11 @@
+/* Splitting a variable's value into words the way a shell would (quotes and
+ * backslashes honoured), without running or expanding anything: used for
+ * VM_QEMU_EXTRA and VM_SSH_OPTS. */
+#pragma once
+
+#include "error.h"
+#include "strv.h"
+
+/* Appends the words of text to words. Fails, naming what is wrong, on an
+ * unterminated quote or a trailing backslash; words is then left as it was. */
+int words_split(const char *text, struct strv *words, struct error *err);
