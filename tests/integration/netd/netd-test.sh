@@ -69,6 +69,7 @@ check() {
 }
 
 contains() { grep -qF -- "$2" <<<"$1"; }
+lacks() { [ -n "$1" ] && ! grep -qF -- "$2" <<<"$1"; }
 matches() { grep -qE -- "$2" <<<"$1"; }
 
 # as USER CLIENT-ARGS...: the client as USER in the namespace, with a clean
@@ -126,6 +127,8 @@ install -o root -g root -m 4755 "$NETD_HELPER" "$D/vm-netd"
 install -o root -g root -m 0755 "$NETD_CLIENT" "$D/netd-client"
 install -o root -g root -m 0644 "$EVIL_PRELOAD" "$D/evil.so"
 install -o root -g root -m 0755 "$VM_TEST_BIN" "$D/vm"
+cp -r "$VM_TEST_LIB" "$D/lib"
+chmod -R a+rX "$D/lib"
 groupadd "$LAB"
 for u in $USERS; do
 	useradd -M -s /usr/sbin/nologin "$u"
@@ -218,6 +221,52 @@ detail=$last check "audit record: time uid user op machine bridge tap result rea
 	matches "$last" "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z uid=$(id -u $ALICE) user=$ALICE op=query machine=00 bridge=- tap=- result=granted reason=\"[^\"]*\"$"
 grep -E "op=tap machine=10 bridge=br0 tap=vm10t0 result=granted" "$D/audit.log" >/dev/null
 check "audit record of the grant names machine, bridge and tap" [ $? = 0 ]
+
+# ---- vm run, bridged, with a stand-in emulator --------------------------------
+# The stand-in shows what the emulator would get: its arguments, and what
+# the inherited fd is (the kernel's fdinfo names the tap).
+cat >"$D/fake-qemu" <<'FAKE'
+#!/bin/bash
+for arg; do
+	case $arg in
+	tap,*) fd=${arg##*fd=} ;;
+	esac
+done
+echo "args: $*"
+[ -n "${fd:-}" ] && echo "tap fd $fd: $(grep iff /proc/$$/fdinfo/$fd)"
+echo "links: $(ip -o link show master br0 | awk -F': ' '{print $2}' | xargs)"
+FAKE
+chmod 0755 "$D/fake-qemu"
+machine() { # USER ID: a machine directory owned by USER
+	local dir=$D/machine-$1
+	mkdir -p "$dir"
+	printf 'VM_MACHINE_NAME=m%s\nVM_MACHINE_ID=%s\nVM_MACHINE_OWNER=%s\nVM_USE_SNAPSHOTS=no\nVM_QEMU=%s\nVM_QEMU_ACCEL=tcg\n' \
+		"$2" "$2" "$1" "$D/fake-qemu" >"$dir/.vmrc"
+	touch "$dir/m$2.qcow2"
+	chown -R "$1" "$dir"
+	echo "$dir"
+}
+vm_as() { # USER DIR VM-ARGS...
+	local user=$1 dir=$2
+	shift 2
+	ip netns exec "$NS" setpriv --reuid="$user" --regid="$(id -gn "$user")" --init-groups \
+		env -i PATH=/usr/bin:/bin:/usr/sbin:/sbin VM_LIB="$D/lib" VM_NETD="$D/vm-netd" \
+		VM_HOME="$dir" "$D/vm" "$@" 2>&1
+}
+out=$(vm_as "$ALICE" "$(machine "$ALICE" 33)" run)
+detail=$out check "vm run: the emulator gets -netdev tap,id=net0,fd=N" \
+	matches "$out" "-netdev tap,id=net0,fd=[0-9]+ "
+detail=$out check "vm run: fd N is the tap vm33t0 (fdinfo)" matches "$out" "tap fd [0-9]+: iff:[[:space:]]+vm33t0"
+detail=$out check "vm run: the tap is on br0 while the emulator runs" contains "$out" "links: vm33t0"
+detail=$out check "vm run: the MAC is DE:AD:BE:EF:<ID>:11" contains "$out" "mac=DE:AD:BE:EF:33:11"
+detail=$out check "vm run: no vnet_hdr= on the command line" lacks "$out" "vnet_hdr"
+info=$(ip -n "$NS" link show vm33t0 2>&1)
+detail=$info check "vm run: the tap is gone once the emulator has exited" contains "$info" "does not exist"
+out=$(vm_as "$DAVE" "$(machine "$DAVE" 34)" run)
+detail=$out check "vm run: a denial names the policy line to add" \
+	contains "$out" "vm: vm-netd gives $DAVE no tap on br0: ask your admin to add 'allow $DAVE br0 1' to $D/netd.conf"
+out=$(vm_as "$DAVE" "$D/machine-$DAVE" run --nat)
+detail=$out check "vm run --nat: no vm-netd involved" contains "$out" "-netdev user,id=net0"
 
 # ---- the helper's own state during a request -------------------------------
 st=$(as "$ALICE" status br0 12)
