@@ -89,6 +89,10 @@ void open_resources(struct netd_state *s, const struct netd_paths *paths)
 		return;
 	}
 	s->lock_fd = open_root_file(paths->lock, O_RDWR | O_CREAT, 0600);
+	/* With file capabilities we are not root: flock works on a read-only
+	 * fd of a lock file root made (systemd-tmpfiles, see SECURITY.md). */
+	if (s->lock_fd < 0 && errno == EACCES)
+		s->lock_fd = open_root_file(paths->lock, O_RDONLY, 0);
 	if (s->lock_fd < 0) {
 		netd_decide(s, NETD_FAILED, errno, "cannot open the lock %s: %s", paths->lock,
 			    strerror(errno));

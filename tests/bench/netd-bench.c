@@ -52,7 +52,9 @@ static int receive_fd(int sock)
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} control;
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control.buf,
 			     .msg_controllen = sizeof(control.buf)};
 	int fd = -1;
 	if (recvmsg(sock, &msg, 0) < 0)
@@ -101,8 +103,8 @@ static int run(char *const argv[])
 /* The sudo way: ip makes a persistent tap for the user, then it is opened. */
 static int via_ip(const char *user, const char *bridge)
 {
-	char *add[] = {"ip", "tuntap", "add", "dev", "benchtap0", "mode", "tap", "user",
-		       (char *)user, "vnet_hdr", NULL};
+	char *add[] = {"ip",  "tuntap", "add",	      "dev",	  "benchtap0", "mode",
+		       "tap", "user",	(char *)user, "vnet_hdr", NULL};
 	char *set[] = {"ip", "link", "set", "benchtap0", "master", (char *)bridge, "up", NULL};
 	if (run(add) < 0 || run(set) < 0)
 		return -1;
@@ -131,7 +133,7 @@ int main(int argc, char **argv)
 	double *t = calloc((size_t)n, sizeof(double));
 	for (int i = 0; i < n; i++) {
 		double start = now_us();
-		int fd = !strcmp(mode, "netd")  ? via_netd(argv[2])
+		int fd = !strcmp(mode, "netd")	? via_netd(argv[2])
 			 : !strcmp(mode, "qbh") ? via_bridge_helper(argv[2], argv[3])
 						: via_ip(argv[2], argv[3]);
 		t[i] = now_us() - start;
@@ -144,6 +146,7 @@ int main(int argc, char **argv)
 			undo_ip();
 	}
 	qsort(t, (size_t)n, sizeof(double), compare);
-	printf("%s median_us=%.0f min_us=%.0f max_us=%.0f n=%d\n", mode, t[n / 2], t[0], t[n - 1], n);
+	printf("%s median_us=%.0f min_us=%.0f max_us=%.0f n=%d\n", mode, t[n / 2], t[0], t[n - 1],
+	       n);
 	return 0;
 }

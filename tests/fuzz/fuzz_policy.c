@@ -22,7 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < policy.nrules; i++) {
 		unsigned quota = policy_quota(&policy, &who, policy.rules[i].bridge, NULL);
 		/* Every rule names a declared bridge, and quotas stay in range. */
-		if (!policy_find_bridge(&policy, policy.rules[i].bridge) || quota > POLICY_QUOTA_MAX)
+		if (!policy_find_bridge(&policy, policy.rules[i].bridge) ||
+		    quota > POLICY_QUOTA_MAX)
 			__builtin_trap();
 	}
 	policy_free(&policy);
