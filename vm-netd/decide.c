@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 
 /* What the links in the namespace say about the caller and the machine. */
 struct tap_census {
@@ -49,6 +50,23 @@ static int take_census(struct netd_state *s, int bridge_index, unsigned machine_
 		return -1;
 	}
 	return 0;
+}
+
+/* After the drop a caller can stop its own helper while it holds the lock;
+ * the others wait a bounded time and say so, rather than hang. */
+static int take_lock(struct netd_state *s)
+{
+	struct timespec pause = {0, NETD_LOCK_POLL_MS * 1000000L};
+	for (int waited = 0; waited < NETD_LOCK_WAIT_S * 1000; waited += NETD_LOCK_POLL_MS) {
+		if (flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	netd_decide(s, NETD_FAILED, errno == EWOULDBLOCK ? EBUSY : errno,
+		    "other requests held the lock for %d s; try again", NETD_LOCK_WAIT_S);
+	return -1;
 }
 
 static struct policy_subject subject_of(const struct netd_state *s)
@@ -122,10 +140,8 @@ static void decide_tap(struct netd_state *s)
 		deny(s, reason);
 		return;
 	}
-	if (flock(s->lock_fd, LOCK_EX) < 0) {
-		netd_decide(s, NETD_FAILED, errno, "cannot take the lock");
+	if (take_lock(s) < 0)
 		return;
-	}
 	struct link_info bridge;
 	struct tap_census census;
 	if (find_bridge(s, policy_find_bridge(&s->policy, name), &bridge) < 0 ||

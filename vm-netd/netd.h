@@ -15,6 +15,8 @@
 #define NETD_REQUEST_FD 3
 #define NETD_REQUEST_TIMEOUT_S 5
 #define NETD_MAX_GROUPS 64
+#define NETD_LOCK_WAIT_S 20
+#define NETD_LOCK_POLL_MS 5
 
 /* Compiled into main.c; a test build compiles other paths. */
 struct netd_paths {

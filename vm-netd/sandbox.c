@@ -64,6 +64,9 @@ int sandbox_install(const struct sandbox_fds *fds)
 	/* Only where the vDSO is missing do these reach the kernel. */
 	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clock_gettime), 0);
 	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(time), 0);
+	/* Waiting for the lock, a few milliseconds at a time. */
+	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clock_nanosleep), 0);
+	rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(nanosleep), 0);
 	rc = rc ?: seccomp_load(ctx);
 	/* Not released: free() could need brk or munmap, which are not allowed. */
 	return rc < 0 ? -1 : 0;

@@ -288,6 +288,25 @@ out=$(as "$ALICE" tap br0 11 -n 3)
 detail=$out check "quota: 2 taps granted" [ "$(grep -c '^granted' <<<"$out")" = 2 ]
 detail=$out check "quota: the third denied, naming the rule" \
 	contains "$out" "denied: $ALICE already has 2 taps on br0, the policy's quota"
+# Many helpers at once (as at boot): the quota still holds.
+mkfifo -m 0644 "$D/hold"
+exec {holdfd}<>"$D/hold"
+race_pids=()
+for i in 1 2 3 4 5 6; do
+	as "$ALICE" tap br0 $((60 + i)) --hold {holdfd}>&- <"$D/hold" >"$D/race.$i" &
+	race_pids+=($!)
+done
+for i in 1 2 3 4 5 6; do
+	for t in $(seq 1 600); do
+		grep -q holding "$D/race.$i" && break
+		sleep 0.05
+	done
+done
+granted=$(cat "$D"/race.* | grep -c '^granted')
+detail=$(cat "$D"/race.*) check "quota under concurrency: 6 parallel requests, exactly 2 granted" [ "$granted" = 2 ]
+exec {holdfd}>&-
+rm -f "$D/hold"
+wait "${race_pids[@]}"
 out=$(as "$CAROL" tap br0 20)
 detail=$out check "grant through a group (@$LAB)" contains "$out" "granted vm20t0"
 out=$(as "$DAVE" tap br0 21)
