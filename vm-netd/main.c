@@ -28,16 +28,27 @@ int main(int argc, char **argv)
 		return admin_main(argc, argv, &paths);
 	static struct netd_state s;
 	netd_state_init(&s);
-	hygiene(&s);		       /* 1. fds, environment, umask, not dumpable */
-	identify_caller(&s);	       /* 2. the real uid/gid and groups */
-	load_policy(&s, paths.policy); /* 3. the compiled-in policy, strictly */
-	open_resources(&s, &paths);    /*    tun, netlink, lock, logs: while privileged */
-	drop_privileges(&s);	       /* 4. CAP_NET_ADMIN only, as the caller */
+	/* 1. Hygiene: fds 0-2 open, fd 3 a seqpacket socket, nothing else open,
+	 *    no environment, umask 077, not dumpable. */
+	hygiene(&s);
+	/* 2. Identity: the real uid and gid and the groups, nothing else. */
+	identify_caller(&s);
+	/* 3. Policy: the compiled-in file, root's alone, parsed in full. */
+	load_policy(&s, paths.policy);
+	/* Still privileged: tun, netlink, the lock and the logs. */
+	open_resources(&s, &paths);
+	/* 4. Drop: CAP_NET_ADMIN only, as the caller; no_new_privs; seccomp. */
+	drop_privileges(&s);
 	set_no_new_privs(&s);
 	apply_seccomp(&s);
-	read_request(&s); /* 5. one request, with a time-out */
-	decide(&s);	  /* 6. policy, bridge, quota */
-	act(&s);	  /* 7. the tap (and bridge), undone on failure */
-	audit(&s);	  /* 8. syslog and the policy's log file */
-	return reply(&s); /* 9. the answer, and the fd */
+	/* 5. One request, with a time-out, decoded strictly. */
+	read_request(&s);
+	/* 6. Decide: grant, bridge, quota, under the lock. */
+	decide(&s);
+	/* 7. Act: the tap (and the bridge), undone on failure. */
+	act(&s);
+	/* 8. Audit: one record, to syslog and the policy's log file. */
+	audit(&s);
+	/* 9. Reply: the answer, and the tap's fd when granted. */
+	return reply(&s);
 }
