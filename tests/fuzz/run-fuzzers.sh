@@ -11,8 +11,11 @@ shift
 here=$(cd "$(dirname "$0")" && pwd)
 if [ $# -eq 0 ]; then
 	dir=${FUZZ_BUILD_DIR:-build-fuzz/tests/fuzz}
-	set -- "$dir"/fuzz_*
-	[ -x "$1" ] || { echo "no fuzz harnesses in $dir; build them first (see $0)" >&2; exit 1; }
+	set --
+	for h in "$dir"/fuzz_*; do
+		[ -f "$h" ] && [ -x "$h" ] && set -- "$@" "$h"
+	done
+	[ $# -gt 0 ] || { echo "no fuzz harnesses in $dir; build them first (see $0)" >&2; exit 1; }
 fi
 status=0
 for harness in "$@"; do
