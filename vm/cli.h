@@ -28,7 +28,9 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 int cli_load_machine(struct config *cfg);
 
 /* The command entry points, one file each. */
+int cmd_archive(int argc, char **argv);
 int cmd_cmd(int argc, char **argv);
+int cmd_init(int argc, char **argv);
 int cmd_kill(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_net(int argc, char **argv);

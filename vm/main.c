@@ -9,14 +9,14 @@
 #include <sys/stat.h>
 
 static const struct command commands[] = {
-    {"init", cmd_pending, "create the base and backing images from the seed image"},
+    {"init", cmd_init, "create the base and backing images from the seed image"},
     {"run", cmd_run, "run the emulator in the foreground"},
     {"start", cmd_start, "start the machine in the background and wait until it is ready"},
     {"stop", cmd_stop, "suspend and save, power off, or reboot the machine"},
     {"kill", cmd_kill, "make the emulator quit, by force if need be"},
     {"cmd", cmd_cmd, "send a command to the emulator's monitor"},
     {"status", cmd_status, "tell whether the machine runs and is reachable"},
-    {"archive", cmd_pending, "back the machine's images up into a dated directory"},
+    {"archive", cmd_archive, "back the machine's images up into a dated directory"},
     {"sh", cmd_sh, "open a shell in the machine directory with its variables"},
     {"ssh", cmd_ssh, "log into the guest, or run a command there"},
     {"list", cmd_list, "list this user's running machines"},

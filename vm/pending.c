@@ -22,25 +22,6 @@ struct pending {
 	}
 
 static const struct pending pending[] = {
-    {"init",
-     "+:hvtkb",
-     {COMMON_OPTIONS,
-      {"dry-run", no_argument, NULL, 't'},
-      {"clobber-backing", no_argument, NULL, 'k'},
-      {"clobber-base", no_argument, NULL, 'b'},
-      {0}},
-     "Usage: vm init [-t|--dry-run] [-k|--clobber-backing] [-b|--clobber-base]\n"},
-    {"archive",
-     "+:hvcd:s:z:b",
-     {COMMON_OPTIONS,
-      {"create", no_argument, NULL, 'c'},
-      {"delvm", required_argument, NULL, 'd'},
-      {"savevm", required_argument, NULL, 's'},
-      {"compress", required_argument, NULL, 'z'},
-      {"compress-base", no_argument, NULL, 'b'},
-      {0}},
-     "Usage: vm archive [-c|--create] [-d|--delvm NAME] [-s|--savevm NAME]\n"
-     "                  [-z|--compress xz|gzip|bzip2|lz4|zstd] [-b|--compress-base]\n"},
     {"boot", "+:hv", {COMMON_OPTIONS, {0}}, "Usage: vm boot start|stop|status\n"},
 };
 

@@ -143,6 +143,25 @@ void runtime_close(struct runtime *rt)
 	*rt = (struct runtime){.lock_fd = -1};
 }
 
+int runtime_lock_stopped(struct runtime *rt, const char *id, const char *name, const char *why,
+			 struct error *err)
+{
+	if (runtime_open(rt, id, err) < 0)
+		return -1;
+	pid_t pid;
+	if (!runtime_is_running(rt, &pid)) {
+		if (runtime_lock(rt, err) == 0)
+			return 0;
+		if (!runtime_is_running(rt, &pid))
+			return -1; /* not a running machine: the lock itself failed */
+	}
+	char pid_text[32] = "";
+	if (pid)
+		snprintf(pid_text, sizeof(pid_text), " (pid %d)", (int)pid);
+	return error_set(err, "%s is running%s; stop it first (vm stop, or vm kill): %s", name,
+			 pid_text, why);
+}
+
 int runtime_write_info(const struct runtime *rt, const struct runtime_info *info, struct error *err)
 {
 	char *tmp = xasprintf("%s.tmp", rt->info_file);

@@ -37,6 +37,12 @@ void runtime_close(struct runtime *rt);
 /* Checks that path is a real directory (not a symlink) owned by the user
  * with no group/other access, creating it 0700 when missing. */
 int runtime_secure_dir(const char *path, struct error *err);
+/* For commands that change the images (init, archive --create): opens the
+ * runtime directory of machine id and takes the lock, so that the machine
+ * cannot start meanwhile. When it runs, fails with "NAME is running (pid N);
+ * stop it first (vm stop, or vm kill): WHY". */
+int runtime_lock_stopped(struct runtime *rt, const char *id, const char *name, const char *why,
+			 struct error *err);
 
 /* What vm records about a running machine, for status, ssh, stop and list. */
 struct runtime_info {

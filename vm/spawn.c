@@ -138,7 +138,8 @@ int spawn_run(char *const argv[], const struct spawn_options *opts, struct spawn
 	if (pid < 0)
 		return error_errno(err, "cannot run %s", argv[0]);
 	if (pid == 0)
-		child_exec(argv, opts, opts->input ? in[0] : devnull, out[1], errp[1], report[1]);
+		child_exec(argv, opts, opts->input ? in[0] : devnull,
+			   opts->stdout_fd > 2 ? opts->stdout_fd : out[1], errp[1], report[1]);
 	int fds_to_close[] = {in[0], out[1], errp[1], report[1], devnull};
 	for (size_t i = 0; i < sizeof(fds_to_close) / sizeof(fds_to_close[0]); i++)
 		if (fds_to_close[i] >= 0)

@@ -12,6 +12,7 @@ struct spawn_options {
 	const char *input;   /* fed to stdin; NULL: /dev/null */
 	bool capture_stdout; /* else inherited */
 	bool capture_stderr; /* else inherited */
+	int stdout_fd;	     /* > 2: the child's stdout goes to this fd (a file) */
 	int timeout_ms;	     /* 0: none; the child is killed (SIGKILL) when it runs over */
 	int pass_fd3;	     /* > 0: this fd becomes the child's fd 3 (e.g. vm-netd's socket) */
 };

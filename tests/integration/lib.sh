@@ -1,0 +1,105 @@
+# Shared by the image tests (init.sh, archive.sh): a scratch directory,
+# pass/fail counting, running vm, and looking into images with qemu-img and
+# qemu-io. Source it after setting TEST_NAME.
+set -u
+
+VM=${VM_TEST_BIN:?VM_TEST_BIN must name the vm binary}
+export VM_LIB=${VM_LIB:?VM_LIB must name vm/lib}
+unset VM_HOME VM_CONFIG VM_USE_SNAPSHOTS VM_LOG VM_ERRLOG
+
+work=$(mktemp -d "/tmp/vm-test-${TEST_NAME:-images}-XXXXXX")
+export XDG_RUNTIME_DIR=$work/run
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+holder=
+mnt=
+
+cleanup() {
+	[ -n "$holder" ] && kill "$holder" 2>/dev/null && wait "$holder" 2>/dev/null
+	[ -n "$mnt" ] && cd / && umount "$mnt" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+passed=0 failed=0
+pass() { passed=$((passed + 1)); }
+fail() {
+	failed=$((failed + 1))
+	echo "FAIL: $*"
+}
+# check DESCRIPTION COMMAND...: the command must succeed.
+check() {
+	local what=$1
+	shift
+	if "$@"; then pass; else fail "$what"; fi
+}
+# finish: the summary line and the exit status.
+finish() {
+	echo "$passed passed, $failed failed"
+	[ "$failed" = 0 ]
+}
+
+out= err= rc=
+# run ARGS...: runs vm in the current directory, keeping stdout, stderr, status.
+run() {
+	out=$("$VM" "$@" 2>"$work/stderr") && rc=0 || rc=$?
+	err=$(cat "$work/stderr")
+}
+contains() { [[ $1 == *"$2"* ]]; }
+
+# new_machine NAME [VMRC LINES...]: a machine directory (machine t, id 42)
+# with a seed image whose first MiB holds the byte 0xab; cd into it.
+new_machine() {
+	local dir=$work/$1
+	shift
+	mkdir -p "$dir" && cd "$dir" || exit 1
+	printf '%s\n' VM_MACHINE_NAME=t VM_MACHINE_ID=42 VM_MACHINE_OWNER=root "$@" >.vmrc
+	qemu-img create -q -f qcow2 t-seed.qcow2 64M
+	qemu-io -c 'write -P 0xab 0 1M' t-seed.qcow2 >/dev/null
+}
+# write IMAGE PATTERN OFFSET [LENGTH]: the guest writes PATTERN there.
+write() { qemu-io -c "write -P $2 $3 ${4:-1M}" "$1" >/dev/null; }
+# reads IMAGE PATTERN OFFSET: the image (through its backing chain) holds
+# the byte PATTERN over 1 MiB at OFFSET.
+reads() { qemu-io -r -c "read -P $2 $3 1M" "$1" 2>&1 | grep -q 'read 1048576/1048576'; }
+# allocates IMAGE: bytes the image itself (not its backing file) holds.
+allocates() { qemu-io -r -c 'alloc 0 64M' "$1" | sed -n 's,^\([0-9]*\)/.*,\1,p'; }
+backing_of() { qemu-img info --output=json "$1" | sed -n 's/.*"backing-filename": "\(.*\)".*/\1/p'; }
+clean() { qemu-img check -q "$1" >/dev/null 2>&1; }
+inode() { stat -c %i "$1"; }
+# Only these files (besides .vmrc) are in the directory: no temporary files.
+only_files() { [ "$(ls -A | grep -v '^\.vmrc$' | sort | xargs)" = "$*" ]; }
+
+# hold_lock ID [PID FILE CONTENT]: holds machine ID's lock as its emulator
+# would, until release_lock.
+hold_lock() {
+	mkdir -p -m 700 "$XDG_RUNTIME_DIR/vm" "$XDG_RUNTIME_DIR/vm/$1"
+	rm -f "$work/locked"
+	mkfifo "$work/locked"
+	# exec keeps the pid, so that killing it lets go of the lock.
+	(
+		exec 9>"$XDG_RUNTIME_DIR/vm/$1/lock"
+		flock -x 9
+		echo locked >"$work/locked"
+		exec sleep 600
+	) &
+	holder=$!
+	read -r _ <"$work/locked"
+	echo "$holder" >"$XDG_RUNTIME_DIR/vm/$1/qemu.pid"
+}
+release_lock() {
+	kill "$holder" && wait "$holder" 2>/dev/null
+	holder=
+}
+
+# wait_for_temp PATTERN: waits until a file matching the glob PATTERN
+# exists and has data (a copy is under way); fails after about a minute.
+wait_for_temp() {
+	local i f
+	for ((i = 0; i < 6000; i++)); do
+		for f in $1; do
+			[ -s "$f" ] && return 0
+		done
+		sleep 0.01
+	done
+	return 1
+}
