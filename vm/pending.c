@@ -22,7 +22,6 @@ struct pending {
 	}
 
 static const struct pending pending[] = {
-    {"boot", "+:hv", {COMMON_OPTIONS, {0}}, "Usage: vm boot start|stop|status\n"},
 };
 
 static const struct pending *find_pending(const char *name)
