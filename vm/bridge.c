@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-int bridge_attach(const struct machine *m, struct qemu_launch *launch, struct netclient_tap *tap,
+int bridge_attach(struct machine *m, struct qemu_launch *launch, struct netclient_tap *tap,
 		  struct error *err)
 {
 	tap->fd = -1;

@@ -11,6 +11,6 @@
  * Refuses first when the machine already runs, so that a second start does
  * not take a tap. The fd stays close-on-exec: whoever starts the emulator
  * lets it inherit the fd (bridge_release closes it). */
-int bridge_attach(const struct machine *m, struct qemu_launch *launch, struct netclient_tap *tap,
+int bridge_attach(struct machine *m, struct qemu_launch *launch, struct netclient_tap *tap,
 		  struct error *err);
 void bridge_release(struct netclient_tap *tap);

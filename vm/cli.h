@@ -41,6 +41,5 @@ int cmd_ssh(int argc, char **argv);
 int cmd_start(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
-int cmd_pending(int argc, char **argv);
 /* vm SCRIPT [ARGS...]: not a table row, since any file can be a script. */
 int script_run(int argc, char **argv);
