@@ -105,11 +105,12 @@ void netclient_explain(const struct netd_request *req, const struct netd_reply *
 	const char *user = reply->user, *bridge = req->bridge, *policy = reply->policy;
 	switch ((enum netd_status)reply->status) {
 	case NETD_DENIED:
-		error_set(err,
-			  "vm-netd gives %s no tap on %s: ask your admin to add 'allow %s %s 1' "
-			  "to %s (and, if it is there, to check that %s exists and is a bridge, "
-			  "or is declared 'create')",
-			  user, bridge, user, bridge, policy, bridge);
+		error_set(
+		    err,
+		    "vm-netd denied a tap on %s for %s: ask your admin to add 'allow %s %s 1' "
+		    "to %s (if it is there, %s must exist and be a bridge, or be declared "
+		    "'create' and asked for with --bridge); or use --nat",
+		    bridge, user, user, bridge, policy, bridge);
 		break;
 	case NETD_QUOTA:
 		error_set(err,

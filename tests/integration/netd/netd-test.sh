@@ -264,7 +264,7 @@ info=$(ip -n "$NS" link show vm33t0 2>&1)
 detail=$info check "vm run: the tap is gone once the emulator has exited" contains "$info" "does not exist"
 out=$(vm_as "$DAVE" "$(machine "$DAVE" 34)" run)
 detail=$out check "vm run: a denial names the policy line to add" \
-	contains "$out" "vm: vm-netd gives $DAVE no tap on br0: ask your admin to add 'allow $DAVE br0 1' to $D/netd.conf"
+	contains "$out" "vm: vm-netd denied a tap on br0 for $DAVE: ask your admin to add 'allow $DAVE br0 1' to $D/netd.conf"
 out=$(vm_as "$DAVE" "$D/machine-$DAVE" run --nat)
 detail=$out check "vm run --nat: no vm-netd involved" contains "$out" "-netdev user,id=net0"
 
