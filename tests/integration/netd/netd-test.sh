@@ -265,6 +265,17 @@ detail=$info check "vm run: the tap is gone once the emulator has exited" contai
 out=$(vm_as "$DAVE" "$(machine "$DAVE" 34)" run)
 detail=$out check "vm run: a denial names the policy line to add" \
 	contains "$out" "vm: vm-netd denied a tap on br0 for $DAVE: ask your admin to add 'allow $DAVE br0 1' to $D/netd.conf"
+dir=$(machine "$ALICE" 35)
+echo "VM_NET_BRIDGE=vmlab" >>"$dir/.vmrc"
+out=$(vm_as "$ALICE" "$dir" run)
+detail=$out check "vm run on a missing 'create' bridge without --bridge: denied" \
+	contains "$out" "vm-netd denied a tap on vmlab"
+out=$(vm_as "$ALICE" "$dir" run --bridge)
+info=$(ip -n "$NS" -d link show vmlab 2>&1)
+detail=$out check "vm run --bridge: the emulator gets the tap vm35t0" \
+	matches "$out" "tap fd [0-9]+: iff:[[:space:]]+vm35t0"
+detail=$info check "vm run --bridge: vm-netd created the bridge vmlab" contains "$info" "bridge forward_delay"
+ip -n "$NS" link del vmlab 2>/dev/null
 out=$(vm_as "$DAVE" "$D/machine-$DAVE" run --nat)
 detail=$out check "vm run --nat: no vm-netd involved" contains "$out" "-netdev user,id=net0"
 
