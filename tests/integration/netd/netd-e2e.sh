@@ -12,7 +12,10 @@ skip() {
 	exit 77
 }
 [ "${ROOT_TESTS:-auto}" = disabled ] && skip "root tests disabled (-Droot_tests=disabled)"
-[ "$(id -u)" = 0 ] || skip "needs root (a namespace, a user, a setuid helper)"
+if [ "$(id -u)" != 0 ]; then
+	[ "${ROOT_TESTS:-auto}" = enabled ] && { echo "FAIL: -Droot_tests=enabled, but not root"; exit 1; }
+	skip "needs root (a namespace, a user, a setuid helper)"
+fi
 [ -c /dev/net/tun ] || skip "/dev/net/tun is missing"
 guest_dir=${VM_TEST_GUEST_DIR:-/var/cache/vm/test-guest}
 if [ ! -f "$guest_dir/guest.env" ] && [ -x "${SOURCE_DIR:-}/tests/guest/build-guest.sh" ]; then

@@ -14,6 +14,7 @@ if [ "${ROOT_TESTS:-auto}" = disabled ]; then
 fi
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: vm-netd's tests need root (namespaces, users, a setuid helper)"
+	[ "${ROOT_TESTS:-auto}" = enabled ] && exit 1 # -Droot_tests=enabled: must run
 	exit 77
 fi
 for tool in ip useradd groupadd userdel setpriv; do
