@@ -1,14 +1,12 @@
 /* Step 5: exactly one request, read with a time-out, decoded strictly. */
 #include "netd.h"
 
-#include "ifname.h"
-
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
-/* The raw bridge field, escaped, so that the audit record shows what a
- * rejected request asked for. */
+/* The raw bridge field of a rejected request, for the audit record (which
+ * escapes it). */
 static void remember_raw_bridge(struct netd_state *s, const unsigned char *buf, size_t len)
 {
 	size_t off = offsetof(struct netd_request, bridge);
