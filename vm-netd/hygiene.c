@@ -3,10 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 /* A caller that closed 0-2 would otherwise get our files (the policy, the
@@ -56,8 +59,29 @@ static const char *request_socket_problem(void)
 	return NULL;
 }
 
+/* Limits, timers and signal dispositions survive exec: the caller must not
+ * be able to cut the audit write short (RLIMIT_FSIZE, SIGXFSZ), starve us of
+ * fds, or kill us half-way with a timer it armed. */
+static void reset_inherited_limits(void)
+{
+	struct rlimit unlimited = {RLIM_INFINITY, RLIM_INFINITY}, none = {0, 0};
+	struct rlimit fds = {64, 64}, have;
+	setrlimit(RLIMIT_FSIZE, &unlimited);
+	setrlimit(RLIMIT_CORE, &none);
+	if (getrlimit(RLIMIT_NOFILE, &have) == 0 && have.rlim_cur < fds.rlim_cur)
+		setrlimit(RLIMIT_NOFILE, &fds);
+	struct itimerval off = {{0, 0}, {0, 0}};
+	setitimer(ITIMER_REAL, &off, NULL);
+	setitimer(ITIMER_VIRTUAL, &off, NULL);
+	setitimer(ITIMER_PROF, &off, NULL);
+	signal(SIGXFSZ, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGALRM, SIG_DFL);
+}
+
 void hygiene(struct netd_state *s)
 {
+	reset_inherited_limits();
 	open_standard_fds();
 	close_other_fds();
 	const char *problem = request_socket_problem();

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -52,6 +53,19 @@ static int open_root_file(const char *path, int flags, mode_t mode)
 	return fd;
 }
 
+/* hygiene() raised RLIMIT_FSIZE where the system lets it (CAP_SYS_RESOURCE
+ * in the bounding set); where it could not, a limit the caller set must
+ * not leave a grant without its record in the log file. */
+static bool room_for_a_record(int fd)
+{
+	struct rlimit limit;
+	struct stat st;
+	if (getrlimit(RLIMIT_FSIZE, &limit) < 0 || fstat(fd, &st) < 0)
+		return false;
+	return limit.rlim_cur == RLIM_INFINITY ||
+	       (unsigned long long)st.st_size + 4096 <= (unsigned long long)limit.rlim_cur;
+}
+
 static int connect_syslog(const char *path)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -76,6 +90,11 @@ void open_resources(struct netd_state *s, const struct netd_paths *paths)
 	if (s->policy.log && s->log_fd < 0)
 		netd_decide(s, NETD_FAILED, errno, "cannot open the audit log %s: %s",
 			    s->policy.log, strerror(errno));
+	else if (s->log_fd >= 0 && !room_for_a_record(s->log_fd))
+		netd_decide(s, NETD_FAILED, EFBIG,
+			    "the caller's file size limit (ulimit -f) leaves no room for the audit "
+			    "record in %s",
+			    s->policy.log);
 	/* gmtime_r reads the time zone once; do it now, not in the sandbox. */
 	tzset();
 	struct timeval timeout = {.tv_sec = NETD_REQUEST_TIMEOUT_S};

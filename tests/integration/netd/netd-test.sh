@@ -415,6 +415,27 @@ detail=$out check "hostile environment: a granted request still works" contains 
 detail=$(tail -n 1 "$D/audit.log") check "hostile environment: the audit time is still UTC" \
 	matches "$(tail -n 1 "$D/audit.log")" "^[0-9-]{10}T[0-9:]{8}Z "
 
+# ---- limits the caller set cannot leave a grant unaudited ---------------------------
+# vm-netd raises RLIMIT_FSIZE where it may (CAP_SYS_RESOURCE in the bounding
+# set): the grant is audited. Where it may not, a limit too small for the
+# record refuses the request instead.
+fsize_client() {
+	ip netns exec "$NS" setpriv --reuid="$DAVE" --regid="$(id -gn $DAVE)" --init-groups \
+		prlimit --fsize=1 env -i VM_NETD="$D/vm-netd" "$CLIENT" raw valid
+}
+cap_sys_resource=$((0x$(awk '/^CapBnd/ {print $2}' /proc/self/status) >> 24 & 1))
+sed -i "s/^allow $BOB br0 1\$/&\nallow $DAVE br0 1/" "$D/netd.conf"
+if [ "$cap_sys_resource" = 1 ]; then
+	before=$(audit_lines)
+	out=$(fsize_client 2>&1)
+	fsize_audited() { [ $(($(audit_lines) - before)) = 1 ] && contains "$out" "result: granted"; }
+	detail=$out check "RLIMIT_FSIZE=1 from the caller: raised, the grant is audited" fsize_audited
+else
+	attack "RLIMIT_FSIZE=1 from the caller (no CAP_SYS_RESOURCE here): refused, not unaudited" \
+		"result: failed" 0 fsize_client
+fi
+write_policy
+
 # ---- no_new_privs set by the caller ---------------------------------------------------
 out=$(ip netns exec "$NS" setpriv --reuid="$ALICE" --regid="$(id -gn $ALICE)" --init-groups \
 	--no-new-privs env -i VM_NETD="$D/vm-netd" "$CLIENT" tap br0 43 2>&1)
