@@ -113,6 +113,15 @@ static int build_command(struct start *s, struct strv *cmdline, struct error *er
 					      "--encapsulate (runs it inside screen), or set "
 					      "VM_QEMU_DISPLAY to another display");
 		}
+		if (s->launch.network == QEMU_NET_BRIDGE) {
+			strv_free(&qemu);
+			/* screen closes every fd above 2 in its child: the tap
+			 * would never reach the emulator. */
+			return error_set(err,
+					 "--encapsulate cannot hand vm-netd's tap to the "
+					 "emulator (screen closes it): use --nat with a curses "
+					 "display, or another VM_QEMU_DISPLAY");
+		}
 		strv_add(cmdline, "screen");
 		strv_add(cmdline, "-D");
 		strv_add(cmdline, "-m");

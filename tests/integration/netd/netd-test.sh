@@ -277,6 +277,13 @@ detail=$out check "vm run --bridge: the emulator gets the tap vm35t0" \
 	matches "$out" "tap fd [0-9]+: iff:[[:space:]]+vm35t0"
 detail=$info check "vm run --bridge: vm-netd created the bridge vmlab" contains "$info" "bridge forward_delay"
 ip -n "$NS" link del vmlab 2>/dev/null
+dir=$(machine "$ALICE" 36)
+echo "VM_QEMU_DISPLAY=curses" >>"$dir/.vmrc"
+out=$(vm_as "$ALICE" "$dir" start --encapsulate)
+detail=$out check "vm start --encapsulate, bridged: refused (screen would drop the tap)" \
+	contains "$out" "--encapsulate cannot hand vm-netd's tap to the emulator"
+info=$(ip -n "$NS" link show vm36t0 2>&1)
+detail=$info check "vm start --encapsulate, bridged: no tap left behind" contains "$info" "does not exist"
 out=$(vm_as "$DAVE" "$D/machine-$DAVE" run --nat)
 detail=$out check "vm run --nat: no vm-netd involved" contains "$out" "-netdev user,id=net0"
 
