@@ -4,6 +4,7 @@
 #include "log.h"
 #include "machine.h"
 #include "qemu.h"
+#include "words.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -89,7 +90,7 @@ int cmd_run(int argc, char **argv)
 	/* The emulator inherits the tap; it vanishes when the emulator exits. */
 	if (tap.fd >= 0)
 		fcntl(tap.fd, F_SETFD, 0);
-	char *shown = strv_join(&cmdline, " ");
+	char *shown = words_join_quoted(strv_argv(&cmdline));
 	log_progress("running %s", shown);
 	free(shown);
 	fflush(stdout);
