@@ -34,12 +34,12 @@ int cmd_cmd(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_kill(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_net(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_sh(int argc, char **argv);
 int cmd_ssh(int argc, char **argv);
 int cmd_start(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
-int cmd_pending(int argc, char **argv);
 /* vm SCRIPT [ARGS...]: not a table row, since any file can be a script. */
 int script_run(int argc, char **argv);

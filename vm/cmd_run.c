@@ -1,4 +1,5 @@
 /* vm run: the emulator in the foreground. */
+#include "bridge.h"
 #include "cli.h"
 #include "log.h"
 #include "machine.h"
@@ -6,6 +7,7 @@
 #include "words.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,13 +88,19 @@ int cmd_run(int argc, char **argv)
 	launch.rt = &m.rt;
 	struct strv cmdline = STRV_INIT;
 	struct error err;
-	if (qemu_build_command(&launch, &cmdline, &err) < 0 ||
+	struct netclient_tap tap;
+	if (bridge_attach(&m, &launch, &tap, &err) < 0 ||
+	    qemu_build_command(&launch, &cmdline, &err) < 0 ||
 	    machine_claim(&m, &launch, &err) < 0) {
 		log_error("%s", err.msg);
+		bridge_release(&tap);
 		strv_free(&cmdline);
 		machine_close(&m);
 		return 1;
 	}
+	/* The emulator inherits the tap; it vanishes when the emulator exits. */
+	if (tap.fd >= 0)
+		fcntl(tap.fd, F_SETFD, 0);
 	char *shown = words_join_quoted(strv_argv(&cmdline));
 	log_progress("running %s", shown);
 	free(shown);
@@ -101,6 +109,7 @@ int cmd_run(int argc, char **argv)
 	execvp(cmdline.v[0], strv_argv(&cmdline));
 	log_error("cannot run the emulator %s: %s (install it, or set VM_QEMU)", cmdline.v[0],
 		  strerror(errno));
+	bridge_release(&tap);
 	strv_free(&cmdline);
 	machine_close(&m);
 	return 1;

@@ -1,5 +1,6 @@
 /* vm start: the emulator in the background, then wait until the guest is
  * ready: the monitor answers, a suspended state is woken, ssh logs in. */
+#include "bridge.h"
 #include "cli.h"
 #include "guest.h"
 #include "jsonstream.h"
@@ -45,6 +46,7 @@ static const char start_usage[] =
 struct start {
 	struct machine m;
 	struct qemu_launch launch;
+	struct netclient_tap tap; /* bridged: until the emulator has its copy */
 	bool encapsulate;
 	int attempts;
 	pid_t child;  /* the emulator (or screen around it) */
@@ -112,6 +114,15 @@ static int build_command(struct start *s, struct strv *cmdline, struct error *er
 					      "--encapsulate (runs it inside screen), or set "
 					      "VM_QEMU_DISPLAY to another display");
 		}
+		if (s->launch.network == QEMU_NET_BRIDGE) {
+			strv_free(&qemu);
+			/* screen closes every fd above 2 in its child: the tap
+			 * would never reach the emulator. */
+			return error_set(err,
+					 "--encapsulate cannot hand vm-netd's tap to the "
+					 "emulator (screen closes it): use --nat with a curses "
+					 "display, or another VM_QEMU_DISPLAY");
+		}
 		strv_add(cmdline, "screen");
 		strv_add(cmdline, "-D");
 		strv_add(cmdline, "-m");
@@ -127,15 +138,21 @@ static int build_command(struct start *s, struct strv *cmdline, struct error *er
 static int launch_emulator(struct start *s, struct error *err)
 {
 	struct strv cmdline = STRV_INIT;
-	if (build_command(s, &cmdline, err) < 0 || machine_claim(&s->m, &s->launch, err) < 0) {
+	if (bridge_attach(&s->m, &s->launch, &s->tap, err) < 0 ||
+	    build_command(s, &cmdline, err) < 0 || machine_claim(&s->m, &s->launch, err) < 0) {
+		bridge_release(&s->tap);
 		strv_free(&cmdline);
 		return -1;
 	}
 	char *shown = words_join_quoted(strv_argv(&cmdline));
 	log_progress("starting %s", shown);
 	free(shown);
-	struct spawn_background_options opts = {.output = s->m.rt.stderr_log, .new_session = true};
+	struct spawn_background_options opts = {.output = s->m.rt.stderr_log,
+						.new_session = true,
+						.keep_fds = &s->tap.fd,
+						.n_keep_fds = s->tap.fd >= 0 ? 1 : 0};
 	int rc = spawn_background(strv_argv(&cmdline), &opts, &s->child, err);
+	bridge_release(&s->tap); /* the emulator holds the tap now */
 	if (rc < 0)
 		error_prefix(err, "cannot start the emulator (install it, or set VM_QEMU)");
 	strv_free(&cmdline);
@@ -322,6 +339,7 @@ int cmd_start(int argc, char **argv)
 						 {"encapsulate", no_argument, NULL, 'e'},
 						 {0}};
 	struct start s = {.launch = {.network = QEMU_NET_BRIDGE, .background = true},
+			  .tap = {.fd = -1},
 			  .child_fd = -1};
 	const char *attempts = NULL;
 	bool nat = false;

@@ -20,7 +20,7 @@ static const struct command commands[] = {
     {"sh", cmd_sh, "open a shell in the machine directory with its variables"},
     {"ssh", cmd_ssh, "log into the guest, or run a command there"},
     {"list", cmd_list, "list this user's running machines"},
-    {"net", cmd_pending, "show what the network policy grants you"},
+    {"net", cmd_net, "show what the network policy grants you"},
     {"boot", cmd_boot, "start or stop the machines listed for boot (root)"},
 };
 

@@ -114,12 +114,15 @@ int qemu_add_network(const struct qemu_launch *launch, struct strv *argv, struct
 {
 	const struct config *cfg = launch->cfg;
 	const char *model = config_get(cfg, "VM_NET_MODEL");
-	if (launch->network == QEMU_NET_BRIDGE)
-		return error_set(err,
-				 "bridged networking needs vm-netd, which is not available yet; "
-				 "use --nat");
 	strv_add(argv, "-netdev");
-	strv_addf(argv, "user,id=net0,hostfwd=tcp:127.0.0.1:%d-:22", qemu_nat_ssh_port(cfg));
+	if (launch->network == QEMU_NET_BRIDGE && !launch->tap)
+		return error_set(err, "bridged networking needs a tap from vm-netd first");
+	/* No vnet_hdr=: QEMU refuses it together with fd= and finds out itself. */
+	if (launch->network == QEMU_NET_BRIDGE)
+		strv_addf(argv, "tap,id=net0,fd=%d", launch->tap->fd);
+	else
+		strv_addf(argv, "user,id=net0,hostfwd=tcp:127.0.0.1:%d-:22",
+			  qemu_nat_ssh_port(cfg));
 	strv_add(argv, "-device");
 	strv_addf(argv, "%s,netdev=net0,mac=%s", model ? model : "e1000",
 		  config_get(cfg, "VM_NET_MAC"));

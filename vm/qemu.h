@@ -4,6 +4,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "netclient.h"
 #include "runtime.h"
 #include "strv.h"
 
@@ -24,6 +25,8 @@ struct qemu_launch {
 	bool background;    /* no window unless a display is configured */
 	char **user_args;   /* vm run's extra arguments, or NULL */
 	int user_argc;
+	/* Bridged: the tap vm-netd gave us (see bridge.h). */
+	const struct netclient_tap *tap;
 };
 
 /* The image the machine runs on: the backing file, the base with

@@ -61,12 +61,18 @@ static int become(const struct spawn_identity *id)
 static void child_exec(char *const argv[], const struct spawn_options *opts, int in_fd, int out_fd,
 		       int err_fd, int report_fd)
 {
+	/* fd 3 is about to be taken: move the error pipe out of the way. */
+	if (opts->pass_fd3 > 0 && report_fd == 3)
+		report_fd = fcntl(report_fd, F_DUPFD_CLOEXEC, 4);
 	if (opts->identity && become(opts->identity) < 0)
 		goto fail;
 	if (opts->dir && chdir(opts->dir) < 0)
 		goto fail;
 	if (dup2(in_fd, STDIN_FILENO) < 0 || (out_fd >= 0 && dup2(out_fd, STDOUT_FILENO) < 0) ||
 	    (err_fd >= 0 && dup2(err_fd, STDERR_FILENO) < 0))
+		goto fail;
+	if (opts->pass_fd3 > 0 &&
+	    (opts->pass_fd3 == 3 ? fcntl(3, F_SETFD, 0) : dup2(opts->pass_fd3, 3)) < 0)
 		goto fail;
 	signal(SIGPIPE, SIG_DFL);
 	execvpe(argv[0], argv, opts->envp ? opts->envp : environ);

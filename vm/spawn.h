@@ -26,6 +26,7 @@ struct spawn_options {
 	/* NULL: as vm itself. Else the child takes the user's groups, gid and
 	 * uid, in that order, before it changes directory or execs. */
 	const struct spawn_identity *identity;
+	int pass_fd3;	     /* > 0: this fd becomes the child's fd 3 (e.g. vm-netd's socket) */
 };
 
 struct spawn_result {

@@ -1,0 +1,152 @@
+/* Times "request to fd": how long until a caller holds a tap on the bridge.
+ *
+ *   netd-bench netd BRIDGE N      vm's client, vm-netd ($VM_NETD)
+ *   netd-bench qbh HELPER BRIDGE N  QEMU's qemu-bridge-helper, as QEMU calls it
+ *   netd-bench ip USER BRIDGE N   ip tuntap add + ip link set master/up (as root),
+ *                                 then open the tap
+ *
+ * Prints the median, the minimum and the maximum in microseconds. */
+#include "netclient.h"
+
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int compare(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static int via_netd(const char *bridge)
+{
+	struct netclient_tap tap;
+	struct error err;
+	if (netclient_open_tap(bridge, 50, false, &tap, &err) < 0) {
+		fprintf(stderr, "netd-bench: %s\n", err.msg);
+		return -1;
+	}
+	return tap.fd;
+}
+
+static int receive_fd(int sock)
+{
+	char byte;
+	struct iovec iov = {&byte, 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control.buf,
+			     .msg_controllen = sizeof(control.buf)};
+	int fd = -1;
+	if (recvmsg(sock, &msg, 0) < 0)
+		return -1;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (c && c->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+/* As QEMU's net/tap.c runs it: a stream socketpair, --fd=N, the fd back. */
+static int via_bridge_helper(const char *helper, const char *bridge)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		char fd_arg[32], br_arg[64];
+		close(sv[0]);
+		snprintf(fd_arg, sizeof(fd_arg), "--fd=%d", sv[1]);
+		snprintf(br_arg, sizeof(br_arg), "--br=%s", bridge);
+		execl(helper, helper, "--use-vnet", fd_arg, br_arg, (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	int fd = receive_fd(sv[0]);
+	int status;
+	waitpid(pid, &status, 0);
+	close(sv[0]);
+	return fd;
+}
+
+static int run(char *const argv[])
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* The sudo way: ip makes a persistent tap for the user, then it is opened. */
+static int via_ip(const char *user, const char *bridge)
+{
+	char *add[] = {"ip",  "tuntap", "add",	      "dev",	  "benchtap0", "mode",
+		       "tap", "user",	(char *)user, "vnet_hdr", NULL};
+	char *set[] = {"ip", "link", "set", "benchtap0", "master", (char *)bridge, "up", NULL};
+	if (run(add) < 0 || run(set) < 0)
+		return -1;
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "benchtap0");
+	ifr.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
+	if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) < 0)
+		return -1;
+	return fd;
+}
+
+static void undo_ip(void)
+{
+	char *del[] = {"ip", "link", "del", "benchtap0", NULL};
+	run(del);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 4)
+		return 2;
+	const char *mode = argv[1];
+	int n = atoi(argv[argc - 1]);
+	double *t = calloc((size_t)n, sizeof(double));
+	for (int i = 0; i < n; i++) {
+		double start = now_us();
+		int fd = !strcmp(mode, "netd")	? via_netd(argv[2])
+			 : !strcmp(mode, "qbh") ? via_bridge_helper(argv[2], argv[3])
+						: via_ip(argv[2], argv[3]);
+		t[i] = now_us() - start;
+		if (fd < 0) {
+			fprintf(stderr, "netd-bench: %s: no tap\n", mode);
+			return 1;
+		}
+		close(fd);
+		if (!strcmp(mode, "ip"))
+			undo_ip();
+	}
+	qsort(t, (size_t)n, sizeof(double), compare);
+	printf("%s median_us=%.0f min_us=%.0f max_us=%.0f n=%d\n", mode, t[n / 2], t[0], t[n - 1],
+	       n);
+	return 0;
+}

@@ -1,0 +1,72 @@
+#!/bin/bash
+# Benchmark: the median time from request to tap fd, for vm-netd against
+# QEMU's qemu-bridge-helper (a setuid copy) and against the sudo way
+# (ip tuntap add + ip link set master/up, then open), on the same bridge in
+# the same namespace, in the same run. Prints the ratios. Needs root.
+set -u
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP: the benchmark needs root"
+	exit 77
+fi
+N=${BENCH_ITERATIONS:-40}
+D=/run/vm-netd-test
+NS=vmnetd-bench-$$
+U=vmnetd-bench
+QBH=/usr/lib/qemu/qemu-bridge-helper
+BRIDGE_CONF=/etc/qemu/bridge.conf
+made_bridge_conf=
+
+cleanup() {
+	ip netns del "$NS" 2>/dev/null
+	userdel "$U" 2>/dev/null
+	[ -n "$made_bridge_conf" ] && rm -f "$BRIDGE_CONF" && rmdir /etc/qemu 2>/dev/null
+	rm -rf "$D"
+}
+trap cleanup EXIT
+cleanup
+
+mkdir -m 0755 -p "$D"
+install -o root -g root -m 4755 "${NETD_HELPER:?}" "$D/vm-netd"
+install -o root -g root -m 0755 "${NETD_BENCH:?}" "$D/netd-bench"
+useradd -M -s /usr/sbin/nologin "$U"
+printf 'bridge br0\nallow %s br0 1\n' "$U" >"$D/netd.conf"
+ip netns add "$NS"
+ip -n "$NS" link add br0 type bridge
+ip -n "$NS" link set br0 up
+
+as_user() {
+	ip netns exec "$NS" setpriv --reuid="$U" --regid="$(id -gn $U)" --init-groups \
+		env -i VM_NETD="$D/vm-netd" "$D/netd-bench" "$@"
+}
+
+results=$(as_user netd br0 "$N")
+echo "$results"
+if [ -x "$QBH" ]; then
+	if [ ! -e "$BRIDGE_CONF" ]; then
+		mkdir -p /etc/qemu
+		echo "allow br0" >"$BRIDGE_CONF"
+		made_bridge_conf=1
+	fi
+	install -o root -g root -m 4755 "$QBH" "$D/qemu-bridge-helper"
+	# qemu-bridge-helper drops to CAP_NET_ADMIN before it opens /dev/net/tun,
+	# so it needs the 0666 node udev makes on most hosts; give it one in a
+	# private mount namespace rather than change this host's.
+	mknod -m 0666 "$D/tun" c 10 200
+	line=$(unshare -m sh -c 'mount --bind "$1/tun" /dev/net/tun && shift && "$@"' sh "$D" \
+		ip netns exec "$NS" setpriv --reuid="$U" --regid="$(id -gn $U)" --init-groups \
+		"$D/netd-bench" qbh "$D/qemu-bridge-helper" br0 "$N") &&
+		results+=$'\n'"$line" && echo "$line"
+else
+	echo "qemu-bridge-helper: not installed, no comparison"
+fi
+line=$(ip netns exec "$NS" "$D/netd-bench" ip "$U" br0 "$N") && results+=$'\n'"$line" && echo "$line"
+
+median() { sed -n "s/^$1 median_us=\([0-9]*\).*/\1/p" <<<"$results"; }
+netd=$(median netd)
+for other in qbh ip; do
+	m=$(median $other)
+	[ -n "$m" ] && [ -n "$netd" ] &&
+		awk -v a="$netd" -v b="$m" -v name="$other" 'BEGIN {
+			label = name == "qbh" ? "qemu-bridge-helper" : "ip tuntap + ip link"
+			printf "ratio vm-netd / %s = %.2f (%.1f ms vs %.1f ms)\n", label, a / b, a / 1000, b / 1000 }'
+done

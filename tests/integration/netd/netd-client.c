@@ -1,0 +1,361 @@
+/* The root tests' client: speaks to vm-netd as an unprivileged user would,
+ * through vm's own netclient code, or raw, to send what vm never would.
+ *
+ *   netd-client tap BRIDGE ID [-c] [-n COUNT] [--hold]
+ *   netd-client query
+ *   netd-client raw KIND [HEXNAME]   KIND: valid name truncated oversized version
+ *                                     type double none flags fdpass
+ *                                     (raw and fd3 start the helper with this
+ *                                     program's environment, as it is)
+ *   netd-client fd3 KIND             KIND: notsock stream closed close012
+ *   netd-client status BRIDGE ID     /proc/<helper>/status during the request
+ *   netd-client syslog-sink SOCKET FILE
+ *   netd-client syslog-send SOCKET MESSAGE
+ *
+ * Every answer is printed as "result: STATUS [TAP] message". */
+#include "netclient.h"
+#include "protocol.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void print_reply(const struct netd_reply *reply, int fd)
+{
+	printf("result: %s %s %s\n", netd_status_name(reply->status),
+	       reply->tap[0] ? reply->tap : "-", reply->message);
+	if (fd >= 0) {
+		struct ifreq ifr;
+		memset(&ifr, 0, sizeof(ifr));
+		if (ioctl(fd, TUNGETIFF, &ifr) == 0)
+			printf("fd: %s\n", ifr.ifr_name);
+	}
+	fflush(stdout);
+}
+
+static void wait_for_eof(void)
+{
+	printf("holding\n");
+	fflush(stdout);
+	char buf[64];
+	while (read(0, buf, sizeof(buf)) > 0)
+		;
+}
+
+static int cmd_tap(int argc, char **argv)
+{
+	if (argc < 3)
+		return 2;
+	const char *bridge = argv[1];
+	unsigned id = (unsigned)atoi(argv[2]);
+	bool create = false, hold = false;
+	int count = 1;
+	for (int i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "-c"))
+			create = true;
+		else if (!strcmp(argv[i], "--hold"))
+			hold = true;
+		else if (!strcmp(argv[i], "-n") && i + 1 < argc)
+			count = atoi(argv[++i]);
+	}
+	for (int i = 0; i < count; i++) {
+		struct netclient_tap tap;
+		struct error err;
+		if (netclient_open_tap(bridge, id, create, &tap, &err) < 0) {
+			printf("denied: %s\n", err.msg);
+		} else {
+			struct ifreq ifr;
+			memset(&ifr, 0, sizeof(ifr));
+			ioctl(tap.fd, TUNGETIFF, &ifr);
+			printf("granted %s fd-name=%s\n", tap.name, ifr.ifr_name);
+		}
+		fflush(stdout);
+	}
+	if (hold)
+		wait_for_eof();
+	return 0;
+}
+
+static int cmd_query(void)
+{
+	struct netd_reply reply;
+	struct error err;
+	if (netclient_query(&reply, &err) < 0) {
+		printf("denied: %s\n", err.msg);
+		return 0;
+	}
+	for (uint32_t i = 0; i < reply.ngrants; i++)
+		printf("grant %s %u %u %u\n", reply.grants[i].bridge, reply.grants[i].quota,
+		       reply.grants[i].used, reply.grants[i].flags);
+	return 0;
+}
+
+/* Starts the helper with sock as fd 3 (or whatever setup_fd3 makes of it). */
+static pid_t start_helper(int sock, bool close_std)
+{
+	const char *helper = netclient_helper_path();
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	if (sock != 3) {
+		if (sock >= 0)
+			dup2(sock, 3);
+		else
+			close(3);
+	} else {
+		fcntl(3, F_SETFD, 0);
+	}
+	if (close_std) {
+		close(0);
+		close(1);
+		close(2);
+	}
+	execl(helper, helper, (char *)NULL);
+	_exit(127);
+}
+
+static int finish(pid_t pid, int sock)
+{
+	int status;
+	waitpid(pid, &status, 0);
+	struct netd_reply reply;
+	char raw[sizeof(reply) + 1];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = {raw, sizeof(raw)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control.buf,
+			     .msg_controllen = sizeof(control.buf)};
+	int fd = -1;
+	ssize_t n = sock >= 0 ? recvmsg(sock, &msg, MSG_DONTWAIT) : -1;
+	printf("exit: %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	if (n < 0) {
+		printf("result: no-reply\n");
+		return 0;
+	}
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (c && c->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	struct error err;
+	if (netd_reply_decode(raw, (size_t)n, &reply, &err) < 0)
+		printf("result: bad-reply %s\n", err.msg);
+	else
+		print_reply(&reply, fd);
+	return 0;
+}
+
+static int exchange_raw(const void *buf, size_t len, int pass_fd)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return 1;
+	if (len || pass_fd >= 0) {
+		struct iovec iov = {(void *)buf, len};
+		union {
+			char b[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} control;
+		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+		if (pass_fd >= 0) {
+			msg.msg_control = control.b;
+			msg.msg_controllen = sizeof(control.b);
+			struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+		}
+		if (sendmsg(sv[0], &msg, 0) < 0)
+			perror("sendmsg");
+	}
+	pid_t pid = start_helper(sv[1], false);
+	close(sv[1]);
+	return finish(pid, sv[0]);
+}
+
+static size_t hex_decode(const char *hex, char *out, size_t size)
+{
+	size_t n = 0;
+	for (; hex[0] && hex[1] && n < size; hex += 2) {
+		char byte[3] = {hex[0], hex[1], 0};
+		out[n++] = (char)strtoul(byte, NULL, 16);
+	}
+	return n;
+}
+
+static int cmd_raw(int argc, char **argv)
+{
+	struct netd_request req;
+	struct error err;
+	unsigned char buf[256];
+	const char *kind = argv[1];
+	netd_request_init(&req, NETD_OP_TAP, 42, "br0", 0, &err);
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, &req, sizeof(req));
+	size_t len = sizeof(req);
+	size_t off = offsetof(struct netd_request, bridge);
+	if (!strcmp(kind, "name") && argc > 2) {
+		/* The name's bytes in the bridge field, a NUL after them: a name of
+		 * 16 bytes or more makes the message longer than a request. */
+		memset(buf + off, 0, sizeof(buf) - off);
+		size_t n = hex_decode(argv[2], (char *)buf + off, sizeof(buf) - off - 1);
+		len = off + n + 1 > sizeof(req) ? off + n + 1 : sizeof(req);
+		if (n == NETD_NAME_SIZE)
+			len = sizeof(req); /* exactly full: no room for the NUL */
+	} else if (!strcmp(kind, "truncated")) {
+		len = sizeof(req) - 4;
+	} else if (!strcmp(kind, "oversized")) {
+		len = sizeof(req) + 64;
+	} else if (!strcmp(kind, "version")) {
+		((struct netd_request *)buf)->version = NETD_VERSION + 1;
+	} else if (!strcmp(kind, "type")) {
+		((struct netd_request *)buf)->op = 77;
+	} else if (!strcmp(kind, "flags")) {
+		((struct netd_request *)buf)->flags = 0x80;
+	} else if (!strcmp(kind, "double")) {
+		memcpy(buf + sizeof(req), &req, sizeof(req));
+		len = 2 * sizeof(req);
+	} else if (!strcmp(kind, "valid")) {
+		/* as it is: a request for br0, machine 42 */
+	} else if (!strcmp(kind, "none")) {
+		len = 0;
+	} else if (!strcmp(kind, "fdpass")) {
+		return exchange_raw(buf, len, open("/dev/null", O_RDONLY));
+	} else {
+		return 2;
+	}
+	return exchange_raw(buf, len, -1);
+}
+
+static int cmd_fd3(const char *kind)
+{
+	struct netd_request req;
+	struct error err;
+	int sv[2] = {-1, -1};
+	netd_request_init(&req, NETD_OP_TAP, 42, "br0", 0, &err);
+	if (!strcmp(kind, "notsock")) {
+		sv[1] = open("/dev/null", O_RDWR | O_CLOEXEC);
+	} else if (!strcmp(kind, "stream")) {
+		socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
+		send(sv[0], &req, sizeof(req), 0);
+	} else if (!strcmp(kind, "close012")) {
+		socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv);
+		send(sv[0], &req, sizeof(req), 0);
+		pid_t pid = start_helper(sv[1], true);
+		close(sv[1]);
+		return finish(pid, sv[0]);
+	} else if (strcmp(kind, "closed")) {
+		return 2;
+	}
+	pid_t pid = start_helper(sv[1], false);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	return finish(pid, sv[0]);
+}
+
+/* Holds the request back until the helper sits in its sandbox waiting for
+ * it, then shows the helper's credentials as the kernel sees them. */
+static int cmd_status(int argc, char **argv)
+{
+	struct netd_request req;
+	struct error err;
+	int sv[2];
+	if (argc < 3 ||
+	    netd_request_init(&req, NETD_OP_TAP, (unsigned)atoi(argv[2]), argv[1], 0, &err) < 0)
+		return 2;
+	socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv);
+	pid_t pid = start_helper(sv[1], false);
+	close(sv[1]);
+	char path[64], text[4096];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	bool seen = false;
+	for (int tries = 0; tries < 4000 && !seen; tries++) {
+		FILE *f = fopen(path, "r");
+		size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+		if (f)
+			fclose(f);
+		text[n] = '\0';
+		seen = strstr(text, "Seccomp:\t2") != NULL;
+		if (!seen)
+			usleep(1000);
+	}
+	if (!seen)
+		printf("status: the helper never reached its sandbox\n");
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+		if (!strncmp(line, "Uid:", 4) || !strncmp(line, "Gid:", 4) ||
+		    !strncmp(line, "Groups:", 7) || !strncmp(line, "Cap", 3) ||
+		    !strncmp(line, "NoNewPrivs:", 11) || !strncmp(line, "Seccomp:", 8))
+			printf("status %s\n", line);
+	send(sv[0], &req, sizeof(req), 0);
+	return finish(pid, sv[0]);
+}
+
+static int cmd_syslog_sink(const char *socket_path, const char *file)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", socket_path);
+	unlink(socket_path);
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		perror(socket_path);
+		return 1;
+	}
+	chmod(socket_path, 0666);
+	int out = open(file, O_WRONLY | O_APPEND | O_CREAT, 0644);
+	printf("listening\n");
+	fflush(stdout);
+	for (;;) {
+		char buf[4096];
+		ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+		if (n <= 0)
+			continue;
+		buf[n++] = '\n';
+		if (write(out, buf, (size_t)n) < 0)
+			return 1;
+	}
+}
+
+static int cmd_syslog_send(const char *socket_path, const char *message)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", socket_path);
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	return sendto(fd, message, strlen(message), 0, (struct sockaddr *)&addr, sizeof(addr)) < 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return 2;
+	const char *mode = argv[1];
+	if (!strcmp(mode, "tap"))
+		return cmd_tap(argc - 1, argv + 1);
+	if (!strcmp(mode, "query"))
+		return cmd_query();
+	if (!strcmp(mode, "raw") && argc > 2)
+		return cmd_raw(argc - 1, argv + 1);
+	if (!strcmp(mode, "fd3") && argc > 2)
+		return cmd_fd3(argv[2]);
+	if (!strcmp(mode, "status"))
+		return cmd_status(argc - 1, argv + 1);
+	if (!strcmp(mode, "syslog-send") && argc > 3)
+		return cmd_syslog_send(argv[2], argv[3]);
+	if (!strcmp(mode, "syslog-sink") && argc > 3)
+		return cmd_syslog_sink(argv[2], argv[3]);
+	return 2;
+}

@@ -1,0 +1,154 @@
+#!/bin/bash
+# End to end: an unprivileged user runs 'vm start' of the test guest,
+# bridged (no --nat) to a bridge inside a network namespace, through the
+# setuid test build of vm-netd. The guest must answer ssh from inside the
+# namespace on the address it took from vm.ip=; after 'vm kill' the tap must
+# be gone. Prints "N passed, N failed"; exits 77 (SKIP) without root or
+# without the test guest (tests/guest/build-guest.sh builds it).
+set -u
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+[ "${ROOT_TESTS:-auto}" = disabled ] && skip "root tests disabled (-Droot_tests=disabled)"
+if [ "$(id -u)" != 0 ]; then
+	[ "${ROOT_TESTS:-auto}" = enabled ] && { echo "FAIL: -Droot_tests=enabled, but not root"; exit 1; }
+	skip "needs root (a namespace, a user, a setuid helper)"
+fi
+[ -c /dev/net/tun ] || skip "/dev/net/tun is missing"
+guest_dir=${VM_TEST_GUEST_DIR:-/var/cache/vm/test-guest}
+if [ ! -f "$guest_dir/guest.env" ] && [ -x "${SOURCE_DIR:-}/tests/guest/build-guest.sh" ]; then
+	"$SOURCE_DIR/tests/guest/build-guest.sh" "$guest_dir" >/dev/null ||
+		{ echo "FAIL: the test guest cannot be built"; exit 1; }
+fi
+[ -f "$guest_dir/guest.env" ] ||
+	skip "no test guest in $guest_dir (build it with tests/guest/build-guest.sh)"
+# shellcheck disable=SC1091
+. "$guest_dir/guest.env"
+
+D=${NETD_TEST_DIR:?}
+NS=vmnetd-e2e-$$
+U=vmnetd-e2e
+ID=47
+GUEST_IP=10.99.$ID.2
+passed=0 failed=0
+
+pass() {
+	passed=$((passed + 1))
+	echo "ok - $1"
+}
+fail() {
+	failed=$((failed + 1))
+	echo "FAIL - $1"
+	[ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/    /'
+}
+check() {
+	local name=$1
+	shift
+	if "$@"; then pass "$name"; else fail "$name" "${detail:-}"; fi
+}
+contains() { grep -qF -- "$2" <<<"$1"; }
+
+cleanup() {
+	local pid
+	pid=$(cat "/tmp/vm-$(id -u $U 2>/dev/null)/$ID/qemu.pid" 2>/dev/null)
+	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+	[ -n "$(id -u $U 2>/dev/null)" ] && rm -rf "/tmp/vm-$(id -u $U)"
+	userdel "$U" 2>/dev/null
+	rm -rf "$D"
+}
+trap cleanup EXIT
+cleanup
+
+# ---- the host side: helper, policy, user, namespace, bridge ---------------
+mkdir -m 0755 -p "$D"
+install -o root -g root -m 4755 "$NETD_HELPER" "$D/vm-netd"
+install -o root -g root -m 0755 "$VM_TEST_BIN" "$D/vm"
+cp -r "$VM_TEST_LIB" "$D/lib"
+chmod -R a+rX "$D/lib"
+cat >"$D/netd.conf" <<POLICY
+log $D/audit.log
+bridge br0
+allow $U br0 1
+POLICY
+chmod 0644 "$D/netd.conf"
+useradd -M -d "$D/home" -s /bin/sh "$U"
+mkdir -m 0700 "$D/home"
+chown "$U:" "$D/home"
+ip netns add "$NS"
+ip -n "$NS" link set lo up
+ip -n "$NS" link add br0 type bridge
+ip -n "$NS" addr add "10.99.$ID.1/24" dev br0
+ip -n "$NS" link set br0 up
+
+# ---- the user's machine: the guest's seed as its one image -----------------
+m=$D/home/e2e
+mkdir -p "$m"
+cp "$GUEST_SEED" "$m/e2e.qcow2"
+chmod 0644 "$m/e2e.qcow2"
+cp "$GUEST_KERNEL" "$GUEST_INITRD" "$GUEST_KEY" "$m/"
+key=$m/$(basename "$GUEST_KEY")
+cat >"$m/.vmrc" <<VMRC
+VM_MACHINE_NAME=e2e
+VM_MACHINE_ID=$ID
+VM_MACHINE_OWNER=$U
+VM_MACHINE_USER=$GUEST_USER
+VM_MACHINE_MEM=256
+VM_USE_SNAPSHOTS=no
+VM_QEMU_ACCEL=${VM_TEST_ACCEL:-tcg}
+VM_QEMU_DISPLAY=none
+VM_DISK_IF=virtio
+VM_NET_MODEL=virtio-net-pci
+VM_NET_BRIDGE=br0
+VM_NET_GUEST=$GUEST_IP
+VM_SSH_ATTEMPTS=150
+VM_QEMU_EXTRA="-kernel $m/$(basename "$GUEST_KERNEL") -initrd $m/$(basename "$GUEST_INITRD") -append '$GUEST_APPEND vm.ip=$GUEST_IP/24' -device virtio-rng-pci -serial file:$m/console.log"
+VM_SSH_OPTS="-i $key -o UserKnownHostsFile=$m/known_hosts"
+VMRC
+chown -R "$U:" "$m"
+chmod 0600 "$key"
+
+# as_user COMMAND...: COMMAND as the user, inside the namespace.
+as_user() {
+	ip netns exec "$NS" setpriv --reuid="$U" --regid="$(id -gn $U)" --init-groups \
+		env -i HOME="$D/home" USER="$U" LOGNAME="$U" PATH=/usr/local/bin:/usr/bin:/bin \
+		VM_LIB="$D/lib" VM_NETD="$D/vm-netd" VM_HOME="$m" "$@" 2>&1
+}
+
+# ---- vm start, bridged ------------------------------------------------------
+out=$(as_user "$D/vm" start -v)
+rc=$?
+detail="$out
+$(tail -n 20 "$m/console.log" 2>/dev/null)" check "vm start (bridged) exits 0 once the guest answers ssh" [ "$rc" = 0 ]
+info=$(ip -n "$NS" -d link show vm${ID}t0 2>&1)
+detail=$info check "the guest's tap vm${ID}t0 is on br0" contains "$info" "master br0"
+detail=$info check "the tap belongs to the user" \
+	grep -qE "tun type tap .*user ($U|$(id -u $U))( |$)" <<<"$info"
+answer=$(as_user ssh -i "$key" -o UserKnownHostsFile="$m/known_hosts" -o BatchMode=yes \
+	-o StrictHostKeyChecking=accept-new -o ConnectTimeout=20 "$GUEST_USER@$GUEST_IP" \
+	'cat /proc/sys/kernel/hostname; cat /sys/class/net/*/address')
+detail=$answer check "the guest answers ssh at $GUEST_IP from inside the namespace" \
+	contains "$answer" "$GUEST_HOSTNAME"
+detail=$answer check "the guest's MAC is DE:AD:BE:EF:$ID:11" contains "$answer" "de:ad:be:ef:$ID:11"
+grep -q "op=tap machine=$ID bridge=br0 tap=vm${ID}t0 result=granted" "$D/audit.log" 2>/dev/null
+detail=$(cat "$D/audit.log" 2>&1) check "the grant is in the audit log" [ $? = 0 ]
+
+# ---- vm kill: the tap goes with the emulator ------------------------------------
+ip -n "$NS" link show vm${ID}t0 >/dev/null 2>&1
+tap_was_there=$?
+out=$(as_user "$D/vm" kill)
+rc=$?
+killed() { [ "$rc" = 0 ] && ! contains "$out" "not running"; }
+detail=$out check "vm kill exits 0, the emulator was running" killed
+for i in $(seq 1 200); do
+	ip -n "$NS" link show vm${ID}t0 >/dev/null 2>&1 || break
+	sleep 0.1
+done
+info=$(ip -n "$NS" link show vm${ID}t0 2>&1)
+tap_went() { [ "$tap_was_there" = 0 ] && contains "$info" "does not exist"; }
+detail=$info check "after vm kill the tap (there before) is gone" tap_went
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

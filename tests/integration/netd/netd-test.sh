@@ -1,0 +1,493 @@
+#!/bin/bash
+# vm-netd's root tests. Creates a network namespace, unprivileged users and a
+# group, installs the test build of vm-netd setuid root in $NETD_TEST_DIR
+# with a root-owned policy there, and sends requests as those users, from
+# inside the namespace, through vm's own client code (netd-client) or raw.
+# Asserts what a user and an admin would see: replies, links (ip link),
+# audit records (the policy's log file and syslog), /proc/<helper>/status.
+# Prints "N passed, N failed"; exits 77 (SKIP) without root.
+set -u
+
+if [ "${ROOT_TESTS:-auto}" = disabled ]; then
+	echo "SKIP: root tests disabled (-Droot_tests=disabled)"
+	exit 77
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP: vm-netd's tests need root (namespaces, users, a setuid helper)"
+	[ "${ROOT_TESTS:-auto}" = enabled ] && exit 1 # -Droot_tests=enabled: must run
+	exit 77
+fi
+for tool in ip useradd groupadd userdel setpriv; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "SKIP: $tool is missing"
+		exit 77
+	fi
+done
+if [ ! -c /dev/net/tun ]; then
+	echo "SKIP: /dev/net/tun is missing"
+	exit 77
+fi
+
+D=${NETD_TEST_DIR:?}
+NS=vmnetd-test-$$
+ALICE=vmnetd-alice BOB=vmnetd-bob BOBBY=vmnetd-bobby CAROL=vmnetd-carol DAVE=vmnetd-dave
+LAB=vmnetd-lab
+USERS="$ALICE $BOB $BOBBY $CAROL $DAVE"
+CLIENT=$D/netd-client
+passed=0 failed=0
+bg_pids=()
+
+cleanup() {
+	for pid in "${bg_pids[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	wait 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+	for u in $USERS; do
+		userdel "$u" 2>/dev/null
+	done
+	groupdel "$LAB" 2>/dev/null
+	rm -rf "$D"
+}
+trap cleanup EXIT
+
+pass() {
+	passed=$((passed + 1))
+	echo "ok - $1"
+}
+
+fail() {
+	failed=$((failed + 1))
+	echo "FAIL - $1"
+	[ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/    /'
+}
+
+# check NAME COMMAND...: passes when COMMAND succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@"; then pass "$name"; else fail "$name" "${detail:-}"; fi
+}
+
+contains() { grep -qF -- "$2" <<<"$1"; }
+lacks() { [ -n "$1" ] && ! grep -qF -- "$2" <<<"$1"; }
+matches() { grep -qE -- "$2" <<<"$1"; }
+
+# as USER CLIENT-ARGS...: the client as USER in the namespace, with a clean
+# environment (VM_NETD points vm's client code at the test helper).
+as() {
+	local user=$1
+	shift
+	ip netns exec "$NS" setpriv --reuid="$user" --regid="$(id -gn "$user")" --init-groups \
+		env -i PATH=/usr/bin:/bin VM_NETD="$D/vm-netd" "$CLIENT" "$@" 2>&1
+}
+
+links() { ip -n "$NS" -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | sort | xargs; }
+audit_lines() { wc -l <"$D/audit.log"; }
+
+# Syslog records between two markers sent around a command.
+mark_seq=0
+syslog_mark() {
+	mark_seq=$((mark_seq + 1))
+	"$CLIENT" syslog-send "$D/syslog" "MARK-$mark_seq"
+}
+syslog_records_since_mark() {
+	"$CLIENT" syslog-send "$D/syslog" "END-$mark_seq"
+	local i
+	for i in $(seq 1 200); do
+		grep -qx "END-$mark_seq" "$D/syslog.out" && break
+		sleep 0.05
+	done
+	sed -n "/^MARK-$mark_seq\$/,/^END-$mark_seq\$/p" "$D/syslog.out" | grep -c 'vm-netd\['
+}
+
+# attack NAME EXPECTED FILE_RECORDS COMMAND...: the output contains EXPECTED
+# (a denial), no link appears or goes, syslog got exactly one record and the
+# policy's log file FILE_RECORDS (1, or 0 when the policy itself is broken).
+attack() {
+	local name=$1 expected=$2 file_records=$3
+	shift 3
+	local before after audit_before out records
+	before=$(links)
+	audit_before=$(audit_lines)
+	syslog_mark
+	out=$("$@")
+	records=$(syslog_records_since_mark)
+	after=$(links)
+	detail=$out check "$name: denied" contains "$out" "$expected"
+	detail="before: $before; after: $after" check "$name: nothing created" [ "$before" = "$after" ]
+	detail="$records records" check "$name: one syslog record" [ "$records" = 1 ]
+	detail="$(tail -n 3 "$D/audit.log")" check "$name: audit file records: $file_records" \
+		[ $(($(audit_lines) - audit_before)) = "$file_records" ]
+}
+
+# ---- setup ---------------------------------------------------------------
+cleanup
+mkdir -m 0755 -p "$D"
+install -o root -g root -m 4755 "$NETD_HELPER" "$D/vm-netd"
+install -o root -g root -m 0755 "$NETD_CLIENT" "$D/netd-client"
+install -o root -g root -m 0644 "$EVIL_PRELOAD" "$D/evil.so"
+install -o root -g root -m 0755 "$VM_TEST_BIN" "$D/vm"
+cp -r "$VM_TEST_LIB" "$D/lib"
+chmod -R a+rX "$D/lib"
+groupadd "$LAB"
+for u in $USERS; do
+	useradd -M -s /usr/sbin/nologin "$u"
+done
+usermod -a -G "$LAB" "$CAROL"
+ip netns add "$NS"
+ip -n "$NS" link set lo up
+for br in br0 br2 br3 brgranted012345 brdenied0123456; do
+	ip -n "$NS" link add "$br" type bridge
+	ip -n "$NS" link set "$br" up
+done
+ip -n "$NS" link set br0 mtu 1400
+ip -n "$NS" link add veth0 type veth peer name veth1
+
+write_policy() {
+	rm -f "$D/netd.conf" # never through a symlink a test left behind
+	cat >"$D/netd.conf" <<POLICY
+# vm-netd test policy
+log $D/audit.log
+bridge br0
+bridge br1                             # declared, does not exist
+bridge br3
+bridge vmlab create 10.77.0.1/24
+bridge lo
+bridge veth0
+bridge vm41t0
+bridge brgranted012345
+bridge brdenied0123456
+allow $ALICE br0 2
+allow $ALICE br1 1
+allow $ALICE vmlab 1
+allow $ALICE lo 1
+allow $ALICE veth0 1
+allow $ALICE vm41t0 1
+allow $ALICE brgranted012345 1
+allow @$LAB br0 1
+allow $BOB br0 1
+allow $BOBBY br3 1
+POLICY
+	chown root:root "$D/netd.conf"
+	chmod 0644 "$D/netd.conf"
+}
+write_policy
+touch "$D/audit.log"
+chmod 0640 "$D/audit.log"
+
+"$CLIENT" syslog-sink "$D/syslog" "$D/syslog.out" >"$D/sink.ready" &
+bg_pids+=($!)
+for i in $(seq 1 100); do
+	grep -q listening "$D/sink.ready" 2>/dev/null && break
+	sleep 0.05
+done
+
+# ---- a granted tap ---------------------------------------------------------
+coproc HOLD { as "$ALICE" tap br0 10 --hold; }
+bg_pids+=($HOLD_PID)
+read -r -t 30 line <&"${HOLD[0]}"
+detail=$line check "granted tap: fd arrives and TUNGETIFF names it vm10t0" \
+	[ "$line" = "granted vm10t0 fd-name=vm10t0" ]
+read -r -t 30 line <&"${HOLD[0]}" # "holding"
+info=$(ip -n "$NS" -d link show vm10t0 2>&1)
+detail=$info check "granted tap: owned by the caller" \
+	matches "$info" "tun type tap .*user ($ALICE|$(id -u $ALICE))( |$)"
+detail=$info check "granted tap: not persistent" contains "$info" "persist off"
+detail=$info check "granted tap: enslaved to br0" contains "$info" "master br0"
+detail=$info check "granted tap: up" matches "$info" "<[^>]*,UP[,>]"
+detail=$info check "granted tap: MTU taken from the bridge (1400)" contains "$info" "mtu 1400"
+admin_list=$(ip netns exec "$NS" "$D/vm-netd" --list 2>&1)
+detail=$admin_list check "vm-netd --list shows the tap and its owner" \
+	matches "$admin_list" "vm10t0 +br0 +$ALICE +up"
+query=$(as "$ALICE" query)
+detail=$query check "query (vm net): alice's grant on br0 shows 1 of 2 in use" \
+	contains "$query" "grant br0 2 1 1"
+vmnet=$(ip netns exec "$NS" setpriv --reuid="$ALICE" --regid="$(id -gn $ALICE)" --init-groups \
+	env -i PATH=/usr/bin:/bin VM_NETD="$D/vm-netd" "$D/vm" net 2>&1)
+detail=$vmnet check "vm net: shows the grants, quotas and use" \
+	matches "$vmnet" "br0 +2 +1 +ready"
+detail=$vmnet check "vm net: a missing 'create' bridge says how to create it" \
+	matches "$vmnet" "vmlab +1 +0 +missing; 'vm start --bridge' creates it"
+vmnet=$(ip netns exec "$NS" setpriv --reuid="$DAVE" --regid="$(id -gn $DAVE)" --init-groups \
+	env -i PATH=/usr/bin:/bin VM_NETD="$D/vm-netd" "$D/vm" net 2>&1)
+detail=$vmnet check "vm net: no grant says which line to ask for" \
+	contains "$vmnet" "grants $DAVE no bridge: ask your admin to add 'allow $DAVE BRIDGE 1'"
+exec {HOLD[1]}>&-
+wait "$HOLD_PID"
+info=$(ip -n "$NS" link show vm10t0 2>&1)
+detail=$info check "granted tap: gone once the fd is closed" contains "$info" "does not exist"
+last=$(grep "user=$ALICE op=query" "$D/audit.log" | tail -n 1)
+detail=$last check "audit record: time uid user op machine bridge tap result reason" \
+	matches "$last" "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z uid=$(id -u $ALICE) user=$ALICE op=query machine=00 bridge=- tap=- result=granted reason=\"[^\"]*\"$"
+grep -E "op=tap machine=10 bridge=br0 tap=vm10t0 result=granted" "$D/audit.log" >/dev/null
+check "audit record of the grant names machine, bridge and tap" [ $? = 0 ]
+
+# ---- vm run, bridged, with a stand-in emulator --------------------------------
+# The stand-in shows what the emulator would get: its arguments, and what
+# the inherited fd is (the kernel's fdinfo names the tap).
+cat >"$D/fake-qemu" <<'FAKE'
+#!/bin/bash
+for arg; do
+	case $arg in
+	tap,*) fd=${arg##*fd=} ;;
+	esac
+done
+echo "args: $*"
+[ -n "${fd:-}" ] && echo "tap fd $fd: $(grep iff /proc/$$/fdinfo/$fd)"
+echo "links: $(ip -o link show master br0 | awk -F': ' '{print $2}' | xargs)"
+FAKE
+chmod 0755 "$D/fake-qemu"
+machine() { # USER ID: a machine directory owned by USER
+	local dir=$D/machine-$1
+	mkdir -p "$dir"
+	printf 'VM_MACHINE_NAME=m%s\nVM_MACHINE_ID=%s\nVM_MACHINE_OWNER=%s\nVM_USE_SNAPSHOTS=no\nVM_QEMU=%s\nVM_QEMU_ACCEL=tcg\n' \
+		"$2" "$2" "$1" "$D/fake-qemu" >"$dir/.vmrc"
+	touch "$dir/m$2.qcow2"
+	chown -R "$1" "$dir"
+	echo "$dir"
+}
+vm_as() { # USER DIR VM-ARGS...
+	local user=$1 dir=$2
+	shift 2
+	ip netns exec "$NS" setpriv --reuid="$user" --regid="$(id -gn "$user")" --init-groups \
+		env -i PATH=/usr/bin:/bin:/usr/sbin:/sbin VM_LIB="$D/lib" VM_NETD="$D/vm-netd" \
+		VM_HOME="$dir" "$D/vm" "$@" 2>&1
+}
+out=$(vm_as "$ALICE" "$(machine "$ALICE" 33)" run)
+detail=$out check "vm run: the emulator gets -netdev tap,id=net0,fd=N" \
+	matches "$out" "-netdev tap,id=net0,fd=[0-9]+ "
+detail=$out check "vm run: fd N is the tap vm33t0 (fdinfo)" matches "$out" "tap fd [0-9]+: iff:[[:space:]]+vm33t0"
+detail=$out check "vm run: the tap is on br0 while the emulator runs" contains "$out" "links: vm33t0"
+detail=$out check "vm run: the MAC is DE:AD:BE:EF:<ID>:11" contains "$out" "mac=DE:AD:BE:EF:33:11"
+detail=$out check "vm run: no vnet_hdr= on the command line" lacks "$out" "vnet_hdr"
+info=$(ip -n "$NS" link show vm33t0 2>&1)
+detail=$info check "vm run: the tap is gone once the emulator has exited" contains "$info" "does not exist"
+out=$(vm_as "$DAVE" "$(machine "$DAVE" 34)" run)
+detail=$out check "vm run: a denial names the policy line to add" \
+	contains "$out" "vm: vm-netd denied a tap on br0 for $DAVE: ask your admin to add 'allow $DAVE br0 1' to $D/netd.conf"
+dir=$(machine "$ALICE" 35)
+echo "VM_NET_BRIDGE=vmlab" >>"$dir/.vmrc"
+out=$(vm_as "$ALICE" "$dir" run)
+detail=$out check "vm run on a missing 'create' bridge without --bridge: denied" \
+	contains "$out" "vm-netd denied a tap on vmlab"
+out=$(vm_as "$ALICE" "$dir" run --bridge)
+info=$(ip -n "$NS" -d link show vmlab 2>&1)
+detail=$out check "vm run --bridge: the emulator gets the tap vm35t0" \
+	matches "$out" "tap fd [0-9]+: iff:[[:space:]]+vm35t0"
+detail=$info check "vm run --bridge: vm-netd created the bridge vmlab" contains "$info" "bridge forward_delay"
+ip -n "$NS" link del vmlab 2>/dev/null
+dir=$(machine "$ALICE" 36)
+echo "VM_QEMU_DISPLAY=curses" >>"$dir/.vmrc"
+out=$(vm_as "$ALICE" "$dir" start --encapsulate)
+detail=$out check "vm start --encapsulate, bridged: refused (screen would drop the tap)" \
+	contains "$out" "--encapsulate cannot hand vm-netd's tap to the emulator"
+info=$(ip -n "$NS" link show vm36t0 2>&1)
+detail=$info check "vm start --encapsulate, bridged: no tap left behind" contains "$info" "does not exist"
+out=$(vm_as "$DAVE" "$D/machine-$DAVE" run --nat)
+detail=$out check "vm run --nat: no vm-netd involved" contains "$out" "-netdev user,id=net0"
+
+# ---- the helper's own state during a request -------------------------------
+st=$(as "$ALICE" status br0 12)
+uid=$(id -u $ALICE) gid=$(id -g $ALICE)
+detail=$st check "helper state: Uid all the caller's" matches "$st" "Uid:	$uid	$uid	$uid	$uid$"
+detail=$st check "helper state: Gid all the caller's" matches "$st" "Gid:	$gid	$gid	$gid	$gid$"
+detail=$st check "helper state: no supplementary groups" matches "$st" "Groups:[[:space:]]*$"
+detail=$st check "helper state: CapEff 0x1000" contains "$st" "CapEff:	0000000000001000"
+detail=$st check "helper state: CapPrm 0x1000" contains "$st" "CapPrm:	0000000000001000"
+detail=$st check "helper state: CapBnd 0" contains "$st" "CapBnd:	0000000000000000"
+detail=$st check "helper state: CapInh and CapAmb 0" \
+	matches "$(grep -E 'CapInh|CapAmb' <<<"$st" | grep -vc ':	0000000000000000')" "^0$"
+detail=$st check "helper state: NoNewPrivs 1" contains "$st" "NoNewPrivs:	1"
+detail=$st check "helper state: Seccomp 2" contains "$st" "Seccomp:	2"
+detail=$st check "helper state: the request then succeeds" contains "$st" "result: granted vm12t0"
+
+# ---- the policy ------------------------------------------------------------
+out=$(as "$ALICE" tap br0 11 -n 3)
+detail=$out check "quota: 2 taps granted" [ "$(grep -c '^granted' <<<"$out")" = 2 ]
+detail=$out check "quota: the third denied, naming the rule" \
+	contains "$out" "denied: $ALICE already has 2 taps on br0, the policy's quota"
+# Many helpers at once (as at boot): the quota still holds.
+mkfifo -m 0644 "$D/hold"
+exec {holdfd}<>"$D/hold"
+race_pids=()
+for i in 1 2 3 4 5 6; do
+	as "$ALICE" tap br0 $((60 + i)) --hold {holdfd}>&- <"$D/hold" >"$D/race.$i" &
+	race_pids+=($!)
+done
+for i in 1 2 3 4 5 6; do
+	for t in $(seq 1 600); do
+		grep -q holding "$D/race.$i" && break
+		sleep 0.05
+	done
+done
+granted=$(cat "$D"/race.* | grep -c '^granted')
+detail=$(cat "$D"/race.*) check "quota under concurrency: 6 parallel requests, exactly 2 granted" [ "$granted" = 2 ]
+exec {holdfd}>&-
+rm -f "$D/hold"
+wait "${race_pids[@]}"
+out=$(as "$CAROL" tap br0 20)
+detail=$out check "grant through a group (@$LAB)" contains "$out" "granted vm20t0"
+out=$(as "$DAVE" tap br0 21)
+detail=$out check "no grant: denied, saying which line the admin must add" \
+	contains "$out" "ask your admin to add 'allow $DAVE br0 1' to $D/netd.conf"
+missing=$(as "$ALICE" raw name "$(printf br1 | od -An -tx1 | tr -d ' \n')")
+forbidden=$(as "$ALICE" raw name "$(printf br2 | od -An -tx1 | tr -d ' \n')")
+detail="$missing / $forbidden" check "declared bridge that does not exist: denied" \
+	contains "$missing" "result: denied -"
+detail="$missing / $forbidden" check "a missing and a forbidden bridge get the same reply" \
+	[ "$missing" = "$forbidden" ]
+attack "create bridge not asked for" "denied:" 1 as "$ALICE" tap vmlab 22
+out=$(as "$ALICE" tap vmlab 22 -c)
+info=$(ip -n "$NS" -d link show vmlab 2>&1; ip -n "$NS" addr show vmlab 2>&1)
+detail="$out $info" check "create bridge on demand: granted" contains "$out" "granted vm22t0"
+detail=$info check "create bridge on demand: a bridge, up, with its address" \
+	matches "$info" "bridge.*10\.77\.0\.1/24|10\.77\.0\.1/24"
+detail=$info check "create bridge on demand: it is a bridge" contains "$info" "bridge forward_delay"
+ip -n "$NS" link del vmlab
+setup=$(ip netns exec "$NS" "$D/vm-netd" --setup 2>&1)
+detail=$setup check "vm-netd --setup creates the declared bridges" \
+	contains "$setup" "vmlab: created with 10.77.0.1/24"
+ip -n "$NS" link del vmlab
+
+# ---- attacks: names ----------------------------------------------------------
+hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
+attack "name of 0 bytes" "result: denied" 1 as "$ALICE" raw name ""
+attack "name of 15 bytes" "result: denied" 1 as "$ALICE" raw name "$(hex abcdefghijklmno)"
+attack "name of 16 bytes" "result: denied" 1 as "$ALICE" raw name "$(hex abcdefghijklmnop)"
+attack "name of 17 bytes" "result: denied" 1 as "$ALICE" raw name "$(hex abcdefghijklmnopq)"
+attack "name of 64 bytes" "result: denied" 1 as "$ALICE" raw name "$(printf 'b%.0s' $(seq 64) | od -An -tx1 | tr -d ' \n')"
+attack "granted bridge name + 1 byte (CVE-2019-13164)" "result: denied" 1 \
+	as "$ALICE" raw name "$(hex brgranted012345X)"
+attack "granted bridge name + 49 bytes" "result: denied" 1 \
+	as "$ALICE" raw name "$(hex brgranted012345XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX)"
+attack "denied bridge name + 1 byte" "result: denied" 1 as "$ALICE" raw name "$(hex brdenied0123456X)"
+attack "name with /" "result: denied" 1 as "$ALICE" raw name "$(hex br/0)"
+attack "name .." "result: denied" 1 as "$ALICE" raw name "$(hex ..)"
+attack "name with a space" "result: denied" 1 as "$ALICE" raw name "$(hex 'br 0')"
+attack "name with %d" "result: denied" 1 as "$ALICE" raw name "$(hex 'br%d')"
+attack "name with a newline" "result: denied" 1 as "$ALICE" raw name "$(printf 'br\n0' | od -An -tx1 | tr -d ' \n')"
+attack "name with non-ASCII bytes" "result: denied" 1 as "$ALICE" raw name "$(hex 'brü0')"
+
+# ---- attacks: the wrong bridge -------------------------------------------------
+coproc BOBHOLD { as "$BOB" tap br0 41 --hold; }
+bg_pids+=($BOBHOLD_PID)
+read -r -t 30 line <&"${BOBHOLD[0]}"
+detail=$line check "bob holds vm41t0" [ "$line" = "granted vm41t0 fd-name=vm41t0" ]
+read -r -t 30 line <&"${BOBHOLD[0]}"
+detail=$(links) check "lo, veth0 and vm41t0 exist (the wrong bridges below are real)" \
+	matches "$(links)" "(^| )lo .*veth0 veth1 vm41t0$"
+attack "bridge lo" "denied:" 1 as "$ALICE" tap lo 30
+attack "bridge that is not a bridge (veth0)" "denied:" 1 as "$ALICE" tap veth0 30
+attack "another user's tap as the bridge" "denied:" 1 as "$ALICE" tap vm41t0 30
+attack "same machine ID as another user's tap" "machine ID 41 already has taps of another user" 1 \
+	as "$ALICE" tap br0 41
+
+# ---- attacks: confusable users -------------------------------------------------
+attack "bobby is not bob" "denied:" 1 as "$BOBBY" tap br0 31
+attack "bob is not bobby" "denied:" 1 as "$BOB" tap br3 31
+exec {BOBHOLD[1]}>&-
+wait "$BOBHOLD_PID"
+
+# ---- attacks: messages -----------------------------------------------------------
+attack "truncated request" "result: denied-bad-request" 1 as "$ALICE" raw truncated
+attack "oversized request" "result: denied-bad-request" 1 as "$ALICE" raw oversized
+attack "wrong version" "result: denied-bad-request" 1 as "$ALICE" raw version
+attack "wrong type" "result: denied-bad-request" 1 as "$ALICE" raw type
+attack "unknown flags" "result: denied-bad-request" 1 as "$ALICE" raw flags
+attack "two requests in one message" "result: denied-bad-request" 1 as "$ALICE" raw double
+attack "a request carrying an fd" "result: denied-bad-request" 1 as "$ALICE" raw fdpass
+attack "no request at all (time-out)" "no request within" 1 as "$ALICE" raw none
+
+# ---- attacks: descriptors ----------------------------------------------------------
+attack "fd 3 not a socket" "exit: 1" 1 as "$ALICE" fd3 notsock
+attack "fd 3 a stream socket" "exit: 1" 1 as "$ALICE" fd3 stream
+attack "fd 3 closed" "exit: 1" 1 as "$ALICE" fd3 closed
+attack "fds 0-2 closed at exec" "result: denied" 1 as "$DAVE" fd3 close012
+
+# ---- attacks: the environment --------------------------------------------------------
+rm -f "$D/preload-ran"
+printf 'bridge br0\nallow %s br0 9\n' "$DAVE" >"$D/allow-all.conf"
+hostile_env() {
+	ip netns exec "$NS" setpriv --reuid="$1" --regid="$(id -gn "$1")" --init-groups \
+		env -i PATH=/usr/bin:/bin LD_PRELOAD="$D/evil.so" LD_LIBRARY_PATH="$D" \
+		LD_AUDIT="$D/evil.so" MALLOC_CHECK_=3 TZ=Evil/Zone LANG=xx_XX.UTF-8 \
+		VM_NETD_POLICY="$D/allow-all.conf" NETD_POLICY_PATH="$D/allow-all.conf" \
+		VM_NETD="$D/vm-netd" "$CLIENT" "${@:2}" 2>&1
+}
+attack "LD_PRELOAD and other variables ignored" "result: denied" 1 hostile_env "$DAVE" raw valid
+check "LD_PRELOAD never ran in the helper" [ ! -e "$D/preload-ran" ]
+out=$(hostile_env "$ALICE" raw valid)
+detail=$out check "hostile environment: a granted request still works" contains "$out" "result: granted vm42t0"
+detail=$(tail -n 1 "$D/audit.log") check "hostile environment: the audit time is still UTC" \
+	matches "$(tail -n 1 "$D/audit.log")" "^[0-9-]{10}T[0-9:]{8}Z "
+
+# ---- limits the caller set cannot leave a grant unaudited ---------------------------
+# vm-netd raises RLIMIT_FSIZE where it may (CAP_SYS_RESOURCE in the bounding
+# set): the grant is audited. Where it may not, a limit too small for the
+# record refuses the request instead.
+fsize_client() {
+	ip netns exec "$NS" setpriv --reuid="$DAVE" --regid="$(id -gn $DAVE)" --init-groups \
+		prlimit --fsize=1 env -i VM_NETD="$D/vm-netd" "$CLIENT" raw valid
+}
+cap_sys_resource=$((0x$(awk '/^CapBnd/ {print $2}' /proc/self/status) >> 24 & 1))
+sed -i "s/^allow $BOB br0 1\$/&\nallow $DAVE br0 1/" "$D/netd.conf"
+if [ "$cap_sys_resource" = 1 ]; then
+	before=$(audit_lines)
+	out=$(fsize_client 2>&1)
+	fsize_audited() { [ $(($(audit_lines) - before)) = 1 ] && contains "$out" "result: granted"; }
+	detail=$out check "RLIMIT_FSIZE=1 from the caller: raised, the grant is audited" fsize_audited
+else
+	attack "RLIMIT_FSIZE=1 from the caller (no CAP_SYS_RESOURCE here): refused, not unaudited" \
+		"result: failed" 0 fsize_client
+fi
+write_policy
+
+# ---- no_new_privs set by the caller ---------------------------------------------------
+out=$(ip netns exec "$NS" setpriv --reuid="$ALICE" --regid="$(id -gn $ALICE)" --init-groups \
+	--no-new-privs env -i VM_NETD="$D/vm-netd" "$CLIENT" tap br0 43 2>&1)
+detail=$out check "no_new_privs: refused with a clear message" contains "$out" "no_new_privs"
+
+# ---- non-root callers get no admin modes ------------------------------------------------
+out=$(ip netns exec "$NS" setpriv --reuid="$ALICE" --regid="$(id -gn $ALICE)" --init-groups \
+	"$D/vm-netd" --check /etc/shadow 2>&1)
+detail=$out check "--check is for root only" contains "$out" "is for root"
+
+# ---- attacks: the policy file ------------------------------------------------------------
+policy_attack() {
+	local name=$1
+	attack "policy $name: everything denied" "denied: vm-netd's policy $D/netd.conf is unusable" 0 \
+		as "$ALICE" tap br0 44
+	local out
+	out=$("$D/vm-netd" --check 2>&1)
+	detail=$out check "policy $name: vm-netd --check reports it" matches "$out" "$D/netd\.conf"
+	write_policy
+	out=$("$D/vm-netd" --check 2>&1)
+	detail=$out check "policy $name: restored, the policy checks OK again" contains "$out" "OK"
+}
+chmod g+w "$D/netd.conf"
+policy_attack "group-writable"
+mv "$D/netd.conf" "$D/netd.real"
+ln -s "$D/netd.real" "$D/netd.conf"
+policy_attack "a symlink"
+rm -f "$D/netd.real"
+chown "$ALICE" "$D/netd.conf"
+policy_attack "not owned by root"
+echo "frobnicate br0" >>"$D/netd.conf"
+policy_attack "unparseable"
+echo "include $D/missing.conf" >>"$D/netd.conf"
+policy_attack "with a missing include"
+install -o "$ALICE" -m 0644 /dev/null "$D/users.conf"
+echo "include $D/users.conf" >>"$D/netd.conf"
+policy_attack "with an include a user owns"
+echo "include $D/netd.conf" >>"$D/netd.conf"
+policy_attack "including itself"
+
+# ---- every audit record has every field ---------------------------------------------------
+bad=$(grep -vcE '^[0-9-]{10}T[0-9:]{8}Z uid=[0-9]+ user=[^ ]+ op=(tap|query|-) machine=([0-9]{2}|-) bridge=[^ ]+ tap=[^ ]+ result=[a-z-]+ reason="[^"]*"$' "$D/audit.log")
+detail=$(head -n 3 "$D/audit.log") check "audit file: every record is one well-formed line" [ "$bad" = 0 ]
+bad=$(grep 'vm-netd\[' "$D/syslog.out" | grep -vcE '^<(84|86)>vm-netd\[[0-9]+\]: [0-9-]{10}T[0-9:]{8}Z uid=')
+check "syslog: every record is authpriv and well-formed" [ "$bad" = 0 ]
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,23 @@
+/* One audit record per request, granted or denied:
+ *   TIME uid=UID user=USER op=OP machine=ID bridge=NAME tap=NAME result=RESULT reason="..."
+ * TIME is UTC (ISO 8601); a missing field is "-"; anything the caller sent
+ * is escaped, so that a record is always one line of printable ASCII. */
+#pragma once
+
+#include <stddef.h>
+#include <time.h>
+
+struct audit_record {
+	time_t time;
+	unsigned uid;
+	const char *user;
+	const char *op;
+	int machine; /* -1: none */
+	const char *bridge;
+	const char *tap;
+	const char *result;
+	const char *reason;
+};
+
+/* Writes the record (without a newline) into buf; returns its length. */
+size_t audit_format(char *buf, size_t size, const struct audit_record *record);

@@ -1,0 +1,55 @@
+/* Step 4a: down to CAP_NET_ADMIN, as the caller. */
+#include "netd.h"
+
+#include <cap-ng.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+static bool ids_are_callers(const struct netd_state *s, bool was_root)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
+		return false;
+	if (ru != s->uid || eu != s->uid || su != s->uid || rg != s->gid || eg != s->gid ||
+	    sg != s->gid)
+		return false;
+	/* As root we drop the supplementary groups; with file capabilities they
+	 * are the caller's own already. */
+	return !was_root || getgroups(0, NULL) == 0;
+}
+
+static bool only_net_admin_left(void)
+{
+	static const capng_type_t sets[] = {CAPNG_EFFECTIVE, CAPNG_PERMITTED, CAPNG_INHERITABLE,
+					    CAPNG_BOUNDING_SET, CAPNG_AMBIENT};
+	capng_get_caps_process();
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+		for (unsigned cap = 0; cap <= CAP_LAST_CAP; cap++) {
+			bool want = cap == CAP_NET_ADMIN &&
+				    (sets[i] == CAPNG_EFFECTIVE || sets[i] == CAPNG_PERMITTED);
+			if (capng_have_capability(sets[i], cap) != want)
+				return false;
+		}
+	return true;
+}
+
+void drop_privileges(struct netd_state *s)
+{
+	bool was_root = geteuid() == 0;
+	capng_clear(CAPNG_SELECT_ALL);
+	capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_ADMIN);
+	int flags = CAPNG_CLEAR_BOUNDING | CAPNG_CLEAR_AMBIENT;
+	int rc = was_root ? capng_change_id((int)s->uid, (int)s->gid, flags | CAPNG_DROP_SUPP_GRP)
+			  : capng_change_id(-1, -1, flags);
+	/* Check the result rather than trust the calls. */
+	s->dropped = rc == 0 && ids_are_callers(s, was_root) && only_net_admin_left();
+	if (!s->dropped)
+		netd_decide(s, NETD_FAILED, EPERM,
+			    "cannot drop privileges to CAP_NET_ADMIN as uid %u (libcap-ng: %d)",
+			    (unsigned)s->uid, rc);
+	/* A change of credentials may have made us dumpable again. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}

@@ -1,0 +1,95 @@
+/* Step 1: trust nothing the caller set up: fds, environment, umask. */
+#include "netd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+/* A caller that closed 0-2 would otherwise get our files (the policy, the
+ * audit log) written through printf or read through stdin. */
+static void open_standard_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int null = open("/dev/null", O_RDWR | O_NOCTTY);
+		if (null < 0)
+			_exit(1);
+		if (null != fd) /* 3 was free too: keep the numbering exact */
+			_exit(1);
+	}
+}
+
+static void close_other_fds(void)
+{
+	if (close_range(NETD_REQUEST_FD + 1, ~0U, 0) == 0)
+		return;
+	for (int fd = NETD_REQUEST_FD + 1; fd < 65536; fd++)
+		close(fd);
+}
+
+/* fd 3 must be a connected AF_UNIX SOCK_SEQPACKET socket: anything else is
+ * not vm talking to us. */
+static const char *request_socket_problem(void)
+{
+	struct stat st;
+	int domain = 0, type = 0;
+	socklen_t len = sizeof(int), type_len = sizeof(int);
+	struct sockaddr_storage peer;
+	socklen_t peer_len = sizeof(peer);
+	if (fstat(NETD_REQUEST_FD, &st) < 0)
+		return "fd 3 is not open";
+	if (!S_ISSOCK(st.st_mode))
+		return "fd 3 is not a socket";
+	if (getsockopt(NETD_REQUEST_FD, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
+	    domain != AF_UNIX)
+		return "fd 3 is not an AF_UNIX socket";
+	if (getsockopt(NETD_REQUEST_FD, SOL_SOCKET, SO_TYPE, &type, &type_len) < 0 ||
+	    type != SOCK_SEQPACKET)
+		return "fd 3 is not a SOCK_SEQPACKET socket";
+	if (getpeername(NETD_REQUEST_FD, (struct sockaddr *)&peer, &peer_len) < 0)
+		return "fd 3 is not connected";
+	return NULL;
+}
+
+/* Limits, timers and signal dispositions survive exec: the caller must not
+ * be able to cut the audit write short (RLIMIT_FSIZE, SIGXFSZ), starve us of
+ * fds, or kill us half-way with a timer it armed. */
+static void reset_inherited_limits(void)
+{
+	struct rlimit unlimited = {RLIM_INFINITY, RLIM_INFINITY}, none = {0, 0};
+	struct rlimit fds = {64, 64}, have;
+	setrlimit(RLIMIT_FSIZE, &unlimited);
+	setrlimit(RLIMIT_CORE, &none);
+	if (getrlimit(RLIMIT_NOFILE, &have) == 0 && have.rlim_cur < fds.rlim_cur)
+		setrlimit(RLIMIT_NOFILE, &fds);
+	struct itimerval off = {{0, 0}, {0, 0}};
+	setitimer(ITIMER_REAL, &off, NULL);
+	setitimer(ITIMER_VIRTUAL, &off, NULL);
+	setitimer(ITIMER_PROF, &off, NULL);
+	signal(SIGXFSZ, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGALRM, SIG_DFL);
+}
+
+void hygiene(struct netd_state *s)
+{
+	reset_inherited_limits();
+	open_standard_fds();
+	close_other_fds();
+	const char *problem = request_socket_problem();
+	if (problem)
+		netd_decide(s, NETD_BAD_REQUEST, 0, "%s", problem);
+	else
+		s->sock = NETD_REQUEST_FD;
+	clearenv();
+	umask(077);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}

@@ -1,0 +1,65 @@
+/* Step 9: the answer, with the tap's fd when granted. The exit status says
+ * the same: 0 granted, 1 denied or failed. */
+#include "netd.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+/* What the caller sees of a denial. The reason stays in the audit record:
+ * a missing bridge and a forbidden one must look the same here. */
+static const char *public_message(const struct netd_state *s)
+{
+	if (s->status == NETD_DENIED)
+		return "the policy grants no tap on this bridge";
+	if (s->status == NETD_POLICY_BROKEN)
+		return "the policy file is unusable, so everything is denied; "
+		       "ask your admin to run 'vm-netd --check'";
+	return s->reason;
+}
+
+static void fill_reply(const struct netd_state *s, struct netd_reply *r)
+{
+	enum netd_op op = s->have_request ? (enum netd_op)s->req.op : NETD_OP_TAP;
+	struct netd_reply grants = s->reply;
+	netd_reply_init(r, op);
+	r->status = s->status;
+	r->error = s->status == NETD_GRANTED ? 0 : s->error;
+	r->quota = s->status == NETD_QUOTA ? s->quota : 0;
+	if (s->status == NETD_GRANTED && op == NETD_OP_TAP)
+		netd_field_set(r->tap, sizeof(r->tap), s->tap);
+	netd_field_set(r->user, sizeof(r->user), s->user);
+	netd_field_set(r->policy, sizeof(r->policy), s->policy_path);
+	netd_field_set(r->message, sizeof(r->message), public_message(s));
+	if (s->status == NETD_GRANTED && op == NETD_OP_QUERY) {
+		r->ngrants = grants.ngrants;
+		memcpy(r->grants, grants.grants, sizeof(r->grants));
+	}
+}
+
+int reply(struct netd_state *s)
+{
+	static struct netd_reply r;
+	fill_reply(s, &r);
+	if (s->sock < 0)
+		return 1;
+	struct iovec iov = {&r, sizeof(r)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	bool pass_fd = s->status == NETD_GRANTED && s->req.op == NETD_OP_TAP;
+	if (pass_fd) {
+		memset(&control, 0, sizeof(control));
+		msg.msg_control = control.buf;
+		msg.msg_controllen = sizeof(control.buf);
+		struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &s->tun_fd, sizeof(int));
+	}
+	if (sendmsg(s->sock, &msg, MSG_NOSIGNAL) < 0)
+		return 1;
+	return s->status == NETD_GRANTED ? 0 : 1;
+}
