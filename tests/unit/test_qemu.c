@@ -1,4 +1,5 @@
 /* The emulator's command line, built from a machine's configuration. */
+#include "netclient.h"
 #include "qemu.h"
 #include "vmtest.h"
 #include "xalloc.h"
@@ -127,15 +128,21 @@ Test(qemu, daemonize_is_refused_wherever_it_appears)
 	cr_assert_eq(rc, -1);
 }
 
-Test(qemu, bridged_networking_waits_for_vm_netd)
+Test(qemu, bridged_networking_uses_the_tap_from_vm_netd)
 {
 	machine();
 	struct error err;
 	int rc;
 	free(build((struct qemu_launch){.network = QEMU_NET_BRIDGE}, &err, &rc));
 	cr_assert_eq(rc, -1);
-	cr_assert_str_eq(err.msg, "bridged networking needs vm-netd, which is not available yet; "
-				  "use --nat");
+	cr_assert_str_eq(err.msg, "bridged networking needs a tap from vm-netd first");
+	struct netclient_tap tap = {.fd = 7, .name = "vm42t0"};
+	char *line = built((struct qemu_launch){.network = QEMU_NET_BRIDGE, .tap = &tap});
+	assert_has(line, "-netdev tap,id=net0,fd=7 ");
+	assert_has(line, ",mac=DE:AD:BE:EF:42:11");
+	assert_lacks(line, "vnet_hdr");
+	assert_lacks(line, "hostfwd");
+	free(line);
 }
 
 Test(qemu, tcp_monitor_agent_and_displays)
