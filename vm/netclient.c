@@ -31,10 +31,10 @@ static int run_helper(int sock, struct error *err)
 	    .envp = envp, .timeout_ms = HELPER_TIMEOUT_MS, .pass_fd3 = sock};
 	struct spawn_result result;
 	if (access(helper, X_OK) < 0)
-		return error_errno(err,
-				   "vm-netd (%s) cannot be run; install vm with 'meson install' "
-				   "(it installs vm-netd setuid root), or use --nat",
-				   helper);
+		return error_set(err,
+				 "vm-netd (%s) cannot be run: %s; install vm with 'meson install' "
+				 "(it installs vm-netd setuid root), or use --nat",
+				 helper, strerror(errno));
 	if (spawn_run(argv, &opts, &result, err) < 0)
 		return -1;
 	bool timed_out = result.timed_out;

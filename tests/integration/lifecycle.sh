@@ -57,8 +57,8 @@ echo "# run refusals"
 run run --nat -- -daemonize
 check "run refuses -daemonize" test "$rc" = 1
 check "... naming it" contains "$err" "-daemonize is not allowed"
-run run
-check "run without --nat needs vm-netd for now" contains "$err" "use --nat"
+VM_NETD=/nonexistent run run
+check "run without --nat and without vm-netd points to --nat" contains "$err" "cannot be run: No such file or directory; install vm with 'meson install' (it installs vm-netd setuid root), or use --nat"
 run run --nat --bridge
 check "--nat and --bridge exclude each other" test "$rc" = 1
 
@@ -93,6 +93,10 @@ sed -i "s|^VM_SSH_OPTS=.*|VM_SSH_OPTS=\"-i $GUEST_KEY -o UserKnownHostsFile=$wor
 echo "# start, status, ssh"
 run start --nat -l ready
 check "start -l ready succeeds ($err)" test "$rc" = 0
+check "the monitor is a socket in a private runtime directory" \
+	test "$(stat -c %a "$XDG_RUNTIME_DIR/vm/$ID")" = 700 -a -S "$XDG_RUNTIME_DIR/vm/$ID/qmp.sock"
+check "the emulator listens on nothing but the loopback ssh forward" \
+	test "$(ss -Hltunp | grep "pid=$(qemu_pid $ID)," | awk '{print $5}' | xargs)" = "127.0.0.1:22$ID"
 run status
 check "status exits 0 when running and reachable ($out)" test "$rc" = 0
 check "status shows the emulator running" contains "$out" "guest running"
