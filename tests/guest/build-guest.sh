@@ -824,6 +824,7 @@ env_line() {
 }
 
 write_outputs() {
+	local append="console=ttyS0 root=LABEL=$ROOT_LABEL quiet"
 	cp "$PKGROOT/boot/vmlinuz-$KVER" "$OUT/vmlinuz"
 	{
 		echo "# The vm test guest, made by tests/guest/build-guest.sh."
@@ -839,7 +840,10 @@ write_outputs() {
 		env_line GUEST_KNOWN_HOSTS "$OUTDIR/known_hosts"
 		env_line GUEST_HOST_KEY "$OUTDIR/host_ed25519.pub"
 		env_line GUEST_AGENT yes
-		env_line GUEST_APPEND "console=ttyS0 root=LABEL=$ROOT_LABEL quiet"
+		env_line GUEST_APPEND "$append"
+		# The seed has no boot loader: whatever boots it passes these, e.g.
+		# vm through VM_QEMU_EXTRA (which honours the double quotes).
+		env_line GUEST_QEMU_EXTRA "-kernel $OUTDIR/vmlinuz -initrd $OUTDIR/initrd.img -append \"$append\""
 	} >"$OUT/guest.env"
 }
 
