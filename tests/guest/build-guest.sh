@@ -9,10 +9,12 @@
 # The last line on stdout is OUTDIR; progress goes to stderr.
 #
 # The guest is made of Debian packages only (kernel, busybox-static, dropbear,
-# qemu-guest-agent) plus the small static `sudo` from sudo.c, and is built
-# without mounting anything and without root: files are staged in a
-# directory, mkfs.ext4 -d copies them into the image and debugfs sets their
-# owners afterwards. OUTDIR receives:
+# qemu-guest-agent) plus two small static programs of ours, sudo.c and
+# seedrng.c, and is built without mounting anything and without root: files
+# are staged in a directory, mkfs.ext4 -d copies them into the image and
+# debugfs sets their owners afterwards. A build is kept until this script or
+# its inputs change (delete OUTDIR to pick up a newer Debian kernel).
+# OUTDIR receives:
 #
 #   vmlinuz            the Debian kernel's bzImage (not the PVH vmlinux: S3
 #                      resume needs the bzImage entry point)
@@ -118,7 +120,7 @@ is_complete() {
 # Parallel test runs may all ask for the guest: one builds, the others wait
 # and then find it complete.
 take_lock() {
-	exec 9>"$OUTDIR.lock"
+	exec 9>"$OUTDIR.lock" || die "cannot write $OUTDIR.lock (a guest built by another user?)"
 	if ! flock -n 9; then
 		say "waiting for another build of $OUTDIR"
 		flock 9
@@ -126,8 +128,12 @@ take_lock() {
 }
 
 make_workdir() {
+	# Left-overs of builds that were killed: no build runs, we hold the lock.
+	rm -rf "$OUTDIR".build.??????
 	WORK=$(mktemp -d "$OUTDIR.build.XXXXXX")
 	trap 'rm -rf "$WORK"' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 	PKGROOT=$WORK/packages
 	ROOTFS=$WORK/rootfs
 	INITRAMFS=$WORK/initramfs
@@ -303,9 +309,12 @@ run_unpacked() {
 }
 
 # Writes stdin to a file of the staged root file system with the given mode.
+# Whatever was there goes first: writing through a staged symlink (a busybox
+# applet link points to /bin/busybox) would write to the host's file.
 put() {
 	local mode=$1 path=$2
 	mkdir -p "$(dirname "$path")"
+	rm -f "$path"
 	cat >"$path"
 	chmod "$mode" "$path"
 }
@@ -415,7 +424,7 @@ exec </dev/console >/dev/console 2>&1
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 
-root=LABEL=vm-test-root
+root=LABEL=@ROOT_LABEL@
 rootfstype=ext4
 rootflags=rw
 init=/sbin/init
@@ -481,6 +490,7 @@ mount --move /proc /newroot/proc
 mount --move /sys /newroot/sys
 exec switch_root /newroot "$init"
 EOF
+	sed -i "s/@ROOT_LABEL@/$ROOT_LABEL/" "$INITRAMFS/init"
 }
 
 build_initramfs() {
@@ -514,6 +524,7 @@ stage_programs() {
 build_static() {
 	local src=$1 dest=$ROOTFS/$2
 	shift 2
+	rm -f "$dest" # as in put()
 	gcc -static -Os -Wall -Wextra -Werror "$@" -o "$dest" "$SCRIPT_DIR/$src" ||
 		die "cannot build $src (gcc -static needs libc6-dev)"
 	strip "$dest"
@@ -528,8 +539,9 @@ stage_skeleton() {
 	chmod 1777 "$ROOTFS/tmp"
 	chmod 0700 "$ROOTFS/root" "$ROOTFS/root/.ssh" "$ROOTFS/home/$GUEST_USER/.ssh"
 	ln -s /run "$ROOTFS/var/run"
-	# /etc stays clean at run time: resolv.conf is written under /run.
+	# /etc stays clean at run time: rcS and udhcpc write these under /run.
 	ln -s /run/resolv.conf "$ROOTFS/etc/resolv.conf"
+	ln -s /run/hosts "$ROOTFS/etc/hosts"
 }
 
 stage_accounts() {
@@ -568,10 +580,6 @@ export PATH
 PS1='\u@\h:\w\$ '
 EOF
 	put 0644 "$ROOTFS/etc/hostname" <<<"$GUEST_HOSTNAME"
-	put 0644 "$ROOTFS/etc/hosts" <<EOF
-127.0.0.1 localhost
-127.0.1.1 $GUEST_HOSTNAME
-EOF
 	put 0644 "$ROOTFS/etc/os-release" <<'EOF'
 PRETTY_NAME="vm test guest (busybox and dropbear from Debian 12)"
 NAME="vm test guest"
@@ -651,7 +659,7 @@ for arg in $(cat /proc/cmdline); do
 	esac
 done
 hostname "$name"
-grep -q "[[:space:]]$name\$" /etc/hosts || echo "127.0.1.1 $name" >>/etc/hosts
+printf '127.0.0.1 localhost\n127.0.1.1 %s\n' "$name" >/run/hosts
 
 ip link set lo up
 if [ -e /sys/class/net/eth0 ]; then
@@ -816,6 +824,7 @@ env_line() {
 }
 
 write_outputs() {
+	local append="console=ttyS0 root=LABEL=$ROOT_LABEL quiet"
 	cp "$PKGROOT/boot/vmlinuz-$KVER" "$OUT/vmlinuz"
 	{
 		echo "# The vm test guest, made by tests/guest/build-guest.sh."
@@ -831,16 +840,19 @@ write_outputs() {
 		env_line GUEST_KNOWN_HOSTS "$OUTDIR/known_hosts"
 		env_line GUEST_HOST_KEY "$OUTDIR/host_ed25519.pub"
 		env_line GUEST_AGENT yes
-		env_line GUEST_APPEND "console=ttyS0 root=LABEL=$ROOT_LABEL quiet"
+		env_line GUEST_APPEND "$append"
+		# The seed has no boot loader: whatever boots it passes these, e.g.
+		# vm through VM_QEMU_EXTRA (which honours the double quotes).
+		env_line GUEST_QEMU_EXTRA "-kernel $OUTDIR/vmlinuz -initrd $OUTDIR/initrd.img -append \"$append\""
 	} >"$OUT/guest.env"
 }
 
+# The stamp last, then one rename: OUTDIR is either the old build or the
+# complete new one. The old one goes with WORK.
 install_outdir() {
-	local old=
 	printf '%s\n' "$1" >"$OUT/stamp"
 	if [[ -e $OUTDIR ]]; then
-		old=$WORK/previous
-		mv "$OUTDIR" "$old"
+		mv "$OUTDIR" "$WORK/previous"
 	fi
 	mv "$OUT" "$OUTDIR"
 }

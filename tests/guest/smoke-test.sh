@@ -230,6 +230,21 @@ boot() {
 	fi
 }
 
+# After a power-off the root file system must be clean (rcK remounts it
+# read-only), or snapshots and archives of a stopped machine would need fsck.
+check_fs_clean() {
+	local name=$1
+	rm -f "$TMP/disk.raw"
+	if qemu-img convert -O raw "$TMP/disk.qcow2" "$TMP/disk.raw" &&
+		e2fsck -fn "$TMP/disk.raw" >"$TMP/fsck.out" 2>&1; then
+		pass "$name: root file system clean after power-off"
+	else
+		fail "$name: root file system not clean after power-off"
+		sed 's/^/#   /' "$TMP/fsck.out" | tail -n 5
+	fi
+	rm -f "$TMP/disk.raw"
+}
+
 new_overlay() {
 	rm -f "$TMP/disk.qcow2"
 	qemu-img create -q -f qcow2 -b "$GUEST_SEED" -F qcow2 "$TMP/disk.qcow2"
@@ -365,6 +380,7 @@ test_loadvm() {
 	if wait_exit 15; then
 		pass "sudo -n systemctl poweroff: the emulator exits"
 		note "timing: systemctl poweroff to emulator exit $(elapsed_since "$t0") s"
+		check_fs_clean loadvm
 	else
 		fail "sudo -n systemctl poweroff: the emulator still runs after 15 s"
 		stop_qemu
@@ -397,6 +413,7 @@ test_vm_defaults() {
 	if wait_exit 15; then
 		pass "$name: guest agent guest-shutdown: the emulator exits"
 		note "timing: guest-shutdown to emulator exit $(elapsed_since "$t0") s"
+		check_fs_clean "$name"
 	else
 		fail "$name: guest agent guest-shutdown: the emulator still runs after 15 s"
 		show_logs
