@@ -28,6 +28,9 @@ run() {
 cp "$GUEST_SEED" demo-seed.qcow2
 chmod u+w demo-seed.qcow2
 cp "$GUEST_KNOWN_HOSTS" known_hosts
+# ssh wants a private key only its user can read; the shared guest's is not.
+install -m 600 "$GUEST_KEY" id_ed25519
+GUEST_KEY=$demo/id_ed25519
 cat >.vmrc <<VMRC
 VM_MACHINE_NAME=demo
 VM_MACHINE_ID=42

@@ -20,6 +20,10 @@ fi
 # shellcheck disable=SC1091
 . "$guest_dir/guest.env"
 cp "$GUEST_KNOWN_HOSTS" "$work/known_hosts"
+# ssh refuses a key its owner's group or others can read, and a shared guest
+# is world-readable: use a private copy.
+install -m 600 "$GUEST_KEY" "$work/id_ed25519"
+GUEST_KEY=$work/id_ed25519
 
 # guest_machine DIR NAME ID [VMRC LINES...]: a machine directory for the test
 # guest (its seed copied in), not yet initialised; cd into it.
