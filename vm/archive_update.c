@@ -34,6 +34,7 @@ struct update {
 	char *disk;	/* the image the emulator runs on: the backing file */
 	char *dir;	/* the archive directory */
 	char *copy;	/* dir/NAME-backing-<now>.FMT */
+	bool running;	/* the guest runs, so vm pauses it */
 	bool suspended; /* the guest sleeps (S3): nothing to pause */
 	bool paused;	/* vm paused the guest, so vm resumes it */
 	sigset_t saved_mask;
@@ -171,17 +172,24 @@ static void release_signals(struct update *u)
 	sigprocmask(SIG_SETMASK, &u->saved_mask, NULL);
 }
 
-static int pause_guest(struct update *u, struct error *err)
+static int read_status(struct update *u, struct error *err)
 {
 	char *status;
 	if (qmp_query_status(&u->q, &status, err) < 0)
 		return -1;
 	u->suspended = !strcmp(status, "suspended");
-	bool running = !strcmp(status, "running");
-	if (!running)
+	u->running = !strcmp(status, "running");
+	if (!u->running)
 		log_progress("the guest is %s; it stays so while its disk is copied", status);
 	free(status);
-	if (!running)
+	return 0;
+}
+
+/* Pausing makes QEMU write out what it holds of the images in memory (the
+ * snapshot table and refcounts savevm changed, too), so the file is whole. */
+static int pause_guest(struct update *u, struct error *err)
+{
+	if (!u->running)
 		return 0;
 	log_progress("pausing the guest");
 	if (qmp_execute(&u->q, "stop", NULL, NULL, err) < 0)
@@ -228,13 +236,18 @@ static int save_state(struct update *u, struct error *err)
 	return savedstate_record(u->disk, name, u->suspended, err);
 }
 
-/* The guest is paused (or asleep) from here until the copy is made. */
+/* The guest is paused (or asleep) from its state's saving until the copy
+ * is made. */
 static int copy_paused(struct update *u, struct tempfile *tf, struct error *err)
 {
 	hold_signals(u);
-	int rc = pause_guest(u, err);
+	int rc = read_status(u, err);
+	/* savevm before the pause: it stops the guest for the time it saves
+	 * and lets it go on, and the pause then flushes what it wrote. */
 	if (rc == 0 && u->job->savevm)
 		rc = save_state(u, err);
+	if (rc == 0)
+		rc = pause_guest(u, err);
 	if (rc == 0) {
 		log_progress("copying %s into %s", u->job->backing, u->copy);
 		rc = image_copy_into(u->job->backing, tf, IMAGE_PROGRESS | IMAGE_STOP_ON_SIGNAL,

@@ -1,0 +1,105 @@
+#!/bin/bash
+# vm archive on the real test guest: the archive --create makes boots in
+# place with the data written before it; an update with -s and -d leaves
+# the guest running and reachable, the copy without the deleted state and
+# with the data written before the update (booted to be sure).
+TEST_NAME=archive-guest
+. "$(dirname "$0")/lib.sh"
+
+guest_env=${VM_TEST_GUEST_DIR:-}/guest.env
+if [ -z "${VM_TEST_GUEST_DIR:-}" ] || [ ! -f "$guest_env" ] || [ ! -f "$VM_TEST_GUEST_DIR/stamp" ]; then
+	echo "SKIP: no test guest (build it with tests/guest/build-guest.sh and set VM_TEST_GUEST_DIR)"
+	exit 77
+fi
+. "$guest_env"
+
+# Every vm call gets a time-out: a hung guest must fail the test, not CI.
+vmt() { timeout 600 "$VM" "$@"; }
+# A command in the guest, as the test user.
+in_guest() { vmt ssh "$@"; }
+# require DESCRIPTION COMMAND...: a step the rest depends on; the test ends
+# at once when it fails.
+require() {
+	check "$@"
+	[ "$failed" = 0 ] || {
+		finish
+		exit 1
+	}
+}
+
+# guest_machine DIR: a .vmrc for the test guest in DIR (id 88, NAT).
+guest_machine() {
+	mkdir -p "$1"
+	cat >"$1/.vmrc" <<EOF
+VM_MACHINE_NAME=tg
+VM_MACHINE_ID=88
+VM_MACHINE_OWNER=$(id -un)
+VM_MACHINE_USER=$GUEST_USER
+VM_MACHINE_MEM=256
+VM_DISK_IF=virtio
+VM_NET_MODEL=virtio-net-pci
+VM_QEMU_DISPLAY=none
+VM_QEMU_ACCEL=tcg
+VM_QEMU_EXTRA="-kernel $GUEST_KERNEL -initrd $GUEST_INITRD -append '$GUEST_APPEND' -device virtio-rng-pci"
+VM_SSH_OPTS="-i $GUEST_KEY -o UserKnownHostsFile=$GUEST_KNOWN_HOSTS"
+EOF
+}
+
+live=$work/live
+# Whatever happens, no emulator of this test outlives it (one id: one runs).
+stop_emulator() { (cd "$live" 2>/dev/null && timeout 60 "$VM" kill >/dev/null 2>&1); }
+trap 'stop_emulator; cleanup' EXIT
+
+echo "# a machine with data, archived with --create"
+guest_machine "$live"
+cd "$live" || exit 1
+cp "$GUEST_SEED" tg-seed.qcow2
+chmod u+w tg-seed.qcow2
+require "vm init" vmt init
+require "vm start --nat" vmt start --nat
+check "the guest writes a file" in_guest 'echo before-archive >marker && sync'
+require "vm stop -p" vmt stop -p
+run archive --create
+dir=tg-$(date -r tg-base.qcow2 +%Y%m%d%H%M%S)
+require "vm archive --create ($err)" test "$rc" = 0
+
+echo "# the archive boots in place"
+cp .vmrc "$dir/"
+cd "$dir" || exit 1
+require "vm start in the archive directory" vmt start --nat
+check "the file written before the archive is there" \
+	test "$(in_guest cat marker 2>&1)" = before-archive
+check "vm stop -p in the archive" vmt stop -p
+cd "$live" || exit 1
+
+echo "# an update of the running machine with -s and -d"
+require "vm start --nat" vmt start --nat
+check "the guest writes another file" in_guest 'echo before-update >marker2 && sync'
+run archive --savevm upd --delvm upd -v
+require "vm archive -s upd -d upd ($err)" test "$rc" = 0
+copy=$(cd "$dir" && ls tg-backing-*.qcow2 2>/dev/null | head -n 1)
+check "the copy is in the archive, named with its own time ($copy)" test -n "$copy"
+check "the live machine keeps running" contains "$(vmt cmd info status 2>&1)" "running"
+check "ssh works afterwards" in_guest true
+check "the live backing file has the saved state upd" \
+	contains "$(qemu-img snapshot -U -l tg-backing.qcow2)" " upd "
+check "the archived copy has no state upd" \
+	test -z "$(qemu-img info --output=json "$dir/$copy" | grep '"name": "upd"')"
+check "the archived copy is clean" clean "$dir/$copy"
+require "vm stop -p" vmt stop -p
+
+echo "# the copy boots with the data written before the update"
+restore=$work/restore
+guest_machine "$restore"
+cp "$dir/tg-base.qcow2" "$restore/tg-base.qcow2"
+cp "$dir/$copy" "$restore/tg-backing.qcow2"
+cd "$restore" || exit 1
+require "vm start on the archived copy" vmt start --nat
+check "the file written before the update is there" \
+	test "$(in_guest cat marker2 2>&1)" = before-update
+check "... and the one written before the archive" \
+	test "$(in_guest cat marker 2>&1)" = before-archive
+require "vm stop -p" vmt stop -p
+cd "$live" || exit 1
+
+finish
