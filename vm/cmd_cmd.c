@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "log.h"
 #include "machine.h"
+#include "savedstate.h"
 #include "strbuf.h"
 
 #include <getopt.h>
@@ -83,15 +84,52 @@ static int send_json(struct qmp *q, int argc, char **argv, struct error *err)
 	return rc;
 }
 
-static int send_hmp(struct qmp *q, int argc, char **argv, struct error *err)
+/* The human monitor ends its lines with CR LF; a terminal or a script
+ * wants LF. */
+static void print_lines(const char *text)
 {
+	for (const char *p = text; *p; p++)
+		if (!(p[0] == '\r' && p[1] == '\n'))
+			putchar(*p);
+}
+
+/* savevm and delvm change which states exist: keep the record of states
+ * saved while the guest was suspended true (see savedstate.h). */
+static void update_saved_states(struct machine *m, const char *verb, const char *name,
+				bool was_suspended)
+{
+	struct runtime_info info;
+	struct error err;
+	if (runtime_read_info(&m->rt, &info, &err) < 0 || !info.disk || !info.disk[0]) {
+		runtime_info_free(&info);
+		return;
+	}
+	enum savedstate_kind kind =
+	    !strcmp(verb, "savevm") && was_suspended ? SAVEDSTATE_SUSPENDED : SAVEDSTATE_RUNNING;
+	if (savedstate_record(info.disk, name, kind, &err) < 0)
+		log_warn("%s", err.msg);
+	runtime_info_free(&info);
+}
+
+static int send_hmp(struct machine *m, struct qmp *q, int argc, char **argv, struct error *err)
+{
+	bool changes_states =
+	    argc == 2 && (!strcmp(argv[0], "savevm") || !strcmp(argv[0], "delvm"));
+	char *status = NULL;
+	if (changes_states && qmp_query_status(q, &status, err) < 0)
+		return -1;
 	char *command = join_words(argc, argv), *output;
 	int rc = qmp_hmp(q, command, &output, err);
 	free(command);
-	if (rc < 0)
+	if (rc < 0) {
+		free(status);
 		return -1;
-	fputs(output, stdout);
+	}
+	print_lines(output);
+	if (changes_states && !output[0])
+		update_saved_states(m, argv[0], argv[1], !strcmp(status, "suspended"));
 	free(output);
+	free(status);
 	return 0;
 }
 
@@ -126,7 +164,7 @@ int cmd_cmd(int argc, char **argv)
 		log_progress("the monitor of %s answers", machine_name(&m));
 		q.timeout_ms = COMMAND_TIMEOUT_MS;
 		rc = json ? send_json(&q, argc - optind, argv + optind, &err)
-			  : send_hmp(&q, argc - optind, argv + optind, &err);
+			  : send_hmp(&m, &q, argc - optind, argv + optind, &err);
 		qmp_close(&q);
 	}
 	if (rc < 0)

@@ -191,10 +191,10 @@ static int wait_monitor(struct start *s, struct qmp *q, struct error *err)
 	return rc;
 }
 
-/* A loaded state that was saved while the guest slept needs waking. QEMU
- * 7.2 loads such a state as "running" (the guest hangs, system_wakeup is
- * refused); a reset makes the firmware take the S3 resume path. Only states
- * recorded as suspended are reset. */
+/* A loaded state may need waking: see savedstate.h. A guest QEMU reports
+ * as suspended is woken; one saved in QEMU 7.2's suspended run state (it
+ * loads as "running", hung in its sleep path) is reset into its resume
+ * path. A state saved while the guest ran is never touched. */
 static int wake_loaded_state(struct start *s, struct qmp *q, struct error *err)
 {
 	char *status;
@@ -202,11 +202,14 @@ static int wake_loaded_state(struct start *s, struct qmp *q, struct error *err)
 		return -1;
 	log_progress("state %s loaded, the guest is %s", s->launch.loadvm, status);
 	char *disk = qemu_disk_image(&s->m.cfg, s->launch.base_only);
+	enum savedstate_kind kind = savedstate_lookup(disk, s->launch.loadvm);
 	int rc = 0;
 	if (!strcmp(status, "suspended")) {
 		log_progress("waking the suspended guest");
 		rc = qmp_execute(q, "system_wakeup", NULL, NULL, err);
-	} else if (!strcmp(status, "running") && savedstate_was_suspended(disk, s->launch.loadvm)) {
+	} else if (kind == SAVEDSTATE_WAKING) {
+		log_progress("the state was saved as the guest woke up: it resumes by itself");
+	} else if (kind == SAVEDSTATE_SUSPENDED && !strcmp(status, "running")) {
 		log_progress("the state was saved while the guest was suspended: resetting it "
 			     "into its resume path");
 		rc = qmp_execute(q, "system_reset", NULL, NULL, err);

@@ -17,6 +17,7 @@
 #define SAVEVM_TIMEOUT_MS 600000
 #define POWEROFF_TIMEOUT_MS 120000
 #define REBOOT_TIMEOUT_MS 60000
+#define ACPI_REPEAT_MS 10000
 #define QUIT_TIMEOUT_MS 30000
 
 static const char stop_usage[] =
@@ -65,7 +66,7 @@ static int suspend_guest(struct stop *s, struct error *err)
 		s->suspended = true;
 		return 0;
 	}
-	log_progress("suspending the guest");
+	log_progress("suspending the guest through %s", guest_control_channel(&s->g));
 	qmp_clear_events(&s->q);
 	if (guest_suspend(&s->g, err) < 0)
 		return error_prefix(err, "use -n to stop without suspending");
@@ -77,18 +78,29 @@ static int suspend_guest(struct stop *s, struct error *err)
 	return 0;
 }
 
+/* Wakes the suspended guest and pauses it in the same instant: the two
+ * commands go out together, so the firmware has not yet run when the
+ * emulator stops (see savedstate.h for why a suspended guest is not saved
+ * as it is). Returns 1 when frozen, 0 when the guest cannot be woken. */
+static int freeze_at_wakeup(struct stop *s, struct error *err)
+{
+	char wake_id[32], stop_id[32];
+	if (qmp_send(&s->q, "system_wakeup", NULL, wake_id, err) < 0 ||
+	    qmp_send(&s->q, "stop", NULL, stop_id, err) < 0)
+		return -1;
+	struct error why;
+	bool woken = qmp_receive(&s->q, "system_wakeup", wake_id, NULL, &why) == 0;
+	if (qmp_receive(&s->q, "stop", stop_id, NULL, err) < 0)
+		return -1;
+	if (!woken)
+		log_debug("cannot freeze the guest at wake-up (%s)", why.msg);
+	return woken;
+}
+
 /* HMP savevm replies only once the state is written, so its reply is the
  * completion; it reports failures as text. */
-static int save_state(struct stop *s, struct error *err)
+static int savevm(struct stop *s, struct error *err)
 {
-	if (!s->suspended) {
-		char *status;
-		if (qmp_query_status(&s->q, &status, err) < 0)
-			return -1;
-		s->suspended = !strcmp(status, "suspended");
-		free(status);
-	}
-	log_progress("saving the state as %s", s->savevm);
 	char *command = xasprintf("savevm %s", s->savevm), *output = NULL;
 	int saved_timeout = s->q.timeout_ms;
 	s->q.timeout_ms = SAVEVM_TIMEOUT_MS;
@@ -104,11 +116,39 @@ static int save_state(struct stop *s, struct error *err)
 		rc = error_set(err, "%s", output);
 	}
 	free(output);
-	if (rc < 0)
+	return rc;
+}
+
+static int save_state(struct stop *s, struct error *err)
+{
+	if (!s->suspended) {
+		char *status;
+		if (qmp_query_status(&s->q, &status, err) < 0)
+			return -1;
+		s->suspended = !strcmp(status, "suspended");
+		free(status);
+	}
+	enum savedstate_kind kind = SAVEDSTATE_RUNNING;
+	if (s->suspended) {
+		int frozen = freeze_at_wakeup(s, err);
+		if (frozen < 0)
+			return error_prefix(err, "cannot save the state %s", s->savevm);
+		kind = frozen ? SAVEDSTATE_WAKING : SAVEDSTATE_SUSPENDED;
+	}
+	log_progress("saving the state as %s", s->savevm);
+	if (savevm(s, err) < 0) {
+		if (kind == SAVEDSTATE_WAKING) {
+			struct error ignored;
+			qmp_execute(&s->q, "cont", NULL, NULL, &ignored); /* let it finish waking */
+		}
 		return error_prefix(err, "cannot save the state %s", s->savevm);
-	if (savedstate_record(s->disk, s->savevm, s->suspended, err) < 0)
+	}
+	if (savedstate_record(s->disk, s->savevm, kind, err) < 0)
 		return -1;
-	log_progress("state %s saved%s", s->savevm, s->suspended ? " (guest suspended)" : "");
+	log_progress("state %s saved%s", s->savevm,
+		     kind == SAVEDSTATE_WAKING ? " (the guest resumes from its sleep when loaded)"
+		     : kind == SAVEDSTATE_SUSPENDED ? " (guest suspended)"
+						    : "");
 	return 0;
 }
 
@@ -118,7 +158,7 @@ static int reboot_guest(struct stop *s, struct error *err)
 		log_warn("hint: the state %s was saved before the reboot; 'vm start -l %s' later "
 			 "brings back the machine as it was before rebooting",
 			 s->savevm, s->savevm);
-	log_progress("rebooting the guest");
+	log_progress("rebooting the guest through %s", guest_control_channel(&s->g));
 	qmp_clear_events(&s->q);
 	if (guest_reboot(&s->g, err) < 0)
 		return -1;
@@ -128,18 +168,38 @@ static int reboot_guest(struct stop *s, struct error *err)
 	return 0;
 }
 
+/* ACPI power-down is a button press: a guest that is still booting does
+ * not see it, so it is pressed again now and then until the guest is off. */
+static int press_power_button(struct stop *s, struct error *err)
+{
+	struct progress *spinner =
+	    log_is_verbose() ? NULL : progress_start("powering the guest off", 0);
+	int rc = -1;
+	for (int waited = 0; waited < POWEROFF_TIMEOUT_MS; waited += ACPI_REPEAT_MS) {
+		if (qmp_execute(&s->q, "system_powerdown", NULL, NULL, err) < 0)
+			break;
+		rc = qmp_wait_event(&s->q, "SHUTDOWN", ACPI_REPEAT_MS, NULL, err);
+		if (rc == 0 || !machine_running(&s->m, NULL))
+			break;
+		log_debug("no shutdown yet: pressing the power button again");
+	}
+	progress_finish(spinner);
+	return rc;
+}
+
 static int power_off_guest(struct stop *s, struct error *err)
 {
-	log_progress("powering the guest off");
+	log_progress("powering the guest off through %s", guest_control_channel(&s->g));
 	qmp_clear_events(&s->q);
 	struct error why;
-	if (guest_poweroff(&s->g, &why) < 0) {
+	int rc;
+	if (guest_poweroff(&s->g, &why) == 0) {
+		rc = wait_event(s, "SHUTDOWN", POWEROFF_TIMEOUT_MS, "powering the guest off", err);
+	} else {
 		log_progress("%s; falling back to ACPI power-down", why.msg);
-		if (qmp_execute(&s->q, "system_powerdown", NULL, NULL, err) < 0)
-			return -1;
+		rc = press_power_button(s, err);
 	}
-	if (wait_event(s, "SHUTDOWN", POWEROFF_TIMEOUT_MS, "powering the guest off", err) < 0 &&
-	    !machine_wait_exit(&s->m, 0))
+	if (rc < 0 && !machine_wait_exit(&s->m, 0))
 		return error_prefix(err, "the guest did not power off; 'vm kill' stops the "
 					 "emulator anyway");
 	log_progress("the guest has shut down");
@@ -184,7 +244,8 @@ static int stop_machine(struct stop *s, struct error *err)
 			return -1;
 	} else if (!s->savevm && !s->suspended) {
 		struct error why;
-		log_progress("syncing the guest's file systems");
+		log_progress("syncing the guest's file systems through %s",
+			     guest_control_channel(&s->g));
 		if (guest_sync(&s->g, &why) < 0)
 			log_warn("%s (quitting anyway)", why.msg);
 	}

@@ -252,6 +252,11 @@ static int control(const struct guest *g, const char *action, struct error *err)
 	return rc;
 }
 
+const char *guest_control_channel(const struct guest *g)
+{
+	return g->agent_socket ? "the guest agent" : "ssh";
+}
+
 int guest_suspend(const struct guest *g, struct error *err)
 {
 	if (g->agent_socket)

@@ -42,6 +42,8 @@ int guest_login(const struct guest *g, int timeout_ms, struct error *err);
 /* "systemctl" or "loginctl", whichever the guest has. */
 int guest_control_method(const struct guest *g, char **method, struct error *err);
 
+/* How suspend, power-off and sync reach the guest: "the guest agent" or "ssh". */
+const char *guest_control_channel(const struct guest *g);
 /* Ask the guest to suspend to RAM / power off / reboot, and return without
  * waiting for it to happen (the caller watches the emulator's events). */
 int guest_suspend(const struct guest *g, struct error *err);

@@ -53,9 +53,9 @@ static int fill(struct json_stream *s, long long deadline, int timeout_ms, struc
 		ssize_t r = read(s->fd, s->buf + s->len, sizeof(s->buf) - s->len);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0)
+		if (r < 0 && errno != ECONNRESET)
 			return error_errno(err, "cannot read the answer");
-		if (r == 0)
+		if (r <= 0)
 			return error_set(err, "the connection was closed");
 		s->len += (size_t)r;
 		return 0;

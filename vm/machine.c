@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#define UNASKED_EXIT_MS 3000
+
 int machine_open(struct machine *m)
 {
 	*m = (struct machine){.rt.lock_fd = -1};
@@ -69,12 +71,18 @@ int machine_claim(struct machine *m, const struct qemu_launch *launch, struct er
 	return rc;
 }
 
-bool machine_running(const struct machine *m, pid_t *pid)
+bool machine_running(struct machine *m, pid_t *pid)
 {
-	return runtime_is_running(&m->rt, pid);
+	pid_t found = 0;
+	bool running = runtime_is_running(&m->rt, &found);
+	if (found > 0)
+		m->pid = found;
+	if (pid)
+		*pid = running ? (found > 0 ? found : m->pid) : 0;
+	return running;
 }
 
-int machine_connect(const struct machine *m, struct qmp *q, int timeout_ms, struct error *err)
+int machine_connect(struct machine *m, struct qmp *q, int timeout_ms, struct error *err)
 {
 	if (!machine_running(m, NULL))
 		return error_set(err, "the machine %s is not running", machine_name(m));
@@ -86,7 +94,7 @@ int machine_connect(const struct machine *m, struct qmp *q, int timeout_ms, stru
 	return 0;
 }
 
-bool machine_wait_exit(const struct machine *m, int timeout_ms)
+bool machine_wait_exit(struct machine *m, int timeout_ms)
 {
 	pid_t pid;
 	if (!machine_running(m, &pid))
@@ -96,8 +104,7 @@ bool machine_wait_exit(const struct machine *m, int timeout_ms)
 	return !machine_running(m, NULL);
 }
 
-int machine_quit(const struct machine *m, struct qmp *q, int timeout_ms, bool *forced,
-		 struct error *err)
+int machine_quit(struct machine *m, struct qmp *q, int timeout_ms, bool *forced, struct error *err)
 {
 	*forced = false;
 	pid_t pid;
@@ -114,7 +121,8 @@ int machine_quit(const struct machine *m, struct qmp *q, int timeout_ms, bool *f
 	}
 	if (!asked)
 		log_debug("the monitor did not take 'quit' (%s)", why.msg);
-	if (asked && machine_wait_exit(m, timeout_ms))
+	/* Without a monitor it may be on its way out already (after a shutdown). */
+	if (machine_wait_exit(m, asked ? timeout_ms : UNASKED_EXIT_MS))
 		return 0;
 	/* The lock proves the pid is this machine's emulator: only then kill. */
 	if (!machine_running(m, &pid))

@@ -14,6 +14,7 @@
 struct machine {
 	struct config cfg;
 	struct runtime rt;
+	pid_t pid; /* the emulator's, as last read (QEMU removes its pid file as it exits) */
 };
 
 /* Loads the configuration, changes into the machine directory and opens
@@ -28,18 +29,17 @@ const char *machine_name(const struct machine *m);
 int machine_claim(struct machine *m, const struct qemu_launch *launch, struct error *err);
 
 /* True while the emulator runs; *pid its pid (0 when unknown). */
-bool machine_running(const struct machine *m, pid_t *pid);
+bool machine_running(struct machine *m, pid_t *pid);
 /* Connects to the running emulator's monitor. Fails with "not running" or
  * with why the monitor cannot be reached. */
-int machine_connect(const struct machine *m, struct qmp *q, int timeout_ms, struct error *err);
+int machine_connect(struct machine *m, struct qmp *q, int timeout_ms, struct error *err);
 /* Makes the emulator quit: QMP quit (q may be NULL: a connection is made),
  * then waits up to timeout_ms for the process to end, then kills it.
  * *forced tells whether it had to be killed. Only the process holding this
  * machine's lock is ever signalled. */
-int machine_quit(const struct machine *m, struct qmp *q, int timeout_ms, bool *forced,
-		 struct error *err);
+int machine_quit(struct machine *m, struct qmp *q, int timeout_ms, bool *forced, struct error *err);
 /* Waits for the emulator to end by itself. */
-bool machine_wait_exit(const struct machine *m, int timeout_ms);
+bool machine_wait_exit(struct machine *m, int timeout_ms);
 /* The last lines the emulator wrote to stderr in the background, joined
  * with "; " (the caller frees it; "" when there are none). */
 char *machine_stderr_tail(const struct machine *m, int lines);

@@ -123,6 +123,11 @@ static void add_monitors(const struct qemu_launch *launch, struct strv *argv)
 	}
 }
 
+static bool has_graphical_session(const struct config *cfg)
+{
+	return config_get(cfg, "DISPLAY") || config_get(cfg, "WAYLAND_DISPLAY");
+}
+
 static void add_display(const struct qemu_launch *launch, struct strv *argv)
 {
 	const char *display = config_get(launch->cfg, "VM_QEMU_DISPLAY");
@@ -130,7 +135,8 @@ static void add_display(const struct qemu_launch *launch, struct strv *argv)
 	if (display) {
 		strv_add(argv, "-display");
 		strv_add(argv, display);
-	} else if (launch->background && !vnc) {
+	} else if (!vnc && (launch->background || !has_graphical_session(launch->cfg))) {
+		/* No window to open: QEMU would fail to start its default one. */
 		strv_add(argv, "-display");
 		strv_add(argv, "none");
 	}

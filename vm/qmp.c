@@ -139,16 +139,28 @@ int qmp_execute_raw(struct qmp *q, struct json_object *request, struct json_obje
 	return 0;
 }
 
-int qmp_execute(struct qmp *q, const char *command, struct json_object *args,
-		struct json_object **result, struct error *err)
+int qmp_send(struct qmp *q, const char *command, struct json_object *args, char id[32],
+	     struct error *err)
 {
+	snprintf(id, 32, "vm-%lu", q->next_id++);
 	struct json_object *request = json_object_new_object();
 	json_object_object_add(request, "execute", json_object_new_string(command));
 	if (args)
 		json_object_object_add(request, "arguments", args);
+	json_object_object_add(request, "id", json_object_new_string(id));
+	int rc = json_stream_write(&q->stream, request, err);
+	json_object_put(request);
+	if (rc < 0)
+		return error_prefix(err, "%s: cannot send to the monitor", command);
+	return 0;
+}
+
+int qmp_receive(struct qmp *q, const char *command, const char *id, struct json_object **result,
+		struct error *err)
+{
 	struct json_object *reply;
-	if (qmp_execute_raw(q, request, &reply, err) < 0)
-		return error_prefix(err, "%s", command);
+	if (read_reply(q, id, &reply, err) < 0)
+		return error_prefix(err, "%s: monitor", command);
 	if (reply_error(reply, err) < 0) {
 		json_object_put(reply);
 		return error_prefix(err, "%s", command);
@@ -160,6 +172,15 @@ int qmp_execute(struct qmp *q, const char *command, struct json_object *args,
 	}
 	json_object_put(reply);
 	return 0;
+}
+
+int qmp_execute(struct qmp *q, const char *command, struct json_object *args,
+		struct json_object **result, struct error *err)
+{
+	char id[32];
+	if (qmp_send(q, command, args, id, err) < 0)
+		return -1;
+	return qmp_receive(q, command, id, result, err);
 }
 
 int qmp_hmp(struct qmp *q, const char *command_line, char **output, struct error *err)

@@ -28,6 +28,13 @@ void qmp_close(struct qmp *q);
  * A QMP error reply fails with its description. */
 int qmp_execute(struct qmp *q, const char *command, struct json_object *args,
 		struct json_object **result, struct error *err);
+/* Sends a command without waiting for its reply; *id names it for
+ * qmp_receive. Commands sent back to back reach the emulator together. */
+int qmp_send(struct qmp *q, const char *command, struct json_object *args, char id[32],
+	     struct error *err);
+/* The reply to the command sent as id, as qmp_execute hands it back. */
+int qmp_receive(struct qmp *q, const char *command, const char *id, struct json_object **result,
+		struct error *err);
 /* Sends a request object as given (taken over; an id is added when it has
  * none) and hands back the whole reply, error replies included. */
 int qmp_execute_raw(struct qmp *q, struct json_object *request, struct json_object **reply,

@@ -67,7 +67,8 @@ static void *fake_main(void *arg)
 		} else if (!strcmp(cmd, "guest-exec")) {
 			snprintf(reply, sizeof(reply), "{\"return\": {\"pid\": 77}}\n");
 		} else if (!strcmp(cmd, "guest-exec-status")) {
-			snprintf(reply, sizeof(reply), "{\"return\": {\"exited\": %s, \"exitcode\": 0}}\n",
+			snprintf(reply, sizeof(reply),
+				 "{\"return\": {\"exited\": %s, \"exitcode\": 0}}\n",
 				 f->exec_polls-- > 0 ? "false" : "true");
 		}
 		json_object_put(req);

@@ -70,25 +70,27 @@ Test(background, waiting_times_out_for_a_process_that_runs_on)
 	cr_assert(spawn_wait_exit(pid, 10000));
 }
 
-Test(savedstate, records_only_states_saved_while_suspended)
+Test(savedstate, records_how_each_state_was_saved)
 {
 	char *dir = vt_tmpdir();
 	char *image = xasprintf("%s/tg-backing.qcow2", dir);
 	struct error err;
-	cr_assert_not(savedstate_was_suspended(image, "s1"));
-	cr_assert_eq(savedstate_record(image, "s1", true, &err), 0, "%s", err.msg);
-	cr_assert_eq(savedstate_record(image, "s2", false, &err), 0, "%s", err.msg);
-	cr_assert_eq(savedstate_record(image, "s3", true, &err), 0, "%s", err.msg);
-	cr_assert(savedstate_was_suspended(image, "s1"));
-	cr_assert_not(savedstate_was_suspended(image, "s2"));
+	cr_assert_eq(savedstate_lookup(image, "s1"), SAVEDSTATE_RUNNING);
+	cr_assert_eq(savedstate_record(image, "s1", SAVEDSTATE_WAKING, &err), 0, "%s", err.msg);
+	cr_assert_eq(savedstate_record(image, "s2", SAVEDSTATE_RUNNING, &err), 0, "%s", err.msg);
+	cr_assert_eq(savedstate_record(image, "s3", SAVEDSTATE_SUSPENDED, &err), 0, "%s", err.msg);
+	cr_assert_eq(savedstate_lookup(image, "s1"), SAVEDSTATE_WAKING);
+	cr_assert_eq(savedstate_lookup(image, "s2"), SAVEDSTATE_RUNNING);
+	cr_assert_eq(savedstate_lookup(image, "s3"), SAVEDSTATE_SUSPENDED);
+	cr_assert_eq(savedstate_lookup(image, "s"), SAVEDSTATE_RUNNING, "a prefix is not a name");
 	char *record = savedstate_path(image);
 	char *text = vt_read(record);
-	cr_assert_str_eq(text, "s1\ns3\n");
+	cr_assert_str_eq(text, "s1 waking\ns3 suspended\n");
 	free(text);
-	/* Saved again while running: no longer a suspended state. */
-	cr_assert_eq(savedstate_record(image, "s1", false, &err), 0, "%s", err.msg);
-	cr_assert_not(savedstate_was_suspended(image, "s1"));
-	cr_assert(savedstate_was_suspended(image, "s3"));
-	cr_assert_eq(savedstate_record(image, "s3", false, &err), 0, "%s", err.msg);
+	/* Saved again while running: the record goes. */
+	cr_assert_eq(savedstate_record(image, "s1", SAVEDSTATE_RUNNING, &err), 0, "%s", err.msg);
+	cr_assert_eq(savedstate_lookup(image, "s1"), SAVEDSTATE_RUNNING);
+	cr_assert_eq(savedstate_lookup(image, "s3"), SAVEDSTATE_SUSPENDED);
+	cr_assert_eq(savedstate_record(image, "s3", SAVEDSTATE_RUNNING, &err), 0, "%s", err.msg);
 	cr_assert_not(vt_exists(record), "an empty record is removed");
 }

@@ -69,7 +69,8 @@ static void *peer_main(void *arg)
 			if (!req)
 				break;
 			if (json_object_object_get_ex(req, "execute", &value))
-				snprintf(p->seen[p->n_seen++], 64, "%s", json_object_get_string(value));
+				snprintf(p->seen[p->n_seen++], 64, "%s",
+					 json_object_get_string(value));
 			if (json_object_object_get_ex(req, "id", &value))
 				snprintf(id, sizeof(id), "%s", json_object_to_json_string(value));
 			json_object_put(req);
@@ -103,8 +104,10 @@ static const struct step handshake[] = {{NULL, GREETING},
 Test(qmp, greets_negotiates_and_runs_a_command_with_an_id)
 {
 	const struct step steps[] = {
-	    handshake[0], handshake[1],
-	    {"query-status", "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": @ID}\r\n"},
+	    handshake[0],
+	    handshake[1],
+	    {"query-status",
+	     "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": @ID}\r\n"},
 	    {0}};
 	struct peer p;
 	struct qmp q;
@@ -124,7 +127,8 @@ Test(qmp, greets_negotiates_and_runs_a_command_with_an_id)
 Test(qmp, keeps_events_that_arrive_before_the_reply)
 {
 	const struct step steps[] = {
-	    handshake[0], handshake[1],
+	    handshake[0],
+	    handshake[1],
 	    {"system_powerdown",
 	     "{\"event\": \"POWERDOWN\", \"data\": {}}\r\n{\"event\": \"SHUTDOWN\", \"data\": "
 	     "{\"guest\": true}}\r\n{\"return\": {}, \"id\": @ID}\r\n"},
@@ -148,7 +152,8 @@ Test(qmp, keeps_events_that_arrive_before_the_reply)
 Test(qmp, waits_for_an_event_that_comes_later)
 {
 	const struct step steps[] = {
-	    handshake[0], handshake[1],
+	    handshake[0],
+	    handshake[1],
 	    {"stop", "{\"return\": {}, \"id\": @ID}\r\n"},
 	    {NULL, "{\"event\": \"RESUME\"}\r\n{\"event\": \"SUSPEND\"}\r\n"},
 	    {0}};
@@ -165,7 +170,8 @@ Test(qmp, waits_for_an_event_that_comes_later)
 Test(qmp, an_error_reply_fails_with_its_description)
 {
 	const struct step steps[] = {
-	    handshake[0], handshake[1],
+	    handshake[0],
+	    handshake[1],
 	    {"system_wakeup",
 	     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"wake-up from suspend is not "
 	     "supported by this guest\"}, \"id\": @ID}\r\n"},
@@ -184,7 +190,8 @@ Test(qmp, an_error_reply_fails_with_its_description)
 Test(qmp, a_reply_to_another_id_is_skipped)
 {
 	const struct step steps[] = {
-	    handshake[0], handshake[1],
+	    handshake[0],
+	    handshake[1],
 	    {"query-name",
 	     "{\"return\": {\"name\": \"stale\"}, \"id\": \"old-1\"}\r\n{\"return\": {\"name\": "
 	     "\"tg\"}, \"id\": @ID}\r\n"},
@@ -259,8 +266,7 @@ Test(qmp, messages_split_across_reads_and_pretty_printed)
 	char *output;
 	cr_assert_eq(qmp_hmp(&q, "info status", &output, &err), 0, "%s", err.msg);
 	cr_assert_str_eq(output, "VM status: paused\r\n");
-	cr_assert(strstr(p.last_request, "\"command-line\":\"info status\""), "%s",
-		  p.last_request);
+	cr_assert(strstr(p.last_request, "\"command-line\":\"info status\""), "%s", p.last_request);
 	free(output);
 	qmp_close(&q);
 	stop_peer(&p);
@@ -269,7 +275,8 @@ Test(qmp, messages_split_across_reads_and_pretty_printed)
 Test(qmp, raw_requests_keep_their_own_id_and_return_error_replies)
 {
 	const struct step steps[] = {
-	    handshake[0], handshake[1],
+	    handshake[0],
+	    handshake[1],
 	    {"nonsense",
 	     "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command nonsense has "
 	     "not been found\"}, \"id\": @ID}\r\n"},
@@ -279,9 +286,10 @@ Test(qmp, raw_requests_keep_their_own_id_and_return_error_replies)
 	struct error err;
 	cr_assert_eq(qmp_open_fd(&q, start_peer(&p, steps), 2000, &err), 0, "%s", err.msg);
 	struct json_object *reply, *id;
-	cr_assert_eq(qmp_execute_raw(&q, json_tokener_parse("{\"execute\":\"nonsense\",\"id\":\"mine\"}"),
-				     &reply, &err),
-		     0, "%s", err.msg);
+	cr_assert_eq(
+	    qmp_execute_raw(&q, json_tokener_parse("{\"execute\":\"nonsense\",\"id\":\"mine\"}"),
+			    &reply, &err),
+	    0, "%s", err.msg);
 	cr_assert(json_object_object_get_ex(reply, "error", NULL));
 	cr_assert(json_object_object_get_ex(reply, "id", &id));
 	cr_assert_str_eq(json_object_get_string(id), "mine");

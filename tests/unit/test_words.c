@@ -45,9 +45,8 @@ Test(words, double_quotes_honour_their_escapes_only)
 
 Test(words, quotes_join_with_their_neighbours)
 {
-	assert_words("-o'UserKnownHostsFile=/tmp/a b'x \"\"", (const char *[]){
-							      "-oUserKnownHostsFile=/tmp/a bx", "",
-							      NULL});
+	assert_words("-o'UserKnownHostsFile=/tmp/a b'x \"\"",
+		     (const char *[]){"-oUserKnownHostsFile=/tmp/a bx", "", NULL});
 }
 
 Test(words, backslash_escapes_a_blank)

@@ -1,0 +1,227 @@
+#!/bin/bash
+# The emulator's lifecycle on the real test guest under QEMU: run, start,
+# status, ssh, cmd, stop (suspend + save, -n, -p, -r), start -l, kill, two
+# machines at once, VM_USE_SNAPSHOTS=no, and an emulator that dies at start.
+# The guest boots once; every test starts from its saved "ready" state.
+TEST_NAME=lifecycle
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/guest.sh"
+
+ID=71
+ID2=72
+main=$work/tg
+
+echo "# boot once and save the ready state"
+guest_machine "$main" tg $ID
+machines+=("$main")
+run init
+check "vm init makes base and backing ($err)" test "$rc" = 0
+run start --nat
+check "start --nat boots the guest ($err)" test "$rc" = 0
+ready_boot_id=$(boot_id)
+check "the guest answers ssh with its boot_id ($ready_boot_id)" \
+	test "${#ready_boot_id}" = 36
+run stop -s ready
+check "stop -s ready succeeds ($err)" test "$rc" = 0
+[ "$failed" = 0 ] || { finish; exit 1; }
+
+echo "# run --nat in the background, then cmd"
+"$VM" run --nat -l ready >"$work/run.out" 2>&1 &
+runner=$!
+for ((i = 0; i < 300; i++)); do
+	run cmd info status
+	[ "$rc" = 0 ] && break
+	sleep 0.1
+done
+check "cmd info status answers while run is in the foreground ($err)" \
+	test "$out" = "VM status: running"
+run cmd --json query-status
+check "cmd --json sends raw QMP" contains "$out" '"status":"running"'
+run cmd --json '{"execute":"no-such-command"}'
+check "a refused QMP command exits 1" test "$rc" = 1
+check "... and its error reply is shown" contains "$out" CommandNotFound
+run start --nat
+check "start while run runs is refused" test "$rc" = 1
+check "... saying it already runs" contains "$err" "already running"
+run kill
+check "kill ends the emulator of run ($err)" test "$rc" = 0
+wait "$runner"
+check "run exits 0 once the emulator quits" test "$?" = 0
+run cmd info status
+check "cmd on a stopped machine exits 1" test "$rc" = 1
+check "... saying it does not run" contains "$err" "tg is not running"
+run kill
+check "kill of a stopped machine says so" contains "$out" "tg is not running"
+
+echo "# run refusals"
+run run --nat -- -daemonize
+check "run refuses -daemonize" test "$rc" = 1
+check "... naming it" contains "$err" "-daemonize is not allowed"
+run run
+check "run without --nat needs vm-netd for now" contains "$err" "use --nat"
+run run --nat --bridge
+check "--nat and --bridge exclude each other" test "$rc" = 1
+
+echo "# start, status, ssh"
+run start --nat -l ready
+check "start -l ready succeeds ($err)" test "$rc" = 0
+run status
+check "status exits 0 when running and reachable ($out)" test "$rc" = 0
+check "status shows the emulator running" contains "$out" "guest running"
+check "status shows the forwarded ssh address" contains "$out" "tester@127.0.0.1:22$ID"
+check "status logs in over ssh" contains "$out" "ssh:       yes"
+run status --json
+check "status --json is JSON with running true" \
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(not (d["running"] and d["ssh"] and d["network"]=="nat"))' "$out"
+run status -q
+check "status -q prints nothing" test -z "$out" -a "$rc" = 0
+check "ssh runs a command in the guest: the ready state's boot_id" \
+	test "$(boot_id)" = "$ready_boot_id"
+check "ssh passes the exit status through" test "$("$VM" ssh 'exit 7' 2>/dev/null; echo $?)" = 7
+run list --json
+check "list --json shows the machine" \
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(not any(m["name"]=="tg" and m["id"]=="'$ID'" and m["state"]=="running" for m in d))' "$out"
+run start --nat
+check "start of a running machine is refused" test "$rc" = 1
+check "... saying so" contains "$err" "already running"
+
+echo "# stop -s, then start -l: the same guest carries on"
+before_boot=$(boot_id)
+before_up=$(uptime_s)
+pid=$(qemu_pid $ID)
+run stop -s s1
+check "stop -s s1 succeeds ($err)" test "$rc" = 0
+check "the emulator is gone" gone "$pid"
+check "the state was recorded as saved while suspended" grep -qx "s1 waking" tg-backing.qcow2.suspended
+check "the image holds the state" contains "$(qemu-img snapshot -l tg-backing.qcow2)" " s1 "
+run start --nat -l s1
+check "start -l s1 succeeds ($err)" test "$rc" = 0
+check "the same boot_id after the restore" test "$(boot_id)" = "$before_boot"
+after_up=$(uptime_s)
+check "the uptime carried on ($before_up -> $after_up)" \
+	awk -v a="$before_up" -v b="$after_up" 'BEGIN { exit !(b > a) }'
+check "the guest's timers work after the resume (sleep 1 returns)" \
+	timeout 20 "$VM" ssh "sleep 1" 
+
+echo "# stop -n -s: saved while running"
+run stop -n -s s2
+check "stop -n -s s2 succeeds ($err)" test "$rc" = 0
+check "s2 is not recorded as suspended" test -z "$(grep '^s2 ' tg-backing.qcow2.suspended)"
+run start --nat -l s2
+check "start -l s2 succeeds ($err)" test "$rc" = 0
+check "s2 is the same guest" test "$(boot_id)" = "$before_boot"
+
+echo "# stop -r: the guest reboots, the emulator keeps running"
+pid=$(qemu_pid $ID)
+run stop -r
+check "stop -r succeeds ($err)" test "$rc" = 0
+check "the emulator still runs" test -n "$pid" -a ! "$(gone "$pid" && echo gone)"
+check "the guest comes back over ssh" wait_ssh 120
+rebooted=$(boot_id)
+check "with a new boot_id" test -n "$rebooted" -a "$rebooted" != "$before_boot"
+
+echo "# stop -p: the guest powers off, the emulator ends"
+pid=$(qemu_pid $ID)
+run stop -p -v
+check "stop -p succeeds ($err)" test "$rc" = 0
+check "the guest reached shutdown" contains "$out" "the guest has shut down"
+check "the emulator is gone" gone "$pid"
+run status -q
+check "status now exits 1" test "$rc" = 1
+check "the guest said it powers off" grep -q "reboot: Power down" console.log
+
+echo "# stop -p without ssh: ACPI power-down"
+run start --nat -l ready
+pid=$(qemu_pid $ID)
+sed -i 's/^VM_SSH_OPTS=.*/VM_SSH_OPTS="-o IdentitiesOnly=yes -i \/dev\/null"/' .vmrc
+run stop -p -v
+check "stop -p falls back to ACPI ($err)" contains "$out" "falling back to ACPI power-down"
+check "... and succeeds" test "$rc" = 0
+check "the emulator is gone" gone "$pid"
+sed -i "s|^VM_SSH_OPTS=.*|VM_SSH_OPTS=\"-i $GUEST_KEY -o UserKnownHostsFile=$work/known_hosts\"|" .vmrc
+
+echo "# kill of a hung guest"
+run start --nat -l ready
+pid=$(qemu_pid $ID)
+kill -STOP "$pid"
+run kill -v
+check "kill of a hung emulator succeeds ($err)" test "$rc" = 0
+check "... saying it had to kill it" contains "$out" "it was killed"
+check "the emulator is gone" gone "$pid"
+
+echo "# two machines at once"
+second=$work/tg2
+guest_machine "$second" tg2 $ID2
+machines+=("$second")
+run init
+cp "$main/tg-backing.qcow2" tg2-backing.qcow2
+qemu-img rebase -u -F qcow2 -b tg2-base.qcow2 tg2-backing.qcow2
+run start --nat -l ready
+check "the second machine starts ($err)" test "$rc" = 0
+cd "$main"
+run start --nat -l ready
+check "the first starts beside it ($err)" test "$rc" = 0
+run list --json
+check "list shows both" \
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(sorted(m["id"] for m in d) != ["'$ID'","'$ID2'"])' "$out"
+guest_says 'echo one >/tmp/which'
+(cd "$second" && guest_says 'echo two >/tmp/which')
+check "each ssh reaches its own guest" \
+	test "$(guest_says cat /tmp/which)/$(cd "$second" && guest_says cat /tmp/which)" = one/two
+run kill
+check "kill of one machine" test "$rc" = 0
+(cd "$second" && "$VM" status -q)
+check "leaves the other running" test "$?" = 0
+(cd "$second" && "$VM" kill >/dev/null)
+
+echo "# VM_USE_SNAPSHOTS=no"
+single=$work/tg3
+guest_machine "$single" tg3 $ID2 VM_USE_SNAPSHOTS=no
+machines+=("$single")
+cp "$main/tg-backing.qcow2" tg3.qcow2
+qemu-img rebase -u -F qcow2 -b "$main/tg-base.qcow2" tg3.qcow2
+run start --nat -l ready -v
+check "start runs the single image ($err)" test "$rc" = 0
+check "... NAME.FMT" contains "$out" "file=tg3.qcow2,"
+check "the guest answers" test "$(boot_id)" = "$ready_boot_id"
+run stop -n -s n1
+check "stop -n -s saves into the single image ($err)" \
+	contains "$(qemu-img snapshot -l tg3.qcow2)" " n1 "
+
+echo "# VM_GUEST_AGENT=yes: suspend and power-off through the guest agent"
+agent=$work/tga
+guest_machine "$agent" tga $ID2 VM_GUEST_AGENT=yes
+machines+=("$agent")
+run init
+run start --nat
+check "a machine with the agent channel boots ($err)" test "$rc" = 0
+agent_boot=$(boot_id)
+# Without ssh, only the agent can do it.
+sed -i 's/^VM_SSH_OPTS=.*/VM_SSH_OPTS="-o IdentitiesOnly=yes -i \/dev\/null"/' .vmrc
+run stop -v -s a1
+check "stop -s suspends through the agent ($err)" test "$rc" = 0
+check "... saying so" contains "$out" "suspending the guest through the guest agent"
+sed -i "s|^VM_SSH_OPTS=.*|VM_SSH_OPTS=\"-i $GUEST_KEY -o UserKnownHostsFile=$work/known_hosts\"|" .vmrc
+run start --nat -l a1
+check "start -l a1 brings it back ($err)" test "$rc" = 0
+check "the same guest" test "$(boot_id)" = "$agent_boot"
+pid=$(qemu_pid $ID2)
+run stop -v -p
+check "stop -p powers off through the agent ($err)" \
+	contains "$out" "powering the guest off through the guest agent"
+check "... and the emulator is gone" gone "$pid"
+
+echo "# an emulator that dies at start"
+broken=$work/broken
+guest_machine "$broken" broken $ID2
+machines+=("$broken")
+echo 'VM_QEMU_EXTRA="-device no-such-device"' >>.vmrc
+run init
+run start --nat
+check "start exits 1" test "$rc" = 1
+check "... saying the emulator exited ($err)" contains "$err" "the emulator exited at start"
+check "... quoting its error" contains "$err" "-device no-such-device: 'no-such-device'"
+run status -q
+check "nothing is left running" test "$rc" = 1
+
+finish
