@@ -233,7 +233,10 @@ static int save_state(struct update *u, struct error *err)
 	free(output);
 	if (rc < 0)
 		return error_prefix(err, "cannot save the state %s", name);
-	return savedstate_record(u->disk, name, u->suspended, err);
+	/* Saved as it is, a sleeping guest needs the reset into its resume path
+	 * that vm start -l gives such states. */
+	return savedstate_record(u->disk, name,
+				 u->suspended ? SAVEDSTATE_SUSPENDED : SAVEDSTATE_RUNNING, err);
 }
 
 /* The guest is paused (or asleep) from its state's saving until the copy
@@ -275,7 +278,11 @@ static int copy_state_record(struct update *u, struct error *err)
 		size_t size = 0;
 		while (out && getline(&line, &size, in) > 0) {
 			line[strcspn(line, "\n")] = '\0';
-			if (!u->job->delvm || strcmp(line, u->job->delvm))
+			/* "NAME KIND" */
+			size_t name_len = strcspn(line, " ");
+			bool deleted = u->job->delvm && strlen(u->job->delvm) == name_len &&
+				       !strncmp(line, u->job->delvm, name_len);
+			if (!deleted)
 				fprintf(out, "%s\n", line);
 		}
 		free(line);

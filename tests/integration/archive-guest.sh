@@ -6,12 +6,7 @@
 TEST_NAME=archive-guest
 . "$(dirname "$0")/lib.sh"
 
-guest_env=${VM_TEST_GUEST_DIR:-}/guest.env
-if [ -z "${VM_TEST_GUEST_DIR:-}" ] || [ ! -f "$guest_env" ] || [ ! -f "$VM_TEST_GUEST_DIR/stamp" ]; then
-	echo "SKIP: no test guest (build it with tests/guest/build-guest.sh and set VM_TEST_GUEST_DIR)"
-	exit 77
-fi
-. "$guest_env"
+. "$(dirname "$0")/guest.sh"
 
 # Every vm call gets a time-out: a hung guest must fail the test, not CI.
 vmt() { timeout 600 "$VM" "$@"; }
@@ -27,34 +22,13 @@ require() {
 	}
 }
 
-# guest_machine DIR: a .vmrc for the test guest in DIR (id 88, NAT).
-guest_machine() {
-	mkdir -p "$1"
-	cat >"$1/.vmrc" <<EOF
-VM_MACHINE_NAME=tg
-VM_MACHINE_ID=88
-VM_MACHINE_OWNER=$(id -un)
-VM_MACHINE_USER=$GUEST_USER
-VM_MACHINE_MEM=256
-VM_DISK_IF=virtio
-VM_NET_MODEL=virtio-net-pci
-VM_QEMU_DISPLAY=none
-VM_QEMU_ACCEL=tcg
-VM_QEMU_EXTRA="-kernel $GUEST_KERNEL -initrd $GUEST_INITRD -append '$GUEST_APPEND' -device virtio-rng-pci"
-VM_SSH_OPTS="-i $GUEST_KEY -o UserKnownHostsFile=$GUEST_KNOWN_HOSTS"
-EOF
-}
-
+ID=88
 live=$work/live
-# Whatever happens, no emulator of this test outlives it (one id: one runs).
-stop_emulator() { (cd "$live" 2>/dev/null && timeout 60 "$VM" kill >/dev/null 2>&1); }
-trap 'stop_emulator; cleanup' EXIT
+restore=$work/restore
 
 echo "# a machine with data, archived with --create"
-guest_machine "$live"
-cd "$live" || exit 1
-cp "$GUEST_SEED" tg-seed.qcow2
-chmod u+w tg-seed.qcow2
+guest_machine "$live" tg $ID
+machines+=("$live")
 require "vm init" vmt init
 require "vm start --nat" vmt start --nat
 check "the guest writes a file" in_guest 'echo before-archive >marker && sync'
@@ -65,6 +39,7 @@ require "vm archive --create ($err)" test "$rc" = 0
 
 echo "# the archive boots in place"
 cp .vmrc "$dir/"
+machines+=("$live/$dir")
 cd "$dir" || exit 1
 require "vm start in the archive directory" vmt start --nat
 check "the file written before the archive is there" \
@@ -89,11 +64,11 @@ check "the archived copy is clean" clean "$dir/$copy"
 require "vm stop -p" vmt stop -p
 
 echo "# the copy boots with the data written before the update"
-restore=$work/restore
-guest_machine "$restore"
-cp "$dir/tg-base.qcow2" "$restore/tg-base.qcow2"
-cp "$dir/$copy" "$restore/tg-backing.qcow2"
-cd "$restore" || exit 1
+guest_machine "$restore" tg $ID
+machines+=("$restore")
+rm tg-seed.qcow2
+cp "$live/$dir/tg-base.qcow2" tg-base.qcow2
+cp "$live/$dir/$copy" tg-backing.qcow2
 require "vm start on the archived copy" vmt start --nat
 check "the file written before the update is there" \
 	test "$(in_guest cat marker2 2>&1)" = before-update
