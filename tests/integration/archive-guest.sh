@@ -61,6 +61,30 @@ check "the live backing file has the saved state upd" \
 check "the archived copy has no state upd" \
 	test -z "$(qemu-img info --output=json "$dir/$copy" | grep '"name": "upd"')"
 check "the archived copy is clean" clean "$dir/$copy"
+run archive --delvm nosuch
+check "-d of a state the backing file does not have is refused" test "$rc" = 1
+check "... naming the states it has" contains "$err" "no saved state 'nosuch' to delete from the copy (it has: upd)"
+
+echo "# a compressed update"
+run archive --compress zstd
+check "vm archive -z zstd ($err)" test "$rc" = 0
+zst=$(cd "$dir" && ls tg-backing-*.qcow2.zst 2>/dev/null | head -n 1)
+check "the copy is compressed ($zst)" test -n "$zst"
+zstd -dcq "$dir/$zst" >"$dir/unpacked.qcow2"
+check "the decompressed copy is clean" clean "$dir/unpacked.qcow2"
+check "... and has the saved state upd" contains "$(qemu-img snapshot -l "$dir/unpacked.qcow2")" " upd "
+rm "$dir/unpacked.qcow2"
+
+echo "# SIGTERM while the guest is paused for the copy"
+"$VM" archive &
+pid=$!
+check "the copy gets under way" wait_for_temp "$dir/.tg-backing-*.tmp-*"
+kill -TERM "$pid"
+wait "$pid" && rc=0 || rc=$?
+check "vm dies of SIGTERM (status $rc)" test "$rc" = 143
+check "the guest was resumed first" contains "$(vmt cmd info status 2>&1)" "running"
+check "ssh works" in_guest true
+check "no temporary file is left in the archive" test -z "$(ls -A "$dir" | grep '\.tmp-')"
 require "vm stop -p" vmt stop -p
 
 echo "# the copy boots with the data written before the update"
