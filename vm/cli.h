@@ -29,6 +29,7 @@ int cli_load_machine(struct config *cfg);
 
 /* The command entry points, one file each. */
 int cmd_archive(int argc, char **argv);
+int cmd_boot(int argc, char **argv);
 int cmd_cmd(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_kill(int argc, char **argv);

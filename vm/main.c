@@ -21,7 +21,7 @@ static const struct command commands[] = {
     {"ssh", cmd_ssh, "log into the guest, or run a command there"},
     {"list", cmd_list, "list this user's running machines"},
     {"net", cmd_pending, "show what the network policy grants you"},
-    {"boot", cmd_pending, "start or stop the machines listed for boot (root)"},
+    {"boot", cmd_boot, "start or stop the machines listed for boot (root)"},
 };
 
 const struct command *command_find(const char *name)

@@ -23,7 +23,6 @@ struct pending {
 
 static const struct pending pending[] = {
     {"net", "+:hv", {COMMON_OPTIONS, {0}}, "Usage: vm net\n"},
-    {"boot", "+:hv", {COMMON_OPTIONS, {0}}, "Usage: vm boot start|stop|status\n"},
 };
 
 static const struct pending *find_pending(const char *name)

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -41,11 +42,27 @@ bool spawn_program_exists(const char *program)
 	return found;
 }
 
-/* In the child: wire up stdin/stdout/stderr and exec; never returns. The
- * error pipe tells the parent why exec failed. */
+/* Groups, then gid, then uid: each step needs the privilege the next one
+ * gives up. Checks that root cannot be regained. */
+static int become(const struct spawn_identity *id)
+{
+	if (initgroups(id->user, id->gid) < 0 || setgid(id->gid) < 0 || setuid(id->uid) < 0)
+		return -1;
+	if (getuid() != id->uid || geteuid() != id->uid || getgid() != id->gid ||
+	    getegid() != id->gid || (id->uid != 0 && setuid(0) == 0)) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+/* In the child: take the identity, wire up stdin/stdout/stderr and exec;
+ * never returns. The error pipe tells the parent why exec failed. */
 static void child_exec(char *const argv[], const struct spawn_options *opts, int in_fd, int out_fd,
 		       int err_fd, int report_fd)
 {
+	if (opts->identity && become(opts->identity) < 0)
+		goto fail;
 	if (opts->dir && chdir(opts->dir) < 0)
 		goto fail;
 	if (dup2(in_fd, STDIN_FILENO) < 0 || (out_fd >= 0 && dup2(out_fd, STDOUT_FILENO) < 0) ||
@@ -60,30 +77,66 @@ fail:;
 	_exit(127);
 }
 
-/* Feeds input and collects output until the child closes its ends or the
- * deadline passes. Returns false on time-out. */
-static bool pump(int in_w, int out_r, int err_r, const char *input, struct strbuf *out,
+static void read_available(int fd, struct strbuf *sink)
+{
+	if (fd < 0)
+		return;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	char buf[4096];
+	ssize_t r;
+	while ((r = read(fd, buf, sizeof(buf))) > 0 || (r < 0 && errno == EINTR))
+		if (r > 0)
+			strbuf_add(sink, buf, (size_t)r);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Feeds input and collects output until the child has exited (pidfd
+ * readable; without a pidfd: until it closed its ends), or the deadline
+ * passes. Returns false on time-out. */
+static bool pump(int pidfd, int in_w, int out_r, int err_r, const char *input, struct strbuf *out,
 		 struct strbuf *errs, long long deadline)
 {
+	bool timed_out = false;
 	size_t input_left = input ? strlen(input) : 0;
 	if (in_w >= 0 && !input_left) {
 		close(in_w);
 		in_w = -1;
 	}
-	while (in_w >= 0 || out_r >= 0 || err_r >= 0) {
-		struct pollfd fds[3] = {{in_w, POLLOUT, 0}, {out_r, POLLIN, 0}, {err_r, POLLIN, 0}};
+	while (pidfd >= 0 || in_w >= 0 || out_r >= 0 || err_r >= 0) {
+		struct pollfd fds[4] = {
+		    {in_w, POLLOUT, 0}, {out_r, POLLIN, 0}, {err_r, POLLIN, 0}, {pidfd, POLLIN, 0}};
 		int wait = -1;
 		if (deadline) {
 			long long left = deadline - now_ms();
-			if (left <= 0)
-				return false;
+			if (left <= 0) {
+				timed_out = true;
+				break;
+			}
 			wait = (int)left;
 		}
-		int n = poll(fds, 3, wait);
+		int n = poll(fds, 4, wait);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n == 0)
-			return false;
+		if (n == 0) {
+			timed_out = true;
+			break;
+		}
+		if (fds[3].revents) {
+			/* Exited: what it wrote is in the pipes; anything it left
+			 * running in the background may hold them open forever. */
+			read_available(out_r, out);
+			read_available(err_r, errs);
+			close_fd(&in_w);
+			close_fd(&out_r);
+			close_fd(&err_r);
+			break;
+		}
 		if (in_w >= 0 && fds[0].revents) {
 			ssize_t w = write(in_w, input, input_left);
 			if (w > 0) {
@@ -110,7 +163,27 @@ static bool pump(int in_w, int out_r, int err_r, const char *input, struct strbu
 			}
 		}
 	}
-	return true;
+	close_fd(&in_w);
+	close_fd(&out_r);
+	close_fd(&err_r);
+	return !timed_out;
+}
+
+/* Ends a child that ran over its time: SIGTERM and a grace period when
+ * asked for (so that it can clean up), then SIGKILL. */
+static void stop_child(pid_t pid, int pidfd, int grace_ms)
+{
+	if (grace_ms > 0 && pidfd >= 0) {
+		kill(pid, SIGTERM);
+		struct pollfd pfd = {pidfd, POLLIN, 0};
+		long long deadline = now_ms() + grace_ms;
+		int left;
+		while ((left = (int)(deadline - now_ms())) > 0 && poll(&pfd, 1, left) <= 0)
+			;
+		if (pfd.revents)
+			return;
+	}
+	kill(pid, SIGKILL);
 }
 
 int spawn_run(char *const argv[], const struct spawn_options *opts, struct spawn_result *result,
@@ -140,13 +213,16 @@ int spawn_run(char *const argv[], const struct spawn_options *opts, struct spawn
 			close(fds_to_close[i]);
 	struct strbuf so = STRBUF_INIT, se = STRBUF_INIT;
 	long long deadline = opts->timeout_ms ? now_ms() + opts->timeout_ms : 0;
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* -1 on old kernels: EOF only */
 	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
-	bool finished = pump(in[1], out[0], errp[0], opts->input, &so, &se, deadline);
+	bool finished = pump(pidfd, in[1], out[0], errp[0], opts->input, &so, &se, deadline);
 	signal(SIGPIPE, old_pipe);
 	if (!finished) {
-		kill(pid, SIGKILL);
+		stop_child(pid, pidfd, opts->term_grace_ms);
 		result->timed_out = true;
 	}
+	if (pidfd >= 0)
+		close(pidfd);
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;

@@ -6,6 +6,14 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+/* Who the child runs as, when not as vm itself (vm boot, run by root, starts
+ * each machine as its owner). */
+struct spawn_identity {
+	const char *user; /* for the supplementary groups (initgroups) */
+	uid_t uid;
+	gid_t gid;
+};
+
 struct spawn_options {
 	char **envp;	     /* NULL: vm's own environment */
 	const char *dir;     /* NULL: the current directory */
@@ -14,6 +22,10 @@ struct spawn_options {
 	bool capture_stderr; /* else inherited */
 	int stdout_fd;	     /* > 2: the child's stdout goes to this fd (a file) */
 	int timeout_ms;	     /* 0: none; the child is killed (SIGKILL) when it runs over */
+	int term_grace_ms;   /* on time-out: SIGTERM first, SIGKILL this much later (0: at once) */
+	/* NULL: as vm itself. Else the child takes the user's groups, gid and
+	 * uid, in that order, before it changes directory or execs. */
+	const struct spawn_identity *identity;
 };
 
 struct spawn_result {
@@ -23,7 +35,9 @@ struct spawn_result {
 	char *err; /* captured stderr ("" when not captured) */
 };
 
-/* Runs argv (argv[0] looked up in PATH) to completion. Fails only when the
+/* Runs argv (argv[0] looked up in PATH) to completion: until it exits (what
+ * it left in its pipes is still read; a background child it leaves behind
+ * holding them does not keep spawn_run waiting). Fails only when the
  * program cannot be run at all (not found: "PROGRAM: not found; install ..."
  * is left to the caller); a non-zero exit is reported in result->status. */
 int spawn_run(char *const argv[], const struct spawn_options *opts, struct spawn_result *result,
