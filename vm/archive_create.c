@@ -52,10 +52,11 @@ static int check_backing(const struct archive_job *job, struct error *err)
 	else if (info.snapshots.n && !job->force) {
 		char *names = join_names(&info.snapshots);
 		rc = error_set(err,
-			       "%s holds saved states (%s) that cannot survive the commit into "
-			       "the base; start from them and stop with vm stop -p, or delete them "
-			       "(vm cmd delvm NAME), or use --force to lose them",
-			       job->backing, names);
+			       "%s holds saved states (%s), which the commit into the base "
+			       "would make useless and the fresh backing file would not keep; "
+			       "delete them first (vm cmd delvm NAME while the machine runs, or "
+			       "qemu-img snapshot -d NAME %s), or use --force to drop them",
+			       job->backing, names, job->backing);
 		free(names);
 	}
 	image_info_free(&info);

@@ -3,6 +3,7 @@
 #include "log.h"
 #include "machine.h"
 #include "qemu.h"
+#include "words.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -81,7 +82,7 @@ int cmd_run(int argc, char **argv)
 		machine_close(&m);
 		return 1;
 	}
-	char *shown = strv_join(&cmdline, " ");
+	char *shown = words_join_quoted(strv_argv(&cmdline));
 	log_progress("running %s", shown);
 	free(shown);
 	fflush(stdout);

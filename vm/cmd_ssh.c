@@ -3,6 +3,7 @@
 #include "guest.h"
 #include "log.h"
 #include "machine.h"
+#include "words.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -51,7 +52,7 @@ int cmd_ssh(int argc, char **argv)
 	bool tty = !command && isatty(STDIN_FILENO);
 	struct strv cmdline = STRV_INIT;
 	guest_ssh_argv(&g, CONNECT_TIMEOUT_S, tty, command ? argv + optind : NULL, &cmdline);
-	char *shown = strv_join(&cmdline, " ");
+	char *shown = words_join_quoted(strv_argv(&cmdline));
 	log_debug("running %s", shown);
 	free(shown);
 	fflush(stdout);

@@ -9,6 +9,7 @@
 #include "qemu.h"
 #include "savedstate.h"
 #include "spawn.h"
+#include "words.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -24,7 +25,7 @@
 
 #define MONITOR_TIMEOUT_MS 60000
 #define SSH_ATTEMPT_MS 2000
-#define BANNER_POLL_MS 200
+#define BANNER_POLL_MS 100
 #define LOGIN_TIMEOUT_MS 30000
 #define STDERR_LINES 3
 
@@ -130,7 +131,7 @@ static int launch_emulator(struct start *s, struct error *err)
 		strv_free(&cmdline);
 		return -1;
 	}
-	char *shown = strv_join(&cmdline, " ");
+	char *shown = words_join_quoted(strv_argv(&cmdline));
 	log_progress("starting %s", shown);
 	free(shown);
 	struct spawn_background_options opts = {.output = s->m.rt.stderr_log, .new_session = true};
@@ -219,7 +220,11 @@ static int wake_loaded_state(struct start *s, struct qmp *q, struct error *err)
 	return rc;
 }
 
-/* One attempt: up to SSH_ATTEMPT_MS for an SSH banner, then a real login. */
+/* One attempt: up to SSH_ATTEMPT_MS for an SSH banner, then a real login.
+ * A connection the guest has accepted is given the rest of the attempt to
+ * send its banner: closing it early would leave sshd a half-open client
+ * (dropbear refuses a host more than a few of those). Refused connections
+ * are retried every BANNER_POLL_MS. */
 static bool ssh_attempt(struct start *s, const struct guest *g, struct error *err)
 {
 	long long end = json_stream_now_ms() + SSH_ATTEMPT_MS;
@@ -227,7 +232,8 @@ static bool ssh_attempt(struct start *s, const struct guest *g, struct error *er
 		if (interrupted || child_ended(s))
 			return false;
 		long long poll_start = json_stream_now_ms();
-		if (guest_ssh_banner(g, BANNER_POLL_MS))
+		long long left = end - poll_start;
+		if (guest_ssh_banner(g, left > BANNER_POLL_MS ? (int)left : BANNER_POLL_MS))
 			return guest_login(g, LOGIN_TIMEOUT_MS, err) == 0;
 		long long now = json_stream_now_ms();
 		if (now >= end) {

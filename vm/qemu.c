@@ -6,8 +6,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/kvm.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 static bool is_no(const char *value)
@@ -33,13 +35,41 @@ int qemu_nat_ssh_port(const struct config *cfg)
 	return 2200 + atoi(config_get(cfg, "VM_MACHINE_ID"));
 }
 
+/* Whether KVM's CPUID offers SSE3 (leaf 1, ECX bit 0), which every x86-64
+ * CPU since 2004 has and QEMU's default CPU model asks for. Some sandboxes
+ * offer a /dev/kvm without it, on which guests hang. */
+static bool kvm_cpuid_has_sse3(int kvm)
+{
+	enum { MAX_ENTRIES = 256 };
+	struct kvm_cpuid2 *cpuid =
+	    xcalloc(1, sizeof(*cpuid) + MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2));
+	cpuid->nent = MAX_ENTRIES;
+	bool found = false;
+	if (ioctl(kvm, KVM_GET_SUPPORTED_CPUID, cpuid) == 0)
+		for (unsigned i = 0; i < cpuid->nent; i++)
+			if (cpuid->entries[i].function == 1)
+				found = cpuid->entries[i].ecx & 1;
+	free(cpuid);
+	return found;
+}
+
+/* KVM can be used when /dev/kvm opens, speaks the stable API, makes a
+ * virtual machine and offers the basic CPU features. */
 static bool kvm_usable(void)
 {
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
 		return false;
-	close(fd);
-	return true;
+	bool usable = false;
+	if (ioctl(kvm, KVM_GET_API_VERSION, 0) == KVM_API_VERSION) {
+		int vm = ioctl(kvm, KVM_CREATE_VM, 0);
+		if (vm >= 0) {
+			usable = kvm_cpuid_has_sse3(kvm);
+			close(vm);
+		}
+	}
+	close(kvm);
+	return usable;
 }
 
 static int add_accelerator(const struct config *cfg, struct strv *argv, struct error *err)

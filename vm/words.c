@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 static bool is_blank(char c)
 {
@@ -70,4 +71,38 @@ fail:
 	strv_free(&found);
 	strbuf_free(&word);
 	return -1;
+}
+
+static bool needs_quotes(const char *word)
+{
+	if (!*word)
+		return true;
+	for (const char *p = word; *p; p++)
+		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+			    "-_./,:=+@%",
+			    *p))
+			return true;
+	return false;
+}
+
+char *words_join_quoted(char *const words[])
+{
+	struct strbuf sb = STRBUF_INIT;
+	for (size_t i = 0; words[i]; i++) {
+		if (i)
+			strbuf_addc(&sb, ' ');
+		if (!needs_quotes(words[i])) {
+			strbuf_adds(&sb, words[i]);
+			continue;
+		}
+		strbuf_addc(&sb, '\'');
+		for (const char *p = words[i]; *p; p++) {
+			if (*p == '\'')
+				strbuf_adds(&sb, "'\\''");
+			else
+				strbuf_addc(&sb, *p);
+		}
+		strbuf_addc(&sb, '\'');
+	}
+	return strbuf_take(&sb);
 }

@@ -9,3 +9,7 @@
 /* Appends the words of text to words. Fails, naming what is wrong, on an
  * unterminated quote or a trailing backslash; words is then left as it was. */
 int words_split(const char *text, struct strv *words, struct error *err);
+/* The words as one line a shell (and words_split) reads back as the same
+ * words: any word with characters a shell treats specially is quoted. For
+ * showing command lines that users can copy. The caller frees it. */
+char *words_join_quoted(char *const words[]);

@@ -22,7 +22,7 @@ require() {
 	}
 }
 
-ID=88
+ID=$(free_id 80)
 live=$work/live
 restore=$work/restore
 

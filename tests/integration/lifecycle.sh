@@ -7,8 +7,8 @@ TEST_NAME=lifecycle
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/guest.sh"
 
-ID=71
-ID2=72
+ID=$(free_id $((50 + RANDOM % 40)))
+ID2=$(free_id "$ID")
 main=$work/tg
 
 echo "# boot once and save the ready state"
@@ -61,6 +61,25 @@ run run
 check "run without --nat needs vm-netd for now" contains "$err" "use --nat"
 run run --nat --bridge
 check "--nat and --bridge exclude each other" test "$rc" = 1
+
+out=$(VM_QEMU_DISPLAY=curses "$VM" start --nat 2>&1) && rc=0 || rc=$?
+check "start refuses a curses display without --encapsulate" contains "$out" "use --encapsulate"
+
+echo "# Ctrl-C while start waits stops the emulator"
+sed -i 's/^VM_SSH_OPTS=.*/VM_SSH_OPTS="-o IdentitiesOnly=yes -i \/dev\/null"/' .vmrc
+"$VM" start --nat -l ready >"$work/start.out" 2>&1 &
+starter=$!
+for ((i = 0; i < 300; i++)); do
+	[ -S "$XDG_RUNTIME_DIR/vm/$ID/qmp.sock" ] && [ -n "$(qemu_pid $ID)" ] && break
+	sleep 0.1
+done
+pid=$(qemu_pid $ID)
+kill -INT "$starter"
+wait "$starter"
+check "start exits 1 when interrupted" test "$?" = 1
+check "... saying the emulator was stopped" contains "$(cat "$work/start.out")" "interrupted; the emulator was stopped"
+check "the emulator is gone" gone "$pid"
+sed -i "s|^VM_SSH_OPTS=.*|VM_SSH_OPTS=\"-i $GUEST_KEY -o UserKnownHostsFile=$work/known_hosts\"|" .vmrc
 
 echo "# start, status, ssh"
 run start --nat -l ready

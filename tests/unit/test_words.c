@@ -3,6 +3,7 @@
 #include "words.h"
 
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct strv split(const char *text)
@@ -72,4 +73,20 @@ Test(words, unterminated_quotes_fail_and_add_nothing)
 		cr_assert_eq(words.n, 1);
 		strv_free(&words);
 	}
+}
+
+Test(words, quoted_lines_split_back_into_the_same_words)
+{
+	const char *words[] = {
+	    "qemu", "-append", "console=ttyS0 root=/dev/vda", "it's", "", "$HOME", "a\"b", "-m",
+	    "256",  NULL};
+	char *line = words_join_quoted((char *const *)words);
+	cr_assert_str_eq(line, "qemu -append 'console=ttyS0 root=/dev/vda' 'it'\\''s' '' '$HOME' "
+			       "'a\"b' -m 256");
+	struct strv back = split(line);
+	for (size_t i = 0; words[i]; i++)
+		cr_assert_str_eq(back.v[i], words[i]);
+	cr_assert_eq(back.n, 9);
+	strv_free(&back);
+	free(line);
 }
