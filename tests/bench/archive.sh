@@ -6,7 +6,7 @@ set -eu
 VM=${VM_TEST_BIN:?VM_TEST_BIN must name the vm binary}
 export VM_LIB=${VM_LIB:?VM_LIB must name vm/lib}
 unset VM_HOME VM_CONFIG VM_USE_SNAPSHOTS VM_LOG VM_ERRLOG
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-4}
 
 work=$(mktemp -d /tmp/vm-bench-archive-XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -27,17 +27,35 @@ elapsed() { awk -v a="$(now)" -v b="$1" 'BEGIN { print a - b }'; }
 calc() { awk "BEGIN { print $1 }"; }
 median() { printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p"; }
 
-vm_times=() cp_times=()
-for ((r = 0; r < ROUNDS; r++)); do
-	rm -rf b-2* cp-copy
+time_archive() {
+	sync
+	local start
 	start=$(now)
 	"$VM" archive --create
 	vm_times+=("$(elapsed "$start")")
+}
+time_cp() {
 	mkdir cp-copy
+	sync
+	local start
 	start=$(now)
 	cp b-base.qcow2 b-backing.qcow2 cp-copy/
 	sync cp-copy/b-base.qcow2 cp-copy/b-backing.qcow2
 	cp_times+=("$(elapsed "$start")")
+}
+
+# Each round starts from clean page caches' dirt (sync) and the order
+# alternates, so that neither side pays for the other's writeback.
+vm_times=() cp_times=()
+for ((r = 0; r < ROUNDS; r++)); do
+	rm -rf b-2* cp-copy
+	if ((r % 2)); then
+		time_cp
+		time_archive
+	else
+		time_archive
+		time_cp
+	fi
 done
 vm_t=$(median "${vm_times[@]}")
 cp_t=$(median "${cp_times[@]}")
