@@ -15,8 +15,9 @@ in_guest() { vmt ssh "$@"; }
 # require DESCRIPTION COMMAND...: a step the rest depends on; the test ends
 # at once when it fails.
 require() {
+	local before=$failed
 	check "$@"
-	[ "$failed" = 0 ] || {
+	[ "$failed" = "$before" ] || {
 		finish
 		exit 1
 	}
@@ -58,8 +59,9 @@ check "the live machine keeps running" contains "$(vmt cmd info status 2>&1)" "r
 check "ssh works afterwards" in_guest true
 check "the live backing file has the saved state upd" \
 	contains "$(qemu-img snapshot -U -l tg-backing.qcow2)" " upd "
-check "the archived copy has no state upd" \
-	test -z "$(qemu-img info --output=json "$dir/$copy" | grep '"name": "upd"')"
+snapshots=$(qemu-img snapshot -l "$dir/$copy" 2>&1) && rc=0 || rc=$?
+check "qemu-img snapshot -l reads the archived copy ($snapshots)" test "$rc" = 0
+check "the archived copy has no state upd" eval '! contains "$snapshots" " upd "'
 check "the archived copy is clean" clean "$dir/$copy"
 run archive --delvm nosuch
 check "-d of a state the backing file does not have is refused" test "$rc" = 1
