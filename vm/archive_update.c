@@ -1,7 +1,7 @@
 /* vm archive without --create: with the machine running, sync the guest,
- * pause it, optionally save its state, copy the backing file into the
- * archive of the current base as NAME-backing-<now>.FMT, and resume it
- * (always, also when something failed). The copy is made under a temporary
+ * save its state if asked, pause it, copy the backing file into the archive
+ * of the current base as NAME-backing-<now>.FMT, and resume it (always,
+ * also when something failed). The copy is made under a temporary
  * name and renamed only once it is complete (and compressed, if asked). */
 #include "archive.h"
 
@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,19 +38,6 @@ struct update {
 	bool paused;	/* vm paused the guest, so vm resumes it */
 	sigset_t saved_mask;
 };
-
-static bool exists(const char *path)
-{
-	struct stat st;
-	return lstat(path, &st) == 0;
-}
-
-static bool same_file(const char *a, const char *b)
-{
-	struct stat sa, sb;
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-	       sa.st_ino == sb.st_ino;
-}
 
 static bool has_string(const struct strv *list, const char *s)
 {
@@ -77,7 +63,7 @@ static int find_archive(struct update *u, struct error *err)
 		return -1;
 	u->disk = xstrdup(info.disk && info.disk[0] ? info.disk : job->backing);
 	runtime_info_free(&info);
-	if (!same_file(u->disk, job->backing))
+	if (!image_same_file(u->disk, job->backing))
 		return error_set(err,
 				 "%s runs on %s, not on its backing file %s (vm run -b?): there "
 				 "are no changes of its own to archive",
@@ -85,7 +71,7 @@ static int find_archive(struct update *u, struct error *err)
 	u->dir = archive_dir_name(job, err);
 	if (!u->dir)
 		return -1;
-	if (!exists(u->dir))
+	if (!image_exists(u->dir))
 		return error_set(err,
 				 "there is no archive of the current base yet (%s): make one "
 				 "with vm archive --create while the machine is stopped",
@@ -127,7 +113,7 @@ static int name_copy(struct update *u, struct error *err)
 			    config_get(job->cfg, "VM_SNAPSHOT_BACKINGNAME"), stamp, job->fmt);
 	const char *ext = job->compressor ? job->compressor->extension : "";
 	char *final = xasprintf("%s%s", u->copy, ext);
-	int rc = exists(final)
+	int rc = image_exists(final)
 		     ? error_set(err, "%s exists already; vm never overwrites an archive", final)
 		     : 0;
 	free(final);
