@@ -16,7 +16,7 @@ extern char **environ;
 static const char run_usage[] =
     "Usage: vm run [-n|--nat] [-c|--bridge] [-b|--base-only] [-l|--loadvm NAME] [ARGS...]\n"
     "\n"
-    "Runs the emulator in the foreground; ARGS go to it.\n"
+    "Runs the emulator in the foreground; ARGS go to it (after --).\n"
     "  -n, --nat          QEMU user networking; the guest's ssh is forwarded to a\n"
     "                     loopback port (127.0.0.1:22<ID>)\n"
     "  -c, --bridge       let vm-netd create VM_NET_BRIDGE if the policy allows\n"
@@ -57,6 +57,17 @@ int cmd_run(int argc, char **argv)
 		case 'l':
 			launch.loadvm = optarg;
 			break;
+		case '?':
+			/* Most likely meant for the emulator. */
+			if (optopt)
+				log_error("run: unknown option -%c; emulator options go after --, "
+					  "e.g. 'vm run --nat -- -S'",
+					  optopt);
+			else
+				log_error("run: unknown option '%s'; emulator options go after --, "
+					  "e.g. 'vm run --nat -- -S'",
+					  argv[optind - 1]);
+			return 1;
 		default:
 			return cli_option_error("run", c, argv);
 		}

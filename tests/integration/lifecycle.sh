@@ -7,8 +7,8 @@ TEST_NAME=lifecycle
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/guest.sh"
 
+# Ids are picked just before use, with their NAT port free at that moment.
 ID=$(free_id $((50 + RANDOM % 40)))
-ID2=$(free_id "$ID")
 main=$work/tg
 
 echo "# boot once and save the ready state"
@@ -169,6 +169,7 @@ check "... saying it had to kill it" contains "$out" "it was killed"
 check "the emulator is gone" gone "$pid"
 
 echo "# two machines at once"
+ID2=$(free_id "$ID")
 second=$work/tg2
 guest_machine "$second" tg2 $ID2
 machines+=("$second")
@@ -194,6 +195,7 @@ check "leaves the other running" test "$?" = 0
 (cd "$second" && "$VM" kill >/dev/null)
 
 echo "# VM_USE_SNAPSHOTS=no"
+ID2=$(free_id "$ID")
 single=$work/tg3
 guest_machine "$single" tg3 $ID2 VM_USE_SNAPSHOTS=no
 machines+=("$single")
@@ -208,6 +210,7 @@ check "stop -n -s saves into the single image ($err)" \
 	contains "$(qemu-img snapshot -l tg3.qcow2)" " n1 "
 
 echo "# VM_GUEST_AGENT=yes: suspend and power-off through the guest agent"
+ID2=$(free_id "$ID")
 agent=$work/tga
 guest_machine "$agent" tga $ID2 VM_GUEST_AGENT=yes
 machines+=("$agent")
@@ -231,6 +234,7 @@ check "stop -p powers off through the agent ($err)" \
 check "... and the emulator is gone" gone "$pid"
 
 echo "# an emulator that dies at start"
+ID2=$(free_id "$ID")
 broken=$work/broken
 guest_machine "$broken" broken $ID2
 machines+=("$broken")

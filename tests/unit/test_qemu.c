@@ -1,0 +1,175 @@
+/* The emulator's command line, built from a machine's configuration. */
+#include "qemu.h"
+#include "vmtest.h"
+#include "xalloc.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct config cfg;
+static struct runtime rt = {.qmp_socket = "/run/vm/42/qmp.sock",
+			    .ga_socket = "/run/vm/42/agent.sock",
+			    .pid_file = "/run/vm/42/qemu.pid"};
+
+/* A machine directory with a backing file, as the current directory. */
+static void machine(void)
+{
+	char *dir = vt_tmpdir();
+	cr_assert_eq(chdir(dir), 0);
+	vt_write(dir, "tg-backing.qcow2", "");
+	cfg = (struct config){.vars = VARS_INIT, .home = dir};
+	const char *vars[][2] = {
+	    {"VM_QEMU", "qemu-system-x86_64"},
+	    {"VM_MACHINE_NAME", "tg"},
+	    {"VM_MACHINE_ID", "42"},
+	    {"VM_MACHINE_MEM", "256"},
+	    {"VM_FMT", "qcow2"},
+	    {"VM_QEMU_ACCEL", "tcg"},
+	    {"VM_DISK_IF", "virtio"},
+	    {"VM_NET_MODEL", "virtio-net-pci"},
+	    {"VM_NET_MAC", "DE:AD:BE:EF:42:11"},
+	    {"VM_SNAPSHOT_BASE_FILENAME", "tg-base.qcow2"},
+	    {"VM_SNAPSHOT_BACKING_FILENAME", "tg-backing.qcow2"},
+	    {"VM_IMAGE_FILENAME", "tg.qcow2"},
+	    {"VM_NET_LISTEN", "127.0.0.1"},
+	    {"VM_NET_PORT", "7742"},
+	};
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		vars_set(&cfg.vars, vars[i][0], vars[i][1]);
+}
+
+static char *build(struct qemu_launch launch, struct error *err, int *rc)
+{
+	launch.cfg = &cfg;
+	launch.rt = &rt;
+	struct strv argv = STRV_INIT;
+	*rc = qemu_build_command(&launch, &argv, err);
+	char *line = strv_join(&argv, " ");
+	strv_free(&argv);
+	return line;
+}
+
+static char *built(struct qemu_launch launch)
+{
+	struct error err;
+	int rc;
+	char *line = build(launch, &err, &rc);
+	cr_assert_eq(rc, 0, "%s", err.msg);
+	return line;
+}
+
+#define assert_has(line, part) cr_assert(strstr(line, part), "'%s' lacks '%s'", line, part)
+#define assert_lacks(line, part) cr_assert_not(strstr(line, part), "'%s' has '%s'", line, part)
+
+Test(qemu, nat_machine_in_the_background)
+{
+	machine();
+	vars_set(&cfg.vars, "VM_QEMU_EXTRA", "-kernel /k -append 'console=ttyS0 quiet'");
+	char *line = built(
+	    (struct qemu_launch){.network = QEMU_NET_NAT, .background = true, .loadvm = "ready"});
+	assert_has(line, "qemu-system-x86_64 -name tg,process=vm-tg -accel tcg -m 256 ");
+	assert_has(line, "-pidfile /run/vm/42/qemu.pid ");
+	assert_has(line, "-drive file=tg-backing.qcow2,format=qcow2,if=virtio ");
+	assert_has(line, "-netdev user,id=net0,hostfwd=tcp:127.0.0.1:2242-:22 ");
+	assert_has(line, "-device virtio-net-pci,netdev=net0,mac=DE:AD:BE:EF:42:11 ");
+	assert_has(line, "-chardev socket,id=qmp,path=/run/vm/42/qmp.sock,server=on,wait=off "
+			 "-mon chardev=qmp,mode=control");
+	assert_has(line, "-display none");
+	assert_has(line, "-loadvm ready");
+	/* VM_QEMU_EXTRA's quoted word stays one argument. */
+	assert_has(line, "-kernel /k -append console=ttyS0 quiet");
+	assert_lacks(line, "-monitor");
+	assert_lacks(line, "agent");
+	cr_assert_eq(qemu_nat_ssh_port(&cfg), 2242);
+	free(line);
+}
+
+Test(qemu, base_only_and_single_image)
+{
+	machine();
+	vt_write(cfg.home, "tg-base.qcow2", "");
+	vt_write(cfg.home, "tg.qcow2", "");
+	char *line = built((struct qemu_launch){.network = QEMU_NET_NAT, .base_only = true});
+	assert_has(line, "file=tg-base.qcow2,");
+	free(line);
+	vars_set(&cfg.vars, "VM_USE_SNAPSHOTS", "no");
+	line = built((struct qemu_launch){.network = QEMU_NET_NAT});
+	assert_has(line, "file=tg.qcow2,");
+	free(line);
+}
+
+Test(qemu, a_missing_image_says_what_to_do)
+{
+	machine();
+	unlink("tg-backing.qcow2");
+	struct error err;
+	int rc;
+	free(build((struct qemu_launch){.network = QEMU_NET_NAT}, &err, &rc));
+	cr_assert_eq(rc, -1);
+	assert_has(err.msg, "tg-backing.qcow2 does not exist");
+	assert_has(err.msg, "'vm run -b'");
+}
+
+Test(qemu, daemonize_is_refused_wherever_it_appears)
+{
+	machine();
+	char *args[] = {"-S", "-daemonize"};
+	struct error err;
+	int rc;
+	free(build((struct qemu_launch){.network = QEMU_NET_NAT, .user_args = args, .user_argc = 2},
+		   &err, &rc));
+	cr_assert_eq(rc, -1);
+	assert_has(err.msg, "-daemonize is not allowed");
+	vars_set(&cfg.vars, "VM_QEMU_EXTRA", "-daemonize");
+	free(build((struct qemu_launch){.network = QEMU_NET_NAT}, &err, &rc));
+	cr_assert_eq(rc, -1);
+}
+
+Test(qemu, bridged_networking_waits_for_vm_netd)
+{
+	machine();
+	struct error err;
+	int rc;
+	free(build((struct qemu_launch){.network = QEMU_NET_BRIDGE}, &err, &rc));
+	cr_assert_eq(rc, -1);
+	cr_assert_str_eq(err.msg, "bridged networking needs vm-netd, which is not available yet; "
+				  "use --nat");
+}
+
+Test(qemu, tcp_monitor_agent_and_displays)
+{
+	machine();
+	vars_set(&cfg.vars, "VM_MONITOR", "tcp");
+	vars_set(&cfg.vars, "VM_GUEST_AGENT", "yes");
+	vars_set(&cfg.vars, "VM_QEMU_VNC", ":2");
+	char *line = built((struct qemu_launch){.network = QEMU_NET_NAT, .background = true});
+	assert_has(line, "-monitor telnet:127.0.0.1:7742,server=on,wait=off");
+	assert_has(line, "socket,id=agent,path=/run/vm/42/agent.sock,server=on,wait=off");
+	assert_has(line, "virtserialport,chardev=agent,name=org.qemu.guest_agent.0");
+	assert_has(line, "-vnc :2");
+	assert_lacks(line, "-display none");
+	free(line);
+	vars_set(&cfg.vars, "VM_QEMU_DISPLAY", "curses");
+	line = built((struct qemu_launch){.network = QEMU_NET_NAT});
+	assert_has(line, "-display curses");
+	struct strv argv = STRV_INIT;
+	struct error err;
+	struct qemu_launch launch = {.cfg = &cfg, .rt = &rt, .network = QEMU_NET_NAT};
+	cr_assert_eq(qemu_build_command(&launch, &argv, &err), 0);
+	cr_assert(qemu_uses_curses(strv_argv(&argv)));
+	strv_free(&argv);
+	free(line);
+}
+
+Test(qemu, accelerator_must_be_known)
+{
+	machine();
+	vars_set(&cfg.vars, "VM_QEMU_ACCEL", "hax");
+	struct error err;
+	int rc;
+	free(build((struct qemu_launch){.network = QEMU_NET_NAT}, &err, &rc));
+	cr_assert_eq(rc, -1);
+	assert_has(err.msg, "VM_QEMU_ACCEL must be auto, kvm or tcg");
+}
