@@ -26,12 +26,6 @@ char *archive_dir_name(const struct archive_job *job, struct error *err)
 	return xasprintf("%s-%s", job->name, stamp);
 }
 
-static bool same_file(const char *a, const struct stat *b)
-{
-	struct stat st;
-	return stat(a, &st) == 0 && st.st_dev == b->st_dev && st.st_ino == b->st_ino;
-}
-
 static bool has_suffix(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
@@ -40,7 +34,7 @@ static bool has_suffix(const char *s, const char *suffix)
 
 /* Whether the image at path has the base as its backing file. Images
  * qemu-img cannot read are not overlays of anything. */
-static bool is_overlay_of(const char *path, const struct stat *base)
+static bool is_overlay_of(const char *path, const char *base)
 {
 	struct image_info info;
 	struct error ignored;
@@ -48,16 +42,15 @@ static bool is_overlay_of(const char *path, const struct stat *base)
 		log_debug("%s: not an image qemu-img can read (%s)", path, ignored.msg);
 		return false;
 	}
-	bool yes = info.full_backing_file && same_file(info.full_backing_file, base);
+	bool yes = info.full_backing_file && image_same_file(info.full_backing_file, base);
 	image_info_free(&info);
 	return yes;
 }
 
 int archive_other_overlays(const struct archive_job *job, struct strv *found, struct error *err)
 {
-	struct stat base;
-	if (stat(job->base, &base) < 0)
-		return error_errno(err, "cannot read %s", job->base);
+	if (!image_exists(job->base))
+		return error_set(err, "%s is missing", job->base);
 	DIR *dir = opendir(".");
 	if (!dir)
 		return error_errno(err, "cannot read the machine directory");
@@ -66,9 +59,9 @@ int archive_other_overlays(const struct archive_job *job, struct strv *found, st
 		struct stat st;
 		if (!has_suffix(e->d_name, suffix) || !strcmp(e->d_name, job->backing) ||
 		    lstat(e->d_name, &st) < 0 || !S_ISREG(st.st_mode) ||
-		    same_file(e->d_name, &base))
+		    image_same_file(e->d_name, job->base))
 			continue;
-		if (is_overlay_of(e->d_name, &base))
+		if (is_overlay_of(e->d_name, job->base))
 			strv_add(found, e->d_name);
 	}
 	closedir(dir);

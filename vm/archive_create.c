@@ -10,7 +10,6 @@
 #include "log.h"
 #include "runtime.h"
 #include "savedstate.h"
-#include "strbuf.h"
 #include "xalloc.h"
 
 #include <dirent.h>
@@ -18,12 +17,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static bool exists(const char *path)
-{
-	struct stat st;
-	return lstat(path, &st) == 0;
-}
 
 static char *join_names(const struct strv *names)
 {
@@ -38,12 +31,8 @@ static int check_backing(const struct archive_job *job, struct error *err)
 	struct image_info info;
 	if (image_info(job->backing, &info, err) < 0)
 		return -1;
-	struct stat base, backs_on;
 	int rc = 0;
-	if (stat(job->base, &base) < 0)
-		rc = error_errno(err, "cannot read %s", job->base);
-	else if (!info.full_backing_file || stat(info.full_backing_file, &backs_on) < 0 ||
-		 backs_on.st_dev != base.st_dev || backs_on.st_ino != base.st_ino)
+	if (!info.full_backing_file || !image_same_file(info.full_backing_file, job->base))
 		rc = error_set(err,
 			       "%s is not made on %s (its backing file is %s), so committing it "
 			       "would change another image; recreate it with vm init -k",
@@ -52,10 +41,11 @@ static int check_backing(const struct archive_job *job, struct error *err)
 	else if (info.snapshots.n && !job->force) {
 		char *names = join_names(&info.snapshots);
 		rc = error_set(err,
-			       "%s holds saved states (%s) that cannot survive the commit into "
-			       "the base; start from them and stop with vm stop -p, or delete them "
-			       "(vm cmd delvm NAME), or use --force to lose them",
-			       job->backing, names);
+			       "%s holds saved states (%s), which the commit into the base "
+			       "would make useless and the fresh backing file would not keep; "
+			       "delete them first (vm cmd delvm NAME while the machine runs, or "
+			       "qemu-img snapshot -d NAME %s), or use --force to drop them",
+			       job->backing, names, job->backing);
 		free(names);
 	}
 	image_info_free(&info);
@@ -150,7 +140,7 @@ static int build_archive(const struct archive_job *job, const char *dir, struct 
 
 static int create_locked(const struct archive_job *job, struct error *err)
 {
-	if (!exists(job->base) || !exists(job->backing))
+	if (!image_exists(job->base) || !image_exists(job->backing))
 		return error_set(err, "%s or %s is missing; run vm init first", job->base,
 				 job->backing);
 	if (check_backing(job, err) < 0 || check_other_overlays(job, err) < 0)
@@ -163,7 +153,7 @@ static int create_locked(const struct archive_job *job, struct error *err)
 	if (!dir)
 		return -1;
 	int rc = 0;
-	if (exists(dir))
+	if (image_exists(dir))
 		rc = error_set(err,
 			       "archive %s exists already: the base has not changed since it was "
 			       "made, and vm never overwrites an archive; to add the current state "

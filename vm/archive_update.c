@@ -1,7 +1,7 @@
 /* vm archive without --create: with the machine running, sync the guest,
- * pause it, optionally save its state, copy the backing file into the
- * archive of the current base as NAME-backing-<now>.FMT, and resume it
- * (always, also when something failed). The copy is made under a temporary
+ * save its state if asked, pause it, copy the backing file into the archive
+ * of the current base as NAME-backing-<now>.FMT, and resume it (always,
+ * also when something failed). The copy is made under a temporary
  * name and renamed only once it is complete (and compressed, if asked). */
 #include "archive.h"
 
@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,23 +33,11 @@ struct update {
 	char *disk;	/* the image the emulator runs on: the backing file */
 	char *dir;	/* the archive directory */
 	char *copy;	/* dir/NAME-backing-<now>.FMT */
+	bool running;	/* the guest runs, so vm pauses it */
 	bool suspended; /* the guest sleeps (S3): nothing to pause */
 	bool paused;	/* vm paused the guest, so vm resumes it */
 	sigset_t saved_mask;
 };
-
-static bool exists(const char *path)
-{
-	struct stat st;
-	return lstat(path, &st) == 0;
-}
-
-static bool same_file(const char *a, const char *b)
-{
-	struct stat sa, sb;
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-	       sa.st_ino == sb.st_ino;
-}
 
 static bool has_string(const struct strv *list, const char *s)
 {
@@ -76,7 +63,7 @@ static int find_archive(struct update *u, struct error *err)
 		return -1;
 	u->disk = xstrdup(info.disk && info.disk[0] ? info.disk : job->backing);
 	runtime_info_free(&info);
-	if (!same_file(u->disk, job->backing))
+	if (!image_same_file(u->disk, job->backing))
 		return error_set(err,
 				 "%s runs on %s, not on its backing file %s (vm run -b?): there "
 				 "are no changes of its own to archive",
@@ -84,7 +71,7 @@ static int find_archive(struct update *u, struct error *err)
 	u->dir = archive_dir_name(job, err);
 	if (!u->dir)
 		return -1;
-	if (!exists(u->dir))
+	if (!image_exists(u->dir))
 		return error_set(err,
 				 "there is no archive of the current base yet (%s): make one "
 				 "with vm archive --create while the machine is stopped",
@@ -126,7 +113,7 @@ static int name_copy(struct update *u, struct error *err)
 			    config_get(job->cfg, "VM_SNAPSHOT_BACKINGNAME"), stamp, job->fmt);
 	const char *ext = job->compressor ? job->compressor->extension : "";
 	char *final = xasprintf("%s%s", u->copy, ext);
-	int rc = exists(final)
+	int rc = image_exists(final)
 		     ? error_set(err, "%s exists already; vm never overwrites an archive", final)
 		     : 0;
 	free(final);
@@ -171,17 +158,24 @@ static void release_signals(struct update *u)
 	sigprocmask(SIG_SETMASK, &u->saved_mask, NULL);
 }
 
-static int pause_guest(struct update *u, struct error *err)
+static int read_status(struct update *u, struct error *err)
 {
 	char *status;
 	if (qmp_query_status(&u->q, &status, err) < 0)
 		return -1;
 	u->suspended = !strcmp(status, "suspended");
-	bool running = !strcmp(status, "running");
-	if (!running)
+	u->running = !strcmp(status, "running");
+	if (!u->running)
 		log_progress("the guest is %s; it stays so while its disk is copied", status);
 	free(status);
-	if (!running)
+	return 0;
+}
+
+/* Pausing makes QEMU write out what it holds of the images in memory (the
+ * snapshot table and refcounts savevm changed, too), so the file is whole. */
+static int pause_guest(struct update *u, struct error *err)
+{
+	if (!u->running)
 		return 0;
 	log_progress("pausing the guest");
 	if (qmp_execute(&u->q, "stop", NULL, NULL, err) < 0)
@@ -225,16 +219,24 @@ static int save_state(struct update *u, struct error *err)
 	free(output);
 	if (rc < 0)
 		return error_prefix(err, "cannot save the state %s", name);
-	return savedstate_record(u->disk, name, u->suspended, err);
+	/* Saved as it is, a sleeping guest needs the reset into its resume path
+	 * that vm start -l gives such states. */
+	return savedstate_record(u->disk, name,
+				 u->suspended ? SAVEDSTATE_SUSPENDED : SAVEDSTATE_RUNNING, err);
 }
 
-/* The guest is paused (or asleep) from here until the copy is made. */
+/* The guest is paused (or asleep) from its state's saving until the copy
+ * is made. */
 static int copy_paused(struct update *u, struct tempfile *tf, struct error *err)
 {
 	hold_signals(u);
-	int rc = pause_guest(u, err);
+	int rc = read_status(u, err);
+	/* savevm before the pause: it stops the guest for the time it saves
+	 * and lets it go on, and the pause then flushes what it wrote. */
 	if (rc == 0 && u->job->savevm)
 		rc = save_state(u, err);
+	if (rc == 0)
+		rc = pause_guest(u, err);
 	if (rc == 0) {
 		log_progress("copying %s into %s", u->job->backing, u->copy);
 		rc = image_copy_into(u->job->backing, tf, IMAGE_PROGRESS | IMAGE_STOP_ON_SIGNAL,
@@ -262,7 +264,11 @@ static int copy_state_record(struct update *u, struct error *err)
 		size_t size = 0;
 		while (out && getline(&line, &size, in) > 0) {
 			line[strcspn(line, "\n")] = '\0';
-			if (!u->job->delvm || strcmp(line, u->job->delvm))
+			/* "NAME KIND" */
+			size_t name_len = strcspn(line, " ");
+			bool deleted = u->job->delvm && strlen(u->job->delvm) == name_len &&
+				       !strncmp(line, u->job->delvm, name_len);
+			if (!deleted)
 				fprintf(out, "%s\n", line);
 		}
 		free(line);

@@ -45,6 +45,7 @@ struct archive_options {
 	struct archive_job job;
 };
 
+/* Returns 1 to go on, 0 after --help, -1 after a usage error (reported). */
 static int parse_options(int argc, char **argv, struct archive_options *o)
 {
 	static const struct option longopts[] = {

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static const char init_usage[] =
@@ -53,17 +52,11 @@ struct init_plan {
 	bool replace_backing;
 };
 
-static bool exists(const char *path)
-{
-	struct stat st;
-	return lstat(path, &st) == 0;
-}
-
 /* Applies the rules on existing and orphaned files. */
 static int make_plan(const struct init_files *f, const struct init_options *o,
 		     struct init_plan *plan, struct error *err)
 {
-	bool have_base = exists(f->base), have_backing = exists(f->backing);
+	bool have_base = image_exists(f->base), have_backing = image_exists(f->backing);
 	*plan = (struct init_plan){
 	    .copy_base = !have_base || o->clobber_base,
 	    .replace_base = have_base,
@@ -89,7 +82,7 @@ static int make_plan(const struct init_files *f, const struct init_options *o,
 				 "to start over from the seed",
 				 f->base, f->backing);
 	}
-	if (plan->copy_base && !exists(f->seed))
+	if (plan->copy_base && !image_exists(f->seed))
 		return error_set(err,
 				 "no seed image %s in %s: put the installed guest's disk image "
 				 "there under that name%s",

@@ -28,6 +28,11 @@ int image_copy(const char *src, const char *dst, unsigned flags, struct error *e
  * commits or discards, for work on the copy before it gets its name. */
 int image_copy_into(const char *src, struct tempfile *tf, unsigned flags, struct error *err);
 
+/* Whether anything (a dangling symlink too) is at path. */
+bool image_exists(const char *path);
+/* Whether a and b name the same file. */
+bool image_same_file(const char *a, const char *b);
+
 struct image_info {
 	char *format;
 	uint64_t virtual_size;

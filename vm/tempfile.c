@@ -43,6 +43,7 @@ static void remove_registered(int sig)
 			rmdir(registry[i].path);
 	for (int i = 0; i < REGISTRY_SIZE; i++)
 		registry[i].kind = ENTRY_FREE;
+	registered = 0;
 	/* Die of the signal as if vm had not caught it (or hand it on). */
 	for (size_t i = 0; i < sizeof(cleanup_signals) / sizeof(cleanup_signals[0]); i++)
 		if (cleanup_signals[i] == sig)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's demo on the test guest: a machine directory, vm init, start,
 # status, ssh, stop -s (suspend and save), start -l (the same guest back in
-# a second), status, stop -p. Prints each command before running it and
-# stops at the first failure.
+# a second), status, delvm (the state is not needed any more), stop -p, and
+# an archive of the stopped machine (archive --create). Prints each command before running it and stops at
+# the first failure.
 #
 # Usage: tests/guest/demo.sh [DIR]   (the guest: $VM_TEST_GUEST_DIR, built
 # by tests/guest/build-guest.sh; vm: $VM, else the one in PATH)
@@ -51,6 +52,9 @@ run "$VM" ssh uname -a
 run "$VM" stop -s demo
 run "$VM" start -l demo --nat
 run "$VM" status
+run "$VM" cmd delvm demo
 run "$VM" stop -p
+run "$VM" archive --create -v
+run ls -l demo-*/
 echo
 echo "demo machine directory: $demo"

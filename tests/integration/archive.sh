@@ -82,6 +82,19 @@ check "... saying so with the pid" contains "$err" "t is running (pid $holder); 
 release_lock
 check "nothing was changed" unchanged
 
+echo "# the update needs the machine running"
+run archive
+check "an update of a stopped machine is refused" test "$rc" = 1
+check "... saying what to do" contains "$err" "t is not running; an update copies the running machine's backing file: start it (vm start), or use --create"
+check "nothing was changed" unchanged
+
+echo "# a machine without snapshots"
+new_machine single VM_USE_SNAPSHOTS=no
+run archive --create
+check "archive refuses a machine with VM_USE_SNAPSHOTS=no" test "$rc" = 1
+check "... naming its single image" contains "$err" "has the single image t.qcow2"
+cd "$work/refusals" || exit 1
+
 echo "# other overlays on the base"
 qemu-img create -q -f qcow2 -b t-base.qcow2 -F qcow2 other.qcow2
 qemu-img create -q -f qcow2 -b t-seed.qcow2 -F qcow2 unrelated.qcow2
