@@ -89,41 +89,7 @@ static void append_to_log(const char *path, const char *message)
 	close(fd);
 }
 
-static char *format(const char *fmt, va_list ap)
-{
-	char *s = NULL;
-	if (vasprintf(&s, fmt, ap) < 0)
-		return NULL;
-	return s;
-}
-
-void log_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *msg = format(fmt, ap);
-	va_end(ap);
-	if (!msg)
-		return;
-	fflush(stdout);
-	fprintf(stderr, "%s: %s\n", state.prog, msg);
-	append_to_log(state.error_log, msg);
-	free(msg);
-}
-
-void log_warn(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *msg = format(fmt, ap);
-	va_end(ap);
-	if (!msg)
-		return;
-	fflush(stdout);
-	fprintf(stderr, "%s: warning: %s\n", state.prog, msg);
-	append_to_log(state.progress_log, msg);
-	free(msg);
-}
+enum level { LEVEL_ERROR, LEVEL_WARN, LEVEL_PROGRESS, LEVEL_DEBUG };
 
 static void print_progress(const char *msg)
 {
@@ -133,30 +99,44 @@ static void print_progress(const char *msg)
 	fflush(stdout);
 }
 
-void log_progress(const char *fmt, ...)
+/* Where each kind of message goes: the terminal and which log. */
+static void emit(enum level level, const char *fmt, va_list ap)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	char *msg = format(fmt, ap);
-	va_end(ap);
-	if (!msg)
+	if (level == LEVEL_DEBUG && !state.verbose)
 		return;
-	if (state.verbose)
+	char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return;
+	switch (level) {
+	case LEVEL_ERROR:
+	case LEVEL_WARN:
+		fflush(stdout);
+		fprintf(stderr, "%s: %s%s\n", state.prog, level == LEVEL_WARN ? "warning: " : "",
+			msg);
+		append_to_log(level == LEVEL_ERROR ? state.error_log : state.progress_log, msg);
+		break;
+	case LEVEL_PROGRESS:
+		if (state.verbose)
+			print_progress(msg);
+		append_to_log(state.progress_log, msg);
+		break;
+	case LEVEL_DEBUG:
 		print_progress(msg);
-	append_to_log(state.progress_log, msg);
+		break;
+	}
 	free(msg);
 }
 
-void log_debug(const char *fmt, ...)
-{
-	if (!state.verbose)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	char *msg = format(fmt, ap);
-	va_end(ap);
-	if (!msg)
-		return;
-	print_progress(msg);
-	free(msg);
-}
+#define DEFINE_LOG_FUNCTION(name, level)                                                           \
+	void name(const char *fmt, ...)                                                            \
+	{                                                                                          \
+		va_list ap;                                                                        \
+		va_start(ap, fmt);                                                                 \
+		emit(level, fmt, ap);                                                              \
+		va_end(ap);                                                                        \
+	}
+
+DEFINE_LOG_FUNCTION(log_error, LEVEL_ERROR)
+DEFINE_LOG_FUNCTION(log_warn, LEVEL_WARN)
+DEFINE_LOG_FUNCTION(log_progress, LEVEL_PROGRESS)
+DEFINE_LOG_FUNCTION(log_debug, LEVEL_DEBUG)

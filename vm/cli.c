@@ -28,6 +28,26 @@ int cli_option_error(const char *command, int c, char **argv)
 	return 1;
 }
 
+int cli_parse_help_verbose(const char *command, const char *usage, bool no_arguments, int argc,
+			   char **argv)
+{
+	static const struct option longopts[] = {
+	    {"help", no_argument, NULL, 'h'}, {"verbose", no_argument, NULL, 'v'}, {0}};
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:hv", longopts, NULL)) != -1) {
+		if (c == 'h')
+			return cli_help(usage);
+		if (c == 'v')
+			log_set_verbose(true);
+		else
+			return cli_option_error(command, c, argv);
+	}
+	if (no_arguments && optind < argc)
+		return cli_usage_error(command, "unexpected argument '%s'", argv[optind]);
+	return -1;
+}
+
 int cli_usage_error(const char *command, const char *fmt, ...)
 {
 	char msg[512];

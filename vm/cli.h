@@ -4,6 +4,7 @@
 
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 struct command {
@@ -20,6 +21,11 @@ int cli_help(const char *usage);
 /* Reports the option getopt_long refused with c ('?' or ':'; the optstring
  * must start with "+:"); returns exit status 1. */
 int cli_option_error(const char *command, int c, char **argv);
+/* The options of a command that takes only -h/--help and -v/--verbose.
+ * Returns -1 to go on (optind is at the first argument), else the exit
+ * status to return at once. With no_arguments, any argument is refused. */
+int cli_parse_help_verbose(const char *command, const char *usage, bool no_arguments, int argc,
+			   char **argv);
 /* Reports a wrong use of a command; returns exit status 1. */
 int cli_usage_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

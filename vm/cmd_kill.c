@@ -3,8 +3,6 @@
 #include "log.h"
 #include "machine.h"
 
-#include <getopt.h>
-
 #define QUIT_TIMEOUT_MS 10000
 
 static const char kill_usage[] =
@@ -18,20 +16,9 @@ static const char kill_usage[] =
 
 int cmd_kill(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"help", no_argument, NULL, 'h'}, {"verbose", no_argument, NULL, 'v'}, {0}};
-	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:hv", longopts, NULL)) != -1) {
-		if (c == 'h')
-			return cli_help(kill_usage);
-		if (c == 'v')
-			log_set_verbose(true);
-		else
-			return cli_option_error("kill", c, argv);
-	}
-	if (optind < argc)
-		return cli_usage_error("kill", "unexpected argument '%s'", argv[optind]);
+	int parsed = cli_parse_help_verbose("kill", kill_usage, true, argc, argv);
+	if (parsed >= 0)
+		return parsed;
 	struct machine m;
 	if (machine_open(&m) < 0)
 		return 1;

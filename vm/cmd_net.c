@@ -5,7 +5,6 @@
 #include "log.h"
 #include "netclient.h"
 
-#include <getopt.h>
 #include <stdio.h>
 
 static const char net_usage[] =
@@ -32,23 +31,9 @@ static void print_grants(const struct netd_reply *reply)
 
 int cmd_net(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {0},
-	};
-	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:hv", longopts, NULL)) != -1) {
-		if (c == 'h')
-			return cli_help(net_usage);
-		if (c == 'v')
-			log_set_verbose(true);
-		else
-			return cli_option_error("net", c, argv);
-	}
-	if (optind < argc)
-		return cli_usage_error("net", "unexpected argument '%s'", argv[optind]);
+	int parsed = cli_parse_help_verbose("net", net_usage, true, argc, argv);
+	if (parsed >= 0)
+		return parsed;
 	struct netd_reply reply;
 	struct error err;
 	log_debug("asking %s", netclient_helper_path());

@@ -22,18 +22,9 @@ static const char ssh_usage[] =
 
 int cmd_ssh(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"help", no_argument, NULL, 'h'}, {"verbose", no_argument, NULL, 'v'}, {0}};
-	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:hv", longopts, NULL)) != -1) {
-		if (c == 'h')
-			return cli_help(ssh_usage);
-		if (c == 'v')
-			log_set_verbose(true);
-		else
-			return cli_option_error("ssh", c, argv);
-	}
+	int parsed = cli_parse_help_verbose("ssh", ssh_usage, false, argc, argv);
+	if (parsed >= 0)
+		return parsed;
 	struct machine m;
 	if (machine_open(&m) < 0)
 		return 1;

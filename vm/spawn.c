@@ -44,6 +44,23 @@ bool spawn_program_exists(const char *program)
 
 /* Groups, then gid, then uid: each step needs the privilege the next one
  * gives up. Checks that root cannot be regained. */
+/* In a child: tells the parent through the report pipe why it could not
+ * exec (the errno), and ends. */
+static _Noreturn void report_and_exit(int report_fd)
+{
+	int code = errno;
+	ssize_t ignored = write(report_fd, &code, sizeof(code));
+	(void)ignored;
+	_exit(127);
+}
+
+/* In a child: becomes argv, or reports why not. */
+static _Noreturn void exec_or_report(char *const argv[], char **envp, int report_fd)
+{
+	execvpe(argv[0], argv, envp ? envp : environ);
+	report_and_exit(report_fd);
+}
+
 static int become(const struct spawn_identity *id)
 {
 	if (initgroups(id->user, id->gid) < 0 || setgid(id->gid) < 0 || setuid(id->uid) < 0)
@@ -75,12 +92,9 @@ static void child_exec(char *const argv[], const struct spawn_options *opts, int
 	    (opts->pass_fd3 == 3 ? fcntl(3, F_SETFD, 0) : dup2(opts->pass_fd3, 3)) < 0)
 		goto fail;
 	signal(SIGPIPE, SIG_DFL);
-	execvpe(argv[0], argv, opts->envp ? opts->envp : environ);
-fail:;
-	int code = errno;
-	ssize_t ignored = write(report_fd, &code, sizeof(code));
-	(void)ignored;
-	_exit(127);
+	exec_or_report(argv, opts->envp, report_fd);
+fail:
+	report_and_exit(report_fd);
 }
 
 static void read_available(int fd, struct strbuf *sink)
@@ -275,12 +289,9 @@ static void background_exec(char *const argv[], const struct spawn_background_op
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
-	execvpe(argv[0], argv, opts->envp ? opts->envp : environ);
-fail:;
-	int code = errno;
-	ssize_t ignored = write(report_fd, &code, sizeof(code));
-	(void)ignored;
-	_exit(127);
+	exec_or_report(argv, opts->envp, report_fd);
+fail:
+	report_and_exit(report_fd);
 }
 
 int spawn_background(char *const argv[], const struct spawn_background_options *opts, pid_t *pid,
