@@ -9,7 +9,6 @@
 #include "image.h"
 #include "log.h"
 #include "machine.h"
-#include "progress.h"
 #include "savedstate.h"
 #include "xalloc.h"
 
@@ -21,7 +20,6 @@
 #include <unistd.h>
 
 #define MONITOR_TIMEOUT_MS 10000
-#define SAVEVM_TIMEOUT_MS 600000
 
 struct update {
 	const struct archive_job *job;
@@ -199,24 +197,11 @@ static void resume_guest(struct update *u, struct error *err)
 	u->paused = false;
 }
 
-/* HMP savevm replies once the state is written; failures come as text. */
 static int save_state(struct update *u, struct error *err)
 {
 	const char *name = u->job->savevm;
 	log_progress("saving the state as %s", name);
-	char *command = xasprintf("savevm %s", name), *output = NULL;
-	int saved_timeout = u->q.timeout_ms;
-	u->q.timeout_ms = SAVEVM_TIMEOUT_MS;
-	struct progress *spinner = log_is_verbose() ? NULL : progress_start("saving the state", 0);
-	int rc = qmp_hmp(&u->q, command, &output, err);
-	progress_finish(spinner);
-	u->q.timeout_ms = saved_timeout;
-	free(command);
-	if (rc == 0 && output[strspn(output, "\r\n")]) {
-		output[strcspn(output, "\r\n")] = '\0';
-		rc = error_set(err, "%s", output);
-	}
-	free(output);
+	int rc = machine_savevm(&u->q, name, err);
 	if (rc < 0)
 		return error_prefix(err, "cannot save the state %s", name);
 	/* Saved as it is, a sleeping guest needs the reset into its resume path

@@ -14,7 +14,6 @@
 
 #define MONITOR_TIMEOUT_MS 10000
 #define SUSPEND_TIMEOUT_MS 30000
-#define SAVEVM_TIMEOUT_MS 600000
 #define POWEROFF_TIMEOUT_MS 120000
 #define REBOOT_TIMEOUT_MS 60000
 #define ACPI_REPEAT_MS 10000
@@ -96,28 +95,6 @@ static int freeze_at_wakeup(struct stop *s, struct error *err)
 	return woken;
 }
 
-/* HMP savevm replies only once the state is written, so its reply is the
- * completion; it reports failures as text. */
-static int savevm(struct stop *s, struct error *err)
-{
-	char *command = xasprintf("savevm %s", s->savevm), *output = NULL;
-	int saved_timeout = s->q.timeout_ms;
-	s->q.timeout_ms = SAVEVM_TIMEOUT_MS;
-	struct progress *spinner = log_is_verbose() ? NULL : progress_start("saving the state", 0);
-	int rc = qmp_hmp(&s->q, command, &output, err);
-	progress_finish(spinner);
-	s->q.timeout_ms = saved_timeout;
-	free(command);
-	if (rc == 0 && output[0]) {
-		size_t len = strlen(output);
-		while (len && (output[len - 1] == '\n' || output[len - 1] == '\r'))
-			output[--len] = '\0';
-		rc = error_set(err, "%s", output);
-	}
-	free(output);
-	return rc;
-}
-
 static int save_state(struct stop *s, struct error *err)
 {
 	if (!s->suspended) {
@@ -135,7 +112,7 @@ static int save_state(struct stop *s, struct error *err)
 		kind = frozen ? SAVEDSTATE_WAKING : SAVEDSTATE_SUSPENDED;
 	}
 	log_progress("saving the state as %s", s->savevm);
-	if (savevm(s, err) < 0) {
+	if (machine_savevm(&s->q, s->savevm, err) < 0) {
 		if (kind == SAVEDSTATE_WAKING) {
 			struct error ignored;
 			qmp_execute(&s->q, "cont", NULL, NULL, &ignored); /* let it finish waking */

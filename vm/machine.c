@@ -2,6 +2,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "progress.h"
 #include "spawn.h"
 #include "strbuf.h"
 #include "strv.h"
@@ -14,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* Saving a large guest to a slow disk can take minutes. */
+#define SAVEVM_TIMEOUT_MS 600000
 
 #define UNASKED_EXIT_MS 3000
 
@@ -179,4 +183,24 @@ void machine_sync_host(const struct machine *m)
 		sync();
 	if (fd >= 0)
 		close(fd);
+}
+
+int machine_savevm(struct qmp *q, const char *name, struct error *err)
+{
+	char *command = xasprintf("savevm %s", name), *output = NULL;
+	int saved_timeout = q->timeout_ms;
+	q->timeout_ms = SAVEVM_TIMEOUT_MS;
+	struct progress *spinner = log_is_verbose() ? NULL : progress_start("saving the state", 0);
+	int rc = qmp_hmp(q, command, &output, err);
+	progress_finish(spinner);
+	q->timeout_ms = saved_timeout;
+	free(command);
+	if (rc == 0 && output[0]) {
+		size_t len = strlen(output);
+		while (len && (output[len - 1] == '\n' || output[len - 1] == '\r'))
+			output[--len] = '\0';
+		rc = len ? error_set(err, "%s", output) : 0;
+	}
+	free(output);
+	return rc;
 }

@@ -45,3 +45,7 @@ bool machine_wait_exit(struct machine *m, int timeout_ms);
 char *machine_stderr_tail(const struct machine *m, int lines);
 /* Flushes the host file system that holds the machine's images. */
 void machine_sync_host(const struct machine *m);
+/* Saves the machine's state as name (HMP savevm, which replies only once
+ * the state is written: its reply is the completion, never a sleep), with a
+ * spinner on a terminal. QEMU's complaint, if any, becomes the error. */
+int machine_savevm(struct qmp *q, const char *name, struct error *err);

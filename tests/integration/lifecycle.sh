@@ -258,6 +258,16 @@ sed -i "s|^VM_SSH_OPTS=.*|VM_SSH_OPTS=\"-i $GUEST_KEY -o UserKnownHostsFile=$wor
 run start --nat -l a1
 check "start -l a1 brings it back ($err)" test "$rc" = 0
 check "the same guest" test "$(boot_id)" = "$agent_boot"
+"$VM" ssh 'echo written-before-stop > agent-sync-marker'
+sed -i 's/^VM_SSH_OPTS=.*/VM_SSH_OPTS="-o IdentitiesOnly=yes -i \/dev\/null"/' .vmrc
+run stop -v -n
+check "stop -n syncs through the agent ($err)" \
+	contains "$out" "syncing the guest's file systems through the guest agent"
+sed -i "s|^VM_SSH_OPTS=.*|VM_SSH_OPTS=\"-i $GUEST_KEY -o UserKnownHostsFile=$work/known_hosts\"|" .vmrc
+run start --nat
+check "a fresh boot after stop -n ($err)" test "$rc" = 0
+check "... finds what was written before it" \
+	test "$("$VM" ssh cat agent-sync-marker 2>&1)" = written-before-stop
 pid=$(qemu_pid $ID2)
 run stop -v -p
 check "stop -p powers off through the agent ($err)" \
