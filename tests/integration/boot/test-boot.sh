@@ -222,6 +222,53 @@ check "time-out: the other machine was handled" contains "$out" "$root/fast ($ow
 check "time-out: no process of the slow machine is left" \
 	bash -c '! grep -lx "VM_HOME=$1" /proc/[0-9]*/environ 2>/dev/null | grep -q .' _ "$root/slow"
 
+# --- syslog: every outcome reaches the system log too ------------------------
+# This host may have no syslog daemon: in a private mount namespace, /dev is
+# a fresh tmpfs with the few devices vm needs, and /dev/log is a socket this
+# test reads.
+list <<EOF2
+$root/good $owner save:boot 60
+$root/missing $owner poweroff 60
+EOF2
+syslog_records=$root/syslog-records
+unshare --mount bash -s "$root" "$vm" "$syslog_records" <<'EOF2'
+set -eu
+root=$1 vm=$2 records=$3
+mount --make-rprivate /
+mkdir -p "$root/olddev"
+mount --bind /dev "$root/olddev"
+mount -t tmpfs -o mode=755 vmtestdev /dev
+for dev in null zero full random urandom tty; do
+	touch "/dev/$dev"
+	mount --bind "$root/olddev/$dev" "/dev/$dev"
+done
+ln -s /proc/self/fd /dev/fd
+python3 - /dev/log "$records" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(5)
+with open(sys.argv[2], "wb") as out:
+    try:
+        while True:
+            out.write(s.recv(65536) + b"\n")
+            out.flush()
+    except socket.timeout:
+        pass
+PY
+listener=$!
+while [ ! -S /dev/log ]; do sleep 0.05; done
+chmod 666 /dev/log
+"$vm" boot -f "$root/machines" start >/dev/null 2>&1 || true
+wait "$listener"
+EOF2
+records=$(cat "$syslog_records" 2>/dev/null)
+check "syslog: a broken machine's reason is logged as vm-boot" \
+	contains "$records" "vm-boot[" 
+check "syslog: ... naming the machine and why" \
+	contains "$records" "$root/missing ($owner): configuration: vm: cannot change into VM_HOME $root/missing"
+check "syslog: the good machine's outcome is logged too" contains "$records" "$root/good ($owner): "
+
 # --- vm-netd --setup runs before the machines start -------------------------
 cat >"$root/fake-netd" <<EOF2
 #!/bin/sh
