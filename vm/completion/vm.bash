@@ -111,3 +111,58 @@ _vm()
 	esac
 }
 complete -F _vm vm
+
+# systemctl ... vm@<TAB>: the machines of the boot list as instances of the
+# vm@.service template. The shell loads this file at start-up through
+# bash_completion.d, so it wraps systemctl's own completion and adds them.
+
+# A directory as systemd-escape --path writes it.
+_vm_escape_path()
+{
+	local path=$1 out="" c i
+	while [[ $path == */ && $path != / ]]; do path=${path%/}; done
+	path=${path#/}
+	if [ -z "$path" ]; then
+		printf -- '-'
+		return
+	fi
+	for ((i = 0; i < ${#path}; i++)); do
+		c=${path:i:1}
+		if [ "$c" = / ]; then
+			out+=-
+		elif [[ $c == [A-Za-z0-9:_] || ($c == . && i -gt 0) ]]; then
+			out+=$c
+		else
+			printf -v c '\\x%02x' "'$c"
+			out+=$c
+		fi
+	done
+	printf '%s' "$out"
+}
+
+_vm_unit_instances()
+{
+	local dir
+	_vm_boot_dirs | while IFS= read -r dir; do
+		printf 'vm@%s.service\n' "$(_vm_escape_path "$dir")"
+	done
+}
+
+_vm_systemctl()
+{
+	local cur=${COMP_WORDS[COMP_CWORD]}
+	if ! declare -F _systemctl >/dev/null && declare -F _completion_loader >/dev/null; then
+		_completion_loader systemctl >/dev/null 2>&1
+		complete -F _vm_systemctl systemctl # the loader put systemctl's own back
+	fi
+	COMPREPLY=()
+	declare -F _systemctl >/dev/null && _systemctl "$@"
+	if [[ $cur == vm@* ]]; then
+		# As typed on the command line: the shell makes each \\ one \ again.
+		local unit
+		while IFS= read -r unit; do
+			[[ $unit == "$cur"* ]] && COMPREPLY+=("${unit//\\/\\\\}")
+		done < <(_vm_unit_instances)
+	fi
+}
+complete -F _vm_systemctl systemctl

@@ -88,5 +88,26 @@ expect "boot: the actions" "$(printf 'start\nstatus\nstop')" "$(offers boot '')"
 expect "boot start: listed directories" "$(printf '/home/alice/lab\n/srv/vm/guix')" "$(offers boot start '')"
 expect "boot -f LIST stop: by prefix" "/srv/vm/guix" "$(offers boot -f "$work/machines" stop /s)"
 
+# --- systemctl ... vm@: the listed machines as vm@.service instances --------
+expect "complete -p systemctl goes through vm's wrapper" "complete -F _vm_systemctl systemctl" \
+	"$(complete -p systemctl)"
+_systemctl() { COMPREPLY=($(compgen -W "sshd.service vm.service" -- "$2")); } # stands in for systemd's own
+printf '/srv/vm/guix daniel save:boot\n/home/alice/lab-1.d alice poweroff\n' >machines
+units() { # what bash would offer for systemctl WORDS...
+	COMP_WORDS=(systemctl "$@")
+	COMP_CWORD=$#
+	COMPREPLY=()
+	_vm_systemctl systemctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+	printf '%s\n' "${COMPREPLY[@]}" | grep . | sort -u
+}
+expect "systemctl start vm@: the listed machines, escaped as systemd does (and for the shell)" \
+	"$(printf '%s\n' 'vm@home-alice-lab\\x2d1.d.service' vm@srv-vm-guix.service)" "$(units start vm@)"
+expect "systemctl start s: systemctl's own units stay" "sshd.service" "$(units start s)"
+expect "systemctl start vm@srv: by prefix" "vm@srv-vm-guix.service" "$(units start vm@srv)"
+if command -v systemd-escape >/dev/null; then
+	expect "the escape agrees with systemd-escape --path" \
+		"$(systemd-escape --path '/home/alice/lab-1.d/.x y/')" "$(_vm_escape_path '/home/alice/lab-1.d/.x y/')"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -4,10 +4,10 @@
 # when root), configuration files are never overwritten, and what was
 # installed works from there: vm --help, vm-netd --check on the example
 # policy, man -l on each page, the completion, the units and the init script.
-# Usage: test-install.sh MESON BUILD-DIR PREFIX BINDIR SYSCONFDIR LIBEXECDIR DATADIR MANDIR UNITDIR COMPLETIONDIR NETD-PRIVILEGE
+# Usage: test-install.sh MESON BUILD-DIR PREFIX BINDIR SYSCONFDIR LIBEXECDIR DATADIR MANDIR UNITDIR COMPLETIONDIR NETD-PRIVILEGE HOOKDIR
 set -u
 meson=$1 build=$2 prefix=$3 bindir=$4 sysconfdir=$5 libexecdir=$6 datadir=$7 mandir=$8
-unitdir=$9 completiondir=${10} netd_privilege=${11}
+unitdir=$9 completiondir=${10} netd_privilege=${11} hookdir=${12}
 case $mandir in /*) ;; *) mandir=$prefix/$mandir ;; esac
 passed=0 failed=0
 pass() { passed=$((passed + 1)); echo "ok - $1"; }
@@ -41,6 +41,7 @@ check "init script: 0755 root" mode_is "$sysconfdir/init.d/vm" 755 root
 check "vm.service: 0644" mode_is "$unitdir/vm.service" 644 root
 check "vm@.service: 0644" mode_is "$unitdir/vm@.service" 644 root
 check "completion: 0644" mode_is "$completiondir/vm" 644 root
+check "completion start-up hook: 0644" mode_is "$hookdir/vm" 644 root
 for page in man1/vm.1 man5/vmrc.5 man8/vm-netd.8 man5/vm-netd.conf.5; do
 	check "man page $page: 0644" mode_is "$mandir/$page" 644 root
 done
@@ -61,6 +62,10 @@ done
 check "man pages name the installed paths" grep -qF "$sysconfdir/vm/machines" "$dest$mandir/man1/vm.1"
 check "completion: loads and registers for vm" \
 	bash -c '. "$1" && complete -p vm | grep -q -- "-F _vm vm"' _ "$dest$completiondir/vm"
+check "completion start-up hook: loads vm's completion, systemctl's too" \
+	bash -c 'sed "s|$2|$1$2|g" "$1$3/vm" >"$1/hook" && . "$1/hook" &&
+		complete -p vm | grep -q -- "-F _vm vm" &&
+		complete -p systemctl | grep -q -- "-F _vm_systemctl"' _ "$dest" "$completiondir" "$hookdir"
 check "units and init script run the installed vm" \
 	grep -qF "ExecStart=-$bindir/vm boot start" "$dest$unitdir/vm.service"
 check "vm@.service: start and stop the instance's directory" \
