@@ -3,7 +3,7 @@
 #include "log.h"
 #include "machine.h"
 #include "savedstate.h"
-#include "strbuf.h"
+#include "words.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -23,21 +23,10 @@ static const char cmd_usage[] =
     "  -v, --verbose  print each step\n"
     "  -h, --help     show this help\n";
 
-static char *join_words(int argc, char **argv)
-{
-	struct strbuf sb = STRBUF_INIT;
-	for (int i = 0; i < argc; i++) {
-		if (i)
-			strbuf_addc(&sb, ' ');
-		strbuf_adds(&sb, argv[i]);
-	}
-	return strbuf_take(&sb);
-}
-
 /* '{"execute":...}' as given, or NAME [ARGUMENTS-JSON]. */
 static struct json_object *qmp_request(int argc, char **argv, struct error *err)
 {
-	char *text = join_words(argc, argv);
+	char *text = words_join(argc, argv);
 	struct json_object *request = NULL;
 	if (text[0] == '{') {
 		request = json_tokener_parse(text);
@@ -46,7 +35,7 @@ static struct json_object *qmp_request(int argc, char **argv, struct error *err)
 	} else {
 		struct json_object *args = NULL;
 		if (argc > 1) {
-			char *rest = join_words(argc - 1, argv + 1);
+			char *rest = words_join(argc - 1, argv + 1);
 			args = json_tokener_parse(rest);
 			if (!args || !json_object_is_type(args, json_type_object))
 				error_set(err, "the arguments of %s are not a JSON object: %s",
@@ -118,7 +107,7 @@ static int send_hmp(struct machine *m, struct qmp *q, int argc, char **argv, str
 	char *status = NULL;
 	if (changes_states && qmp_query_status(q, &status, err) < 0)
 		return -1;
-	char *command = join_words(argc, argv), *output;
+	char *command = words_join(argc, argv), *output;
 	int rc = qmp_hmp(q, command, &output, err);
 	free(command);
 	if (rc < 0) {

@@ -2,8 +2,8 @@
  * exported and vm's shell library loaded. */
 #include "cli.h"
 #include "log.h"
-#include "strbuf.h"
 #include "strv.h"
+#include "words.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -19,17 +19,6 @@ static const char sh_usage[] =
     "derived variable exported and vm's shell functions (vm_echo, vm_ssh, ...)\n"
     "loaded. Arguments after vm's own options go to the shell, e.g.\n"
     "  vm sh -c 'echo $VM_SNAPSHOT_BACKING_FILENAME'\n";
-
-static char *join_words(int argc, char **argv)
-{
-	struct strbuf sb = STRBUF_INIT;
-	for (int i = 0; i < argc; i++) {
-		if (i)
-			strbuf_addc(&sb, ' ');
-		strbuf_adds(&sb, argv[i]);
-	}
-	return strbuf_take(&sb);
-}
 
 static bool is_bash(const char *shell)
 {
@@ -72,7 +61,7 @@ int cmd_sh(int argc, char **argv)
 	if (!shell)
 		shell = "bash";
 	const char *functions = config_get(&cfg, "VM_FUNCTIONS");
-	char *params = join_words(argc - first, argv + first);
+	char *params = words_join(argc - first, argv + first);
 	vars_set(&cfg.vars, "VM_PARAMS", params);
 	free(params);
 	struct strv cmd = STRV_INIT;
@@ -109,7 +98,7 @@ int script_run(int argc, char **argv)
 	struct config cfg;
 	if (cli_load_machine(&cfg) < 0)
 		return 1;
-	char *params = join_words(argc - 1, argv + 1);
+	char *params = words_join(argc - 1, argv + 1);
 	vars_set(&cfg.vars, "VM_PARAMS", params);
 	free(params);
 	vars_set(&cfg.vars, "BASH_ENV", config_get(&cfg, "VM_FUNCTIONS"));

@@ -106,3 +106,14 @@ char *words_join_quoted(char *const words[])
 	}
 	return strbuf_take(&sb);
 }
+
+char *words_join(int n, char *const words[])
+{
+	struct strbuf sb = STRBUF_INIT;
+	for (int i = 0; i < n; i++) {
+		if (i)
+			strbuf_addc(&sb, ' ');
+		strbuf_adds(&sb, words[i]);
+	}
+	return strbuf_take(&sb);
+}

@@ -13,3 +13,6 @@ int words_split(const char *text, struct strv *words, struct error *err);
  * words: any word with characters a shell treats specially is quoted. For
  * showing command lines that users can copy. The caller frees it. */
 char *words_join_quoted(char *const words[]);
+/* The n words joined with single spaces, as they are (no quoting): how
+ * VM_PARAMS and a monitor command line are told. */
+char *words_join(int n, char *const words[]);
