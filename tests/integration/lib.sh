@@ -20,23 +20,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0 failed=0
-pass() { passed=$((passed + 1)); }
-fail() {
-	failed=$((failed + 1))
-	echo "FAIL: $*"
-}
-# check DESCRIPTION COMMAND...: the command must succeed.
-check() {
-	local what=$1
-	shift
-	if "$@"; then pass; else fail "$what"; fi
-}
-# finish: the summary line and the exit status.
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" = 0 ]
-}
+# shellcheck source=check.sh
+. "$(dirname "${BASH_SOURCE[0]}")/check.sh"
 
 out= err= rc=
 # run ARGS...: runs vm in the current directory, keeping stdout, stderr, status.
@@ -44,7 +29,6 @@ run() {
 	out=$("$VM" "$@" 2>"$work/stderr") && rc=0 || rc=$?
 	err=$(cat "$work/stderr")
 }
-contains() { [[ $1 == *"$2"* ]]; }
 
 # new_machine NAME [VMRC LINES...]: a machine directory (machine t, id 42)
 # with a seed image whose first MiB holds the byte 0xab; cd into it.

@@ -24,10 +24,8 @@ guest_env=${VM_TEST_GUEST_DIR:-/var/cache/vm/test-guest}/guest.env
 # shellcheck source=/dev/null
 . "$guest_env"
 
-passed=0 failed=0
-pass() { passed=$((passed + 1)); echo "ok - $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL - $1"; }
-check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
+# shellcheck source=../check.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../check.sh"
 
 owner=vmboot-guest
 tmp=$(mktemp -d /tmp/vm-boot-guest.XXXXXX)
@@ -137,5 +135,4 @@ id2=$(boot_id)
 check "the same boot: boot_id $id1 again" test -n "$id2" -a "$id2" = "$id1"
 
 "$init" stop >/dev/null 2>&1
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

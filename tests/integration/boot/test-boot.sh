@@ -13,14 +13,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 : "${VM_TEST_BIN:?set VM_TEST_BIN to the built vm}" "${VM_LIB:?set VM_LIB to vm/lib}"
 
-passed=0 failed=0
-pass() { passed=$((passed + 1)); echo "ok - $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL - $1"; }
-check() { # NAME COMMAND...
-	local name=$1; shift
-	if "$@"; then pass "$name"; else fail "$name"; fi
-}
-contains() { grep -qF -- "$2" <<<"$1"; }
+# shellcheck source=../check.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../check.sh"
 
 owner=vmboot-alice other=vmboot-bob group=vmboot-grp
 root=$(mktemp -d /tmp/vm-boot-test.XXXXXX)
@@ -282,5 +276,4 @@ rm -f "$root/netd.calls"
 VM_NETD=$root/fake-netd run_boot stop
 check "stop does not run vm-netd --setup" test ! -e "$root/netd.calls"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

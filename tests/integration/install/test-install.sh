@@ -9,10 +9,8 @@ set -u
 meson=$1 build=$2 prefix=$3 bindir=$4 sysconfdir=$5 libexecdir=$6 datadir=$7 mandir=$8
 unitdir=$9 completiondir=${10} netd_privilege=${11} hookdir=${12}
 case $mandir in /*) ;; *) mandir=$prefix/$mandir ;; esac
-passed=0 failed=0
-pass() { passed=$((passed + 1)); echo "ok - $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL - $1"; }
-check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
+# shellcheck source=../check.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../check.sh"
 skip() { echo "ok - $1 # SKIP $2"; }
 
 dest=$(mktemp -d)
@@ -122,5 +120,4 @@ for f in vm/vmrc vm/machines vm/netd.conf; do
 	fi
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

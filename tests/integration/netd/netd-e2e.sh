@@ -32,23 +32,9 @@ NS=vmnetd-e2e-$$
 U=vmnetd-e2e
 ID=47
 GUEST_IP=10.99.$ID.2
-passed=0 failed=0
 
-pass() {
-	passed=$((passed + 1))
-	echo "ok - $1"
-}
-fail() {
-	failed=$((failed + 1))
-	echo "FAIL - $1"
-	[ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/    /'
-}
-check() {
-	local name=$1
-	shift
-	if "$@"; then pass "$name"; else fail "$name" "${detail:-}"; fi
-}
-contains() { grep -qF -- "$2" <<<"$1"; }
+# shellcheck source=../check.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../check.sh"
 
 cleanup() {
 	local pid
@@ -150,5 +136,4 @@ info=$(ip -n "$NS" link show vm${ID}t0 2>&1)
 tap_went() { [ "$tap_was_there" = 0 ] && contains "$info" "does not exist"; }
 detail=$info check "after vm kill the tap (there before) is gone" tap_went
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

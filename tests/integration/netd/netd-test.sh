@@ -34,7 +34,6 @@ ALICE=vmnetd-alice BOB=vmnetd-bob BOBBY=vmnetd-bobby CAROL=vmnetd-carol DAVE=vmn
 LAB=vmnetd-lab
 USERS="$ALICE $BOB $BOBBY $CAROL $DAVE"
 CLIENT=$D/netd-client
-passed=0 failed=0
 bg_pids=()
 
 cleanup() {
@@ -51,25 +50,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pass() {
-	passed=$((passed + 1))
-	echo "ok - $1"
-}
-
-fail() {
-	failed=$((failed + 1))
-	echo "FAIL - $1"
-	[ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/    /'
-}
-
-# check NAME COMMAND...: passes when COMMAND succeeds.
-check() {
-	local name=$1
-	shift
-	if "$@"; then pass "$name"; else fail "$name" "${detail:-}"; fi
-}
-
-contains() { grep -qF -- "$2" <<<"$1"; }
+# shellcheck source=../check.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../check.sh"
 lacks() { [ -n "$1" ] && ! grep -qF -- "$2" <<<"$1"; }
 matches() { grep -qE -- "$2" <<<"$1"; }
 
@@ -489,5 +471,4 @@ detail=$(head -n 3 "$D/audit.log") check "audit file: every record is one well-f
 bad=$(grep 'vm-netd\[' "$D/syslog.out" | grep -vcE '^<(84|86)>vm-netd\[[0-9]+\]: [0-9-]{10}T[0-9:]{8}Z uid=')
 check "syslog: every record is authpriv and well-formed" [ "$bad" = 0 ]
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish
