@@ -1,5 +1,6 @@
 /* Step 9: the answer, with the tap's fd when granted. The exit status says
  * the same: 0 granted, 1 denied or failed. */
+#include "fdpass.h"
 #include "netd.h"
 
 #include <string.h>
@@ -42,24 +43,8 @@ int reply(struct netd_state *s)
 	fill_reply(s, &r);
 	if (s->sock < 0)
 		return 1;
-	struct iovec iov = {&r, sizeof(r)};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
 	bool pass_fd = s->status == NETD_GRANTED && s->req.op == NETD_OP_TAP;
-	if (pass_fd) {
-		memset(&control, 0, sizeof(control));
-		msg.msg_control = control.buf;
-		msg.msg_controllen = sizeof(control.buf);
-		struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cmsg), &s->tun_fd, sizeof(int));
-	}
-	if (sendmsg(s->sock, &msg, MSG_NOSIGNAL) < 0)
+	if (fdpass_send(s->sock, &r, sizeof(r), pass_fd ? s->tun_fd : -1, MSG_NOSIGNAL) < 0)
 		return 1;
 	return s->status == NETD_GRANTED ? 0 : 1;
 }

@@ -1,6 +1,7 @@
 #include "netclient.h"
 
 #include "build-config.h"
+#include "fdpass.h"
 #include "spawn.h"
 
 #include <errno.h>
@@ -48,25 +49,13 @@ static int run_helper(int sock, struct error *err)
 static int receive_reply(int sock, struct netd_reply *reply, int *fd, struct error *err)
 {
 	char raw[sizeof(*reply) + 1]; /* one byte more shows as MSG_TRUNC */
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = {raw, sizeof(raw)};
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = control.buf,
-			     .msg_controllen = sizeof(control.buf)};
-	*fd = -1;
-	ssize_t n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	int msg_flags;
+	ssize_t n =
+	    fdpass_recv(sock, raw, sizeof(raw), fd, MSG_DONTWAIT | MSG_CMSG_CLOEXEC, &msg_flags);
 	if (n < 0)
 		return error_set(err, "vm-netd (%s) exited without an answer",
 				 netclient_helper_path());
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-		    c->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(fd, CMSG_DATA(c), sizeof(int));
-	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	if ((msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
 	    netd_reply_decode(raw, (size_t)n, reply, err) < 0) {
 		if (*fd >= 0)
 			close(*fd);

@@ -13,6 +13,7 @@
  *   netd-client syslog-send SOCKET MESSAGE
  *
  * Every answer is printed as "result: STATUS [TAP] message". */
+#include "fdpass.h"
 #include "netclient.h"
 #include "protocol.h"
 
@@ -132,25 +133,14 @@ static int finish(pid_t pid, int sock)
 	waitpid(pid, &status, 0);
 	struct netd_reply reply;
 	char raw[sizeof(reply) + 1];
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = {raw, sizeof(raw)};
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = control.buf,
-			     .msg_controllen = sizeof(control.buf)};
-	int fd = -1;
-	ssize_t n = sock >= 0 ? recvmsg(sock, &msg, MSG_DONTWAIT) : -1;
+	int fd = -1, msg_flags;
+	ssize_t n =
+	    sock >= 0 ? fdpass_recv(sock, raw, sizeof(raw), &fd, MSG_DONTWAIT, &msg_flags) : -1;
 	printf("exit: %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	if (n < 0) {
 		printf("result: no-reply\n");
 		return 0;
 	}
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	if (c && c->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(c), sizeof(int));
 	struct error err;
 	if (netd_reply_decode(raw, (size_t)n, &reply, &err) < 0)
 		printf("result: bad-reply %s\n", err.msg);
@@ -164,25 +154,8 @@ static int exchange_raw(const void *buf, size_t len, int pass_fd)
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return 1;
-	if (len || pass_fd >= 0) {
-		struct iovec iov = {(void *)buf, len};
-		union {
-			char b[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} control;
-		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-		if (pass_fd >= 0) {
-			msg.msg_control = control.b;
-			msg.msg_controllen = sizeof(control.b);
-			struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-			c->cmsg_level = SOL_SOCKET;
-			c->cmsg_type = SCM_RIGHTS;
-			c->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-		}
-		if (sendmsg(sv[0], &msg, 0) < 0)
-			perror("sendmsg");
-	}
+	if ((len || pass_fd >= 0) && fdpass_send(sv[0], buf, len, pass_fd, 0) < 0)
+		perror("sendmsg");
 	pid_t pid = start_helper(sv[1], false);
 	close(sv[1]);
 	return finish(pid, sv[0]);
