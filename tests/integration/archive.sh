@@ -193,11 +193,7 @@ check "the live backing file is clean and shows the data" eval 'clean t-backing.
 
 echo "# a full disk during the copy"
 if [ "$(id -u)" = 0 ]; then
-	mnt=$work/small
-	mkdir "$mnt"
-	mount -t tmpfs -o size=16M tmpfs "$mnt"
-	cd "$mnt" || exit 1
-	printf '%s\n' VM_MACHINE_NAME=t VM_MACHINE_ID=42 VM_MACHINE_OWNER=root >.vmrc
+	small_disk_machine 16M
 	qemu-img create -q -f qcow2 t-base.qcow2 64M
 	qemu-io -c 'write -P 0xab 0 9M' t-base.qcow2 >/dev/null
 	qemu-img create -q -f qcow2 -b t-base.qcow2 -F qcow2 t-backing.qcow2
@@ -211,7 +207,7 @@ if [ "$(id -u)" = 0 ]; then
 	check "the live base is clean" clean t-base.qcow2
 	check "the live backing file is clean" clean t-backing.qcow2
 	check "the guest's data is there" eval 'reads t-backing.qcow2 0xcd 12M && reads t-backing.qcow2 0xab 0'
-	cd "$work" && umount "$mnt" && mnt=
+	leave_small_disk
 else
 	echo "SKIP: a full disk (mounting a small tmpfs needs root)"
 fi

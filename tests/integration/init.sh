@@ -137,11 +137,7 @@ check "no half base and no temporary file" only_files t-seed.qcow2
 
 echo "# a full disk leaves no half base"
 if [ "$(id -u)" = 0 ]; then
-	mnt=$work/small
-	mkdir "$mnt"
-	mount -t tmpfs -o size=6M tmpfs "$mnt"
-	cd "$mnt" || exit 1
-	printf '%s\n' VM_MACHINE_NAME=t VM_MACHINE_ID=42 VM_MACHINE_OWNER=root >.vmrc
+	small_disk_machine 6M
 	qemu-img create -q -f qcow2 t-seed.qcow2 64M
 	qemu-io -c 'write -P 0xab 0 4M' t-seed.qcow2 >/dev/null
 	run init
@@ -149,7 +145,7 @@ if [ "$(id -u)" = 0 ]; then
 	check "the message names the base and the cause ($err)" contains "$err" "cannot write t-base.qcow2"
 	check "the message says what to do" contains "$err" "free some space"
 	check "no half base, no temporary file, no backing file" only_files t-seed.qcow2
-	cd "$work" && umount "$mnt" && mnt=
+	leave_small_disk
 else
 	echo "SKIP: a full disk (mounting a small tmpfs needs root)"
 fi

@@ -40,6 +40,17 @@ new_machine() {
 	qemu-img create -q -f qcow2 t-seed.qcow2 64M
 	qemu-io -c 'write -P 0xab 0 1M' t-seed.qcow2 >/dev/null
 }
+# small_disk_machine SIZE: a machine directory (machine t, id 42, no images)
+# on a tmpfs of SIZE, to run out of space in; cd into it. Needs root.
+small_disk_machine() {
+	mnt=$work/small
+	mkdir "$mnt"
+	mount -t tmpfs -o size="$1" tmpfs "$mnt"
+	cd "$mnt" || exit 1
+	printf '%s\n' VM_MACHINE_NAME=t VM_MACHINE_ID=42 VM_MACHINE_OWNER=root >.vmrc
+}
+# leave_small_disk: back to $work, the tmpfs gone.
+leave_small_disk() { cd "$work" && umount "$mnt" && mnt=; }
 # write IMAGE PATTERN OFFSET [LENGTH]: the guest writes PATTERN there.
 write() { qemu-io -c "write -P $2 $3 ${4:-1M}" "$1" >/dev/null; }
 # reads IMAGE PATTERN OFFSET: the image (through its backing chain) holds
