@@ -1,7 +1,7 @@
 /* vm: one directory, one .vmrc, one short command for each thing you do with
  * a QEMU machine. This file is the command table and the dispatch. */
 #include "build-config.h"
-#include "cli.h"
+#include "cmd/commands.h"
 #include "log.h"
 
 #include <stdio.h>

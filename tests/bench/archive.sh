@@ -4,7 +4,7 @@
 # writes before renaming it into place), as a ratio: above 1, vm is slower.
 set -eu
 VM=${VM_TEST_BIN:?VM_TEST_BIN must name the vm binary}
-export VM_LIB=${VM_LIB:?VM_LIB must name vm/lib}
+export VM_LIB=${VM_LIB:?VM_LIB must name vm/data/lib}
 unset VM_HOME VM_CONFIG VM_USE_SNAPSHOTS VM_LOG VM_ERRLOG
 ROUNDS=${ROUNDS:-4}
 

@@ -2,8 +2,8 @@
  * printed as ratios (above 1: vm is slower). image_copy fsyncs what it
  * wrote before renaming it into place, so cp is measured both bare and
  * followed by sync(1) of the copy, which is the fair comparison. */
-#include "image.h"
-#include "spawn.h"
+#include "storage/image.h"
+#include "sys/spawn.h"
 
 #include <fcntl.h>
 #include <stdio.h>

@@ -6,7 +6,7 @@
  *                                 then open the tap
  *
  * Prints the median, the minimum and the maximum in microseconds. */
-#include "netclient.h"
+#include "net/netclient.h"
 
 #include <fcntl.h>
 #include <linux/if_tun.h>

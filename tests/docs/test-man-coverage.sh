@@ -19,14 +19,14 @@ for c in $commands; do
 done
 
 # getopt_long tables: {"name", no_argument|required_argument|optional_argument, ...}
-options=$(cat "$src"/*.c | grep -oE '\{"[a-z][a-z0-9-]*", *(no|required|optional)_argument' |
+options=$(cat "$src"/cmd/*.c | grep -oE '\{"[a-z][a-z0-9-]*", *(no|required|optional)_argument' |
 	sed 's/{"\([^"]*\)".*/\1/' | sort -u)
 [ "$(wc -w <<<"$options")" -gt 10 ] || { echo "FAIL - option tables not found in $src"; exit 1; }
 for o in $options; do
 	check_in "option" "--$o" "$vm1" "\*--$o\*"
 done
 
-variables=$(grep -oE '(SETTING|MANDATORY|DERIVED)\("VM_[A-Z0-9_]+"' "$src/variables.c" |
+variables=$(grep -oE '(SETTING|MANDATORY|DERIVED)\("VM_[A-Z0-9_]+"' "$src/config/variables.c" |
 	sed 's/.*("\(.*\)"/\1/' | sort -u)
 [ "$(wc -w <<<"$variables")" -gt 20 ] || { echo "FAIL - variable table not found"; exit 1; }
 for v in $variables; do

@@ -1,7 +1,7 @@
 /* The guest agent client against a fake agent on a unix socket: the
  * guest-sync-delimited handshake (stale replies before the 0xFF delimiter
  * are dropped), commands without replies, and guest-exec of sync. */
-#include "agent.h"
+#include "guest/agent.h"
 
 #include <criterion/criterion.h>
 #include <json-c/json.h>

@@ -1,8 +1,8 @@
 /* Starting a program in the background (as vm start does with the
  * emulator) and waiting for any process to end, and the record of states
  * saved while the guest was suspended. */
-#include "savedstate.h"
-#include "spawn.h"
+#include "emulator/savedstate.h"
+#include "sys/spawn.h"
 #include "vmtest.h"
 #include "xalloc.h"
 

@@ -1,6 +1,6 @@
 /* The machine list for boot: each line's fields, the refusals and their
  * FILE:LINE, and that one refused line leaves the others in force. */
-#include "bootlist.h"
+#include "boot/bootlist.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

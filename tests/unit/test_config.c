@@ -1,7 +1,7 @@
 /* Configuration as a user meets it: precedence, VM_HOME, mandatory and
  * validated variables, derived names. Driven through the real vm program. */
-#include "variables.h"
-#include "vmrc.h"
+#include "config/variables.h"
+#include "config/vmrc.h"
 #include "vmtest.h"
 #include "xalloc.h"
 

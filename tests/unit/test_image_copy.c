@@ -1,8 +1,8 @@
 /* image_copy and filecopy: what a user would check with cmp, du and ls
  * after a copy, a full disk and an interrupted copy. */
-#include "filecopy.h"
-#include "image.h"
-#include "tempfile.h"
+#include "storage/filecopy.h"
+#include "storage/image.h"
+#include "storage/tempfile.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>

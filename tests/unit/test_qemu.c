@@ -1,6 +1,6 @@
 /* The emulator's command line, built from a machine's configuration. */
-#include "netclient.h"
-#include "qemu.h"
+#include "emulator/qemu.h"
+#include "net/netclient.h"
 #include "vmtest.h"
 #include "xalloc.h"
 

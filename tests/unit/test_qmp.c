@@ -1,7 +1,7 @@
 /* The QMP client against a scripted fake QEMU on the other end of a
  * socketpair: greeting, capabilities, ids, events in between, time-outs,
  * error replies. */
-#include "qmp.h"
+#include "emulator/qmp.h"
 
 #include <criterion/criterion.h>
 #include <pthread.h>

@@ -1,7 +1,7 @@
 /* The runtime directory another local user must not be able to prepare or
  * swap: created 0700, and refused when it is a symlink, someone else's, or
  * open to others. Running is decided by the lock. */
-#include "runtime.h"
+#include "emulator/runtime.h"
 #include "vmtest.h"
 #include "xalloc.h"
 

@@ -1,5 +1,5 @@
 /* The one process spawner: output capture, input, exit status, time-out. */
-#include "spawn.h"
+#include "sys/spawn.h"
 
 #include <criterion/criterion.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* The spawner's options vm boot relies on: running as another user, SIGTERM
  * before SIGKILL on time-out, a time-out without captured output, and not
  * waiting for background processes that hold the child's pipes. */
-#include "spawn.h"
+#include "sys/spawn.h"
 
 #include <criterion/criterion.h>
 #include <pwd.h>

@@ -1,7 +1,7 @@
 /* The .vmrc reader: what real users write is accepted; anything that would
  * run a command is refused with FILE:LINE and nothing runs. */
+#include "config/vmrc.h"
 #include "strbuf.h"
-#include "vmrc.h"
 #include "xalloc.h"
 
 #include <criterion/criterion.h>

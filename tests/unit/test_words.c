@@ -1,6 +1,6 @@
 /* Splitting VM_QEMU_EXTRA and VM_SSH_OPTS into words like a shell would,
  * without running anything. */
-#include "words.h"
+#include "config/words.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>

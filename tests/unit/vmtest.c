@@ -1,7 +1,7 @@
 #include "vmtest.h"
 
-#include "spawn.h"
 #include "strv.h"
+#include "sys/spawn.h"
 #include "xalloc.h"
 
 #include <criterion/criterion.h>
@@ -56,7 +56,7 @@ bool vt_exists(const char *path)
 static const char *source_lib(void)
 {
 	const char *lib = getenv("VM_TEST_LIB");
-	cr_assert_not_null(lib, "VM_TEST_LIB must name the source tree's vm/lib");
+	cr_assert_not_null(lib, "VM_TEST_LIB must name the source tree's vm/data/lib");
 	return lib;
 }
 

@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: vm boot runs as root and starts machines as other users; run as root"
 	exit 77
 fi
-: "${VM_TEST_BIN:?set VM_TEST_BIN to the built vm}" "${VM_LIB:?set VM_LIB to vm/lib}"
+: "${VM_TEST_BIN:?set VM_TEST_BIN to the built vm}" "${VM_LIB:?set VM_LIB to vm/data/lib}"
 
 # shellcheck source=../check.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../check.sh"

@@ -14,7 +14,7 @@
  *
  * Every answer is printed as "result: STATUS [TAP] message". */
 #include "fdpass.h"
-#include "netclient.h"
+#include "net/netclient.h"
 #include "protocol.h"
 
 #include <errno.h>

@@ -1,0 +1,183 @@
+/* vm archive: its options, the combinations it refuses, and the choice
+ * between --create and the update. */
+#include "cmd/cli.h"
+#include "cmd/commands.h"
+#include "log.h"
+#include "storage/archive.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char archive_usage[] =
+    "Usage: vm archive [-c|--create] [-d|--delvm NAME] [-s|--savevm NAME]\n"
+    "                  [-z|--compress xz|gzip|bzip2|lz4|zstd] [-b|--compress-base]\n"
+    "                  [-f|--force] [-v|--verbose]\n"
+    "\n"
+    "Backs the machine's images up into NAME-<timestamp>, a directory named after\n"
+    "the base file's modification time, in the machine directory.\n"
+    "\n"
+    "  -c, --create         with the machine stopped: commit the backing file into\n"
+    "                       the base, copy the base into a new archive, start a fresh\n"
+    "                       backing file and archive it too\n"
+    "  (no --create)        with the machine running: sync the guest, pause it, copy\n"
+    "                       the backing file into the archive of the current base as\n"
+    "                       NAME-backing-<timestamp>.FMT, resume it\n"
+    "  -s, --savevm NAME    update: save the machine's state as NAME before copying\n"
+    "  -d, --delvm NAME     update: delete the saved state NAME from the copy\n"
+    "  -z, --compress TOOL  compress the archived backing file with xz, gzip, bzip2,\n"
+    "                       lz4 or zstd (the tool must be installed)\n"
+    "  -b, --compress-base  compress the archived base too (needs -z); left out, the\n"
+    "                       archive runs in place once the .vmrc is copied into it\n"
+    "  -f, --force          --create: commit although other images in the directory\n"
+    "                       use the base as backing file, or the backing file holds\n"
+    "                       saved states (these are lost)\n"
+    "  -v, --verbose        say each step\n"
+    "  -h, --help           show this text\n"
+    "\n"
+    "Every file is written under a temporary name and renamed when complete, and an\n"
+    "archive directory appears only once it is complete: an interrupted or failed\n"
+    "archive leaves the live machine and earlier archives as they were. An existing\n"
+    "archive directory is never overwritten.\n";
+
+struct archive_options {
+	bool create;
+	const char *compress;
+	struct archive_job job;
+};
+
+/* Returns 1 to go on, 0 after --help, -1 after a usage error (reported). */
+static int parse_options(int argc, char **argv, struct archive_options *o)
+{
+	static const struct option longopts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"create", no_argument, NULL, 'c'},
+	    {"delvm", required_argument, NULL, 'd'},
+	    {"savevm", required_argument, NULL, 's'},
+	    {"compress", required_argument, NULL, 'z'},
+	    {"compress-base", no_argument, NULL, 'b'},
+	    {"force", no_argument, NULL, 'f'},
+	    {0},
+	};
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:hvcd:s:z:bf", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			cli_help(archive_usage);
+			return 0;
+		case 'v':
+			log_set_verbose(true);
+			break;
+		case 'c':
+			o->create = true;
+			break;
+		case 'd':
+			o->job.delvm = optarg;
+			break;
+		case 's':
+			o->job.savevm = optarg;
+			break;
+		case 'z':
+			o->compress = optarg;
+			break;
+		case 'b':
+			o->job.compress_base = true;
+			break;
+		case 'f':
+			o->job.force = true;
+			break;
+		default:
+			cli_option_error("archive", c, argv);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		cli_usage_error("archive", "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	return 1;
+}
+
+/* The combinations that make no sense, refused before anything is done. */
+static int check_combinations(const struct archive_options *o)
+{
+	if (o->create && o->job.savevm)
+		return cli_usage_error("archive",
+				       "--savevm saves the state of a running machine, and "
+				       "--create needs it stopped; use one or the other");
+	if (o->create && o->job.delvm)
+		return cli_usage_error("archive",
+				       "--delvm deletes a saved state from the copy an update "
+				       "makes, and --create archives a fresh, empty backing file; "
+				       "use one or the other");
+	if (o->job.compress_base && !o->compress)
+		return cli_usage_error("archive", "--compress-base needs --compress TOOL (xz, "
+						  "gzip, bzip2, lz4 or zstd)");
+	if (o->job.force && !o->create)
+		return cli_usage_error("archive", "--force only applies to --create");
+	return 0;
+}
+
+/* Finds the compressor and makes sure its tool is there before starting. */
+static int check_compressor(struct archive_options *o)
+{
+	if (!o->compress)
+		return 0;
+	struct error err;
+	o->job.compressor = compressor_find(o->compress, &err);
+	if (!o->job.compressor || compressor_check(o->job.compressor, &err) < 0) {
+		log_error("archive: %s", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
+static bool uses_snapshots(const struct config *cfg)
+{
+	const char *use = config_get(cfg, "VM_USE_SNAPSHOTS");
+	return !use || strcmp(use, "no") != 0;
+}
+
+static int run_archive(struct archive_options *o, struct machine *m)
+{
+	const struct config *cfg = &m->cfg;
+	if (!uses_snapshots(cfg)) {
+		log_error("archive: vm archive works on base and backing files, and this machine "
+			  "(VM_USE_SNAPSHOTS=no) has the single image %s; copy it while the "
+			  "machine is stopped",
+			  config_get(cfg, "VM_IMAGE_FILENAME"));
+		return 1;
+	}
+	struct archive_job *job = &o->job;
+	job->m = m;
+	job->cfg = cfg;
+	job->name = config_get(cfg, "VM_MACHINE_NAME");
+	job->fmt = config_get(cfg, "VM_FMT");
+	job->base = config_get(cfg, "VM_SNAPSHOT_BASE_FILENAME");
+	job->backing = config_get(cfg, "VM_SNAPSHOT_BACKING_FILENAME");
+	struct error err;
+	int rc = o->create ? archive_create(job, &err) : archive_update(job, &err);
+	if (rc < 0) {
+		log_error("archive: %s", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
+int cmd_archive(int argc, char **argv)
+{
+	struct archive_options o = {0};
+	int parsed = parse_options(argc, argv, &o);
+	if (parsed <= 0)
+		return parsed < 0 ? 1 : 0;
+	if (check_combinations(&o) || check_compressor(&o))
+		return 1;
+	struct machine m;
+	if (cli_open_machine(&m) < 0)
+		return 1;
+	int rc = run_archive(&o, &m);
+	machine_close(&m);
+	return rc;
+}

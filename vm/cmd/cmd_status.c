@@ -1,0 +1,179 @@
+/* vm status: does the machine run, and can the guest be reached? */
+#include "cmd/cli.h"
+#include "cmd/commands.h"
+#include "emulator/machine.h"
+#include "guest/guest.h"
+#include "log.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MONITOR_TIMEOUT_MS 5000
+#define BANNER_TIMEOUT_MS 3000
+#define LOGIN_TIMEOUT_MS 20000
+
+static const char status_usage[] =
+    "Usage: vm status [-q|--quiet] [-s|--no-ssh-check] [--json]\n"
+    "\n"
+    "Shows the guest's address, whether it can be reached, the emulator's state\n"
+    "and whether ssh logs in. Exit status 0 only when the machine runs and the\n"
+    "guest can be reached.\n"
+    "  -q, --quiet         print nothing; only the exit status tells\n"
+    "  -s, --no-ssh-check  do not try to log in\n"
+    "      --json          print the same as a JSON object\n"
+    "  -v, --verbose       also show the guest's control method (systemctl/loginctl)\n"
+    "  -h, --help          show this help\n";
+
+struct status {
+	bool running;
+	int pid;
+	char *state; /* the emulator's run state; NULL when unknown */
+	char *monitor_error;
+	char *network;
+	char *address; /* USER@HOST[:PORT] */
+	bool reachable;
+	int ssh; /* 1 logs in, 0 does not, -1 not checked */
+	char *ssh_error;
+	char *control; /* systemctl/loginctl, with -v */
+};
+
+static void check_emulator(struct machine *m, struct status *st)
+{
+	pid_t pid;
+	st->running = machine_running(m, &pid);
+	st->pid = (int)pid;
+	if (!st->running)
+		return;
+	struct qmp q;
+	struct error err;
+	if (qmp_connect(&q, m->rt.qmp_socket, MONITOR_TIMEOUT_MS, &err) < 0 ||
+	    qmp_query_status(&q, &st->state, &err) < 0)
+		st->monitor_error = strdup(err.msg);
+	if (q.events)
+		qmp_close(&q);
+}
+
+static void check_guest(struct machine *m, struct status *st, bool ssh_check)
+{
+	struct guest g;
+	struct error err;
+	st->ssh = -1;
+	if (guest_open(&g, &m->cfg, st->running ? &m->rt : NULL, &err) < 0) {
+		st->ssh_error = strdup(err.msg);
+		return;
+	}
+	struct runtime_info info;
+	st->network = strdup(
+	    st->running && runtime_read_info(&m->rt, &info, &err) == 0 ? info.network : "none");
+	if (st->running)
+		runtime_info_free(&info);
+	st->address = guest_address(&g);
+	st->reachable = st->running && guest_ssh_banner(&g, BANNER_TIMEOUT_MS);
+	if (ssh_check && st->reachable) {
+		st->ssh = guest_login(&g, LOGIN_TIMEOUT_MS, &err) == 0;
+		if (!st->ssh)
+			st->ssh_error = strdup(err.msg);
+	}
+	if (log_is_verbose() && st->ssh == 1 && guest_control_method(&g, &st->control, &err) < 0)
+		st->control = strdup("none");
+	guest_close(&g);
+}
+
+static void print_text(const struct machine *m, const struct status *st)
+{
+	printf("machine:   %s (id %s) in %s\n", machine_name(m),
+	       config_get(&m->cfg, "VM_MACHINE_ID"), m->cfg.home);
+	if (!st->running)
+		printf("emulator:  not running\n");
+	else if (st->state)
+		printf("emulator:  running (pid %d), guest %s\n", st->pid, st->state);
+	else
+		printf("emulator:  running (pid %d), monitor unreachable: %s\n", st->pid,
+		       st->monitor_error);
+	printf("network:   %s\n", st->network ? st->network : "?");
+	printf("address:   %s\n", st->address ? st->address : "?");
+	printf("reachable: %s\n", st->reachable ? "yes" : "no");
+	if (st->ssh < 0)
+		printf("ssh:       not checked\n");
+	else
+		printf("ssh:       %s%s%s\n", st->ssh ? "yes" : "no", st->ssh ? "" : ": ",
+		       st->ssh ? "" : st->ssh_error);
+	if (st->control)
+		printf("control:   %s\n", st->control);
+}
+
+static void add_string(struct json_object *obj, const char *key, const char *value)
+{
+	json_object_object_add(obj, key, value ? json_object_new_string(value) : NULL);
+}
+
+static void print_json(const struct machine *m, const struct status *st)
+{
+	struct json_object *obj = json_object_new_object();
+	add_string(obj, "name", machine_name(m));
+	add_string(obj, "id", config_get(&m->cfg, "VM_MACHINE_ID"));
+	add_string(obj, "home", m->cfg.home);
+	json_object_object_add(obj, "running", json_object_new_boolean(st->running));
+	json_object_object_add(obj, "pid", st->running ? json_object_new_int(st->pid) : NULL);
+	add_string(obj, "state", st->state);
+	add_string(obj, "network", st->network);
+	add_string(obj, "address", st->address);
+	json_object_object_add(obj, "reachable", json_object_new_boolean(st->reachable));
+	json_object_object_add(obj, "ssh", st->ssh < 0 ? NULL : json_object_new_boolean(st->ssh));
+	if (st->control)
+		add_string(obj, "control", st->control);
+	printf("%s\n", json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(obj);
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"help", no_argument, NULL, 'h'},  {"verbose", no_argument, NULL, 'v'},
+	    {"quiet", no_argument, NULL, 'q'}, {"no-ssh-check", no_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'J'},  {0}};
+	bool quiet = false, json = false, ssh_check = true;
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:hvqs", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			return cli_help(status_usage);
+		case 'v':
+			log_set_verbose(true);
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 's':
+			ssh_check = false;
+			break;
+		case 'J':
+			json = true;
+			break;
+		default:
+			return cli_option_error("status", c, argv);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("status", "unexpected argument '%s'", argv[optind]);
+	if (quiet && log_is_verbose())
+		return cli_usage_error("status", "--quiet and --verbose cannot be used together");
+	struct machine m;
+	if (cli_open_machine(&m) < 0)
+		return 1;
+	struct status st = {.ssh = -1};
+	check_emulator(&m, &st);
+	check_guest(&m, &st, ssh_check);
+	if (json)
+		print_json(&m, &st);
+	else if (!quiet)
+		print_text(&m, &st);
+	bool ok = st.running && st.reachable;
+	free(st.state), free(st.monitor_error), free(st.network), free(st.address);
+	free(st.ssh_error), free(st.control);
+	machine_close(&m);
+	return ok ? 0 : 1;
+}

@@ -1,0 +1,294 @@
+/* vm stop: suspend the guest, save its state, quit the emulator and sync;
+ * or power the guest off, or reboot it. */
+#include "cmd/cli.h"
+#include "cmd/commands.h"
+#include "emulator/machine.h"
+#include "emulator/savedstate.h"
+#include "guest/guest.h"
+#include "log.h"
+#include "sys/progress.h"
+#include "xalloc.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MONITOR_TIMEOUT_MS 10000
+#define SUSPEND_TIMEOUT_MS 30000
+#define POWEROFF_TIMEOUT_MS 120000
+#define REBOOT_TIMEOUT_MS 60000
+#define ACPI_REPEAT_MS 10000
+#define QUIT_TIMEOUT_MS 30000
+
+static const char stop_usage[] =
+    "Usage: vm stop [-s|--savevm NAME] [-p|--poweroff] [-r|--reboot] [-n|--no-suspend]\n"
+    "\n"
+    "Default: suspend the guest, save its state as NAME, quit the emulator and sync\n"
+    "the host's file system. Without -s, -n is needed.\n"
+    "  -s, --savevm NAME  save the machine's state as NAME (--vm-save NAME too)\n"
+    "  -p, --poweroff     power the guest off (implies -n); ACPI power-down when the\n"
+    "                     guest cannot be reached\n"
+    "  -r, --reboot       reboot the guest and leave the emulator running\n"
+    "  -n, --no-suspend   do not suspend the guest first (--nosuspend too)\n"
+    "  -v, --verbose      print each step\n"
+    "  -h, --help         show this help\n";
+
+struct stop {
+	struct machine m;
+	struct qmp q;
+	struct guest g;
+	const char *savevm;
+	bool poweroff, reboot, no_suspend;
+	bool suspended; /* the guest sleeps now */
+	char *disk;	/* the image that holds the saved states */
+};
+
+/* Waits for an event from the emulator, with a spinner on a terminal. */
+static int wait_event(struct stop *s, const char *event, int timeout_ms, const char *what,
+		      struct error *err)
+{
+	struct progress *spinner = log_is_verbose() ? NULL : progress_start(what, 0);
+	int rc = qmp_wait_event(&s->q, event, timeout_ms, NULL, err);
+	progress_finish(spinner);
+	return rc;
+}
+
+static int suspend_guest(struct stop *s, struct error *err)
+{
+	char *status;
+	if (qmp_query_status(&s->q, &status, err) < 0)
+		return -1;
+	bool already = !strcmp(status, "suspended");
+	free(status);
+	if (already) {
+		log_progress("the guest is already suspended");
+		s->suspended = true;
+		return 0;
+	}
+	log_progress("suspending the guest through %s", guest_control_channel(&s->g));
+	qmp_clear_events(&s->q);
+	if (guest_suspend(&s->g, err) < 0)
+		return error_prefix(err, "use -n to stop without suspending");
+	if (wait_event(s, "SUSPEND", SUSPEND_TIMEOUT_MS, "suspending the guest", err) < 0)
+		return error_prefix(err, "the guest did not suspend (use -n to stop without "
+					 "suspending)");
+	log_progress("the guest is suspended");
+	s->suspended = true;
+	return 0;
+}
+
+/* Wakes the suspended guest and pauses it in the same instant: the two
+ * commands go out together, so the firmware has not yet run when the
+ * emulator stops (see savedstate.h for why a suspended guest is not saved
+ * as it is). Returns 1 when frozen, 0 when the guest cannot be woken. */
+static int freeze_at_wakeup(struct stop *s, struct error *err)
+{
+	char wake_id[32], stop_id[32];
+	if (qmp_send(&s->q, "system_wakeup", NULL, wake_id, err) < 0 ||
+	    qmp_send(&s->q, "stop", NULL, stop_id, err) < 0)
+		return -1;
+	struct error why;
+	bool woken = qmp_receive(&s->q, "system_wakeup", wake_id, NULL, &why) == 0;
+	if (qmp_receive(&s->q, "stop", stop_id, NULL, err) < 0)
+		return -1;
+	if (!woken)
+		log_debug("cannot freeze the guest at wake-up (%s)", why.msg);
+	return woken;
+}
+
+static int save_state(struct stop *s, struct error *err)
+{
+	if (!s->suspended) {
+		char *status;
+		if (qmp_query_status(&s->q, &status, err) < 0)
+			return -1;
+		s->suspended = !strcmp(status, "suspended");
+		free(status);
+	}
+	enum savedstate_kind kind = SAVEDSTATE_RUNNING;
+	if (s->suspended) {
+		int frozen = freeze_at_wakeup(s, err);
+		if (frozen < 0)
+			return error_prefix(err, "cannot save the state %s", s->savevm);
+		kind = frozen ? SAVEDSTATE_WAKING : SAVEDSTATE_SUSPENDED;
+	}
+	log_progress("saving the state as %s", s->savevm);
+	if (machine_savevm(&s->q, s->savevm, err) < 0) {
+		if (kind == SAVEDSTATE_WAKING) {
+			struct error ignored;
+			qmp_execute(&s->q, "cont", NULL, NULL, &ignored); /* let it finish waking */
+		}
+		return error_prefix(err, "cannot save the state %s", s->savevm);
+	}
+	if (savedstate_record(s->disk, s->savevm, kind, err) < 0)
+		return -1;
+	log_progress("state %s saved%s", s->savevm,
+		     kind == SAVEDSTATE_WAKING ? " (the guest resumes from its sleep when loaded)"
+		     : kind == SAVEDSTATE_SUSPENDED ? " (guest suspended)"
+						    : "");
+	return 0;
+}
+
+static int reboot_guest(struct stop *s, struct error *err)
+{
+	if (s->savevm)
+		log_warn("hint: the state %s was saved before the reboot; 'vm start -l %s' later "
+			 "brings back the machine as it was before rebooting",
+			 s->savevm, s->savevm);
+	log_progress("rebooting the guest through %s", guest_control_channel(&s->g));
+	qmp_clear_events(&s->q);
+	if (guest_reboot(&s->g, err) < 0)
+		return -1;
+	if (wait_event(s, "RESET", REBOOT_TIMEOUT_MS, "rebooting the guest", err) < 0)
+		return error_prefix(err, "the guest did not reboot");
+	log_progress("the guest is rebooting; the emulator keeps running");
+	return 0;
+}
+
+/* ACPI power-down is a button press: a guest that is still booting does
+ * not see it, so it is pressed again now and then until the guest is off. */
+static int press_power_button(struct stop *s, struct error *err)
+{
+	struct progress *spinner =
+	    log_is_verbose() ? NULL : progress_start("powering the guest off", 0);
+	int rc = -1;
+	for (int waited = 0; waited < POWEROFF_TIMEOUT_MS; waited += ACPI_REPEAT_MS) {
+		if (qmp_execute(&s->q, "system_powerdown", NULL, NULL, err) < 0)
+			break;
+		rc = qmp_wait_event(&s->q, "SHUTDOWN", ACPI_REPEAT_MS, NULL, err);
+		if (rc == 0 || !machine_running(&s->m, NULL))
+			break;
+		log_debug("no shutdown yet: pressing the power button again");
+	}
+	progress_finish(spinner);
+	return rc;
+}
+
+static int power_off_guest(struct stop *s, struct error *err)
+{
+	log_progress("powering the guest off through %s", guest_control_channel(&s->g));
+	qmp_clear_events(&s->q);
+	struct error why;
+	int rc;
+	if (guest_poweroff(&s->g, &why) == 0) {
+		rc = wait_event(s, "SHUTDOWN", POWEROFF_TIMEOUT_MS, "powering the guest off", err);
+	} else {
+		log_progress("%s; falling back to ACPI power-down", why.msg);
+		rc = press_power_button(s, err);
+	}
+	if (rc < 0 && !machine_wait_exit(&s->m, 0))
+		return error_prefix(err, "the guest did not power off; 'vm kill' stops the "
+					 "emulator anyway");
+	log_progress("the guest has shut down");
+	return 0;
+}
+
+static int quit_emulator(struct stop *s, struct error *err)
+{
+	if (!machine_running(&s->m, NULL))
+		return 0;
+	log_progress("quitting the emulator");
+	bool forced;
+	if (machine_quit(&s->m, &s->q, QUIT_TIMEOUT_MS, &forced, err) < 0)
+		return -1;
+	if (forced)
+		log_progress("the emulator did not quit: it was killed");
+	return 0;
+}
+
+static int stop_machine(struct stop *s, struct error *err)
+{
+	if (!machine_running(&s->m, NULL))
+		return error_set(err, "the machine %s is not running", machine_name(&s->m));
+	if (machine_connect(&s->m, &s->q, MONITOR_TIMEOUT_MS, err) < 0)
+		return -1;
+	struct runtime_info info;
+	if (runtime_read_info(&s->m.rt, &info, err) < 0)
+		return -1;
+	s->disk =
+	    info.disk && info.disk[0] ? xstrdup(info.disk) : qemu_disk_image(&s->m.cfg, false);
+	runtime_info_free(&info);
+	if (guest_open(&s->g, &s->m.cfg, &s->m.rt, err) < 0)
+		return -1;
+	if (!s->no_suspend && suspend_guest(s, err) < 0)
+		return -1;
+	if (s->savevm && save_state(s, err) < 0)
+		return -1;
+	if (s->reboot)
+		return reboot_guest(s, err);
+	if (s->poweroff) {
+		if (power_off_guest(s, err) < 0)
+			return -1;
+	} else if (!s->savevm && !s->suspended) {
+		struct error why;
+		log_progress("syncing the guest's file systems through %s",
+			     guest_control_channel(&s->g));
+		if (guest_sync(&s->g, &why) < 0)
+			log_warn("%s (quitting anyway)", why.msg);
+	}
+	if (quit_emulator(s, err) < 0)
+		return -1;
+	machine_sync_host(&s->m);
+	log_progress("%s is stopped", machine_name(&s->m));
+	return 0;
+}
+
+int cmd_stop(int argc, char **argv)
+{
+	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
+						 {"verbose", no_argument, NULL, 'v'},
+						 {"savevm", required_argument, NULL, 's'},
+						 {"vm-save", required_argument, NULL, 's'},
+						 {"poweroff", no_argument, NULL, 'p'},
+						 {"reboot", no_argument, NULL, 'r'},
+						 {"no-suspend", no_argument, NULL, 'n'},
+						 {"nosuspend", no_argument, NULL, 'n'},
+						 {0}};
+	struct stop s = {0};
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:hvs:prn", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			return cli_help(stop_usage);
+		case 'v':
+			log_set_verbose(true);
+			break;
+		case 's':
+			s.savevm = optarg;
+			break;
+		case 'p':
+			s.poweroff = true;
+			break;
+		case 'r':
+			s.reboot = true;
+			break;
+		case 'n':
+			s.no_suspend = true;
+			break;
+		default:
+			return cli_option_error("stop", c, argv);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("stop", "unexpected argument '%s'", argv[optind]);
+	if (s.poweroff && s.reboot)
+		return cli_usage_error("stop", "--poweroff and --reboot cannot be used together");
+	if (s.poweroff || s.reboot)
+		s.no_suspend = true;
+	if (!s.savevm && !s.no_suspend)
+		return cli_usage_error("stop", "name the state to save with -s NAME, or give -n to "
+					       "stop without suspending");
+	if (cli_open_machine(&s.m) < 0)
+		return 1;
+	struct error err;
+	int rc = stop_machine(&s, &err);
+	if (rc < 0)
+		log_error("stop: %s", err.msg);
+	if (s.q.events)
+		qmp_close(&s.q);
+	guest_close(&s.g);
+	free(s.disk);
+	machine_close(&s.m);
+	return rc < 0 ? 1 : 0;
+}

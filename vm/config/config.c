@@ -1,0 +1,286 @@
+#include "config/config.h"
+
+#include "build-config.h"
+#include "config/variables.h"
+#include "config/vmrc.h"
+#include "log.h"
+#include "xalloc.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_MEMORY_MIB (16u * 1024 * 1024)
+
+const char *config_get(const struct config *cfg, const char *name)
+{
+	return vars_value(&cfg->vars, name);
+}
+
+char *config_data_path(const struct config *cfg, const char *file)
+{
+	const char *lib = config_get(cfg, "VM_LIB");
+	return lib ? xasprintf("%s/%s", lib, file) : xasprintf("%s/%s", VM_DATADIR, file);
+}
+
+static void apply_logging(const struct config *cfg)
+{
+	log_set_datefmt(vars_get(&cfg->vars, "VM_DATEFMT"));
+	log_set_files(config_get(cfg, "VM_LOG"), config_get(cfg, "VM_ERRLOG"));
+}
+
+static void set_defaults(struct vars *vars)
+{
+	for (size_t i = 0; i < variables_count; i++)
+		if (variables[i].fallback)
+			vars_set(vars, variables[i].name, variables[i].fallback);
+}
+
+static int read_global_vmrc(struct config *cfg, struct error *err)
+{
+	const char *lib = config_get(cfg, "VM_LIB");
+	cfg->global_vmrc = lib ? xasprintf("%s/vmrc", lib) : xasprintf("%s/vm/vmrc", VM_SYSCONFDIR);
+	if (access(cfg->global_vmrc, F_OK) < 0)
+		return error_errno(err,
+				   "global configuration %s (reinstall vm, or set VM_LIB to the "
+				   "directory holding vmrc)",
+				   cfg->global_vmrc);
+	return vmrc_load(cfg->global_vmrc, &cfg->vars, err);
+}
+
+int config_load_global(struct config *cfg, char **envp, struct error *err)
+{
+	*cfg = (struct config){.vars = VARS_INIT};
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof(cwd)))
+		return error_errno(err, "cannot tell the current directory");
+	cfg->calling_dir = xstrdup(cwd);
+	set_defaults(&cfg->vars);
+	vars_import_environ(&cfg->vars, envp);
+	apply_logging(
+	    cfg); /* so that errors in the global vmrc reach an error log set in the environment */
+	if (read_global_vmrc(cfg, err) < 0)
+		return -1;
+	apply_logging(cfg);
+	return 0;
+}
+
+/* VM_HOME without trailing slashes, made absolute against the calling directory. */
+static char *home_from_variable(const struct config *cfg, const char *value)
+{
+	size_t len = strlen(value);
+	while (len > 1 && value[len - 1] == '/')
+		len--;
+	char *trimmed = xstrndup(value, len);
+	if (trimmed[0] == '/')
+		return trimmed;
+	char *absolute = xasprintf("%s/%s", cfg->calling_dir, trimmed);
+	free(trimmed);
+	return absolute;
+}
+
+static bool same_directory(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+static bool has_file(const char *dir, const char *name)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	struct stat st;
+	bool found = stat(path, &st) == 0;
+	free(path);
+	return found;
+}
+
+/* The VM_HOME rules of SPEC.md: pick the machine directory and change into it. */
+static int enter_home(struct config *cfg, const char *config_name, struct error *err)
+{
+	const char *value = config_get(cfg, "VM_HOME");
+	cfg->home = value ? home_from_variable(cfg, value) : xstrdup(cfg->calling_dir);
+	if (!value)
+		return 0;
+	struct stat st;
+	if (stat(cfg->home, &st) < 0)
+		return error_errno(err, "cannot change into VM_HOME %s", cfg->home);
+	const char *overrides = config_get(cfg, "VM_HOME_OVERRIDES_CWD");
+	if (!same_directory(cfg->home, cfg->calling_dir) &&
+	    has_file(cfg->calling_dir, config_name) && !(overrides && !strcmp(overrides, "yes")))
+		return error_set(err,
+				 "VM_HOME is %s, but the current directory %s has its own %s; "
+				 "cd elsewhere, unset VM_HOME, or set VM_HOME_OVERRIDES_CWD=yes "
+				 "to use VM_HOME anyway",
+				 cfg->home, cfg->calling_dir, config_name);
+	if (chdir(cfg->home) < 0)
+		return error_errno(err, "cannot change into VM_HOME %s", cfg->home);
+	return 0;
+}
+
+static int report(const char *config_name, const char *fmt, const char *name)
+{
+	char msg[256];
+	snprintf(msg, sizeof(msg), fmt, name);
+	log_error("%s: %s", config_name, msg);
+	return 1;
+}
+
+static int check_mandatory(const struct config *cfg, const char *config_name)
+{
+	int errors = 0;
+	for (size_t i = 0; i < variables_count; i++)
+		if (variables[i].mandatory && !config_get(cfg, variables[i].name))
+			errors +=
+			    report(config_name, "mandatory variable %s not set", variables[i].name);
+	return errors;
+}
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static bool valid_file_name_part(const char *s)
+{
+	if (!*s || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || isspace((unsigned char)*s) || iscntrl((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static int check_values(const struct config *cfg, const char *config_name)
+{
+	int errors = 0;
+	const char *id = config_get(cfg, "VM_MACHINE_ID");
+	if (id && !(strlen(id) == 2 && all_digits(id)))
+		errors += report(config_name,
+				 "VM_MACHINE_ID must be exactly two digits (00-99), not '%s'", id);
+	const char *mem = config_get(cfg, "VM_MACHINE_MEM");
+	if (mem && !(all_digits(mem) && strtoull(mem, NULL, 10) > 0 &&
+		     strtoull(mem, NULL, 10) <= MAX_MEMORY_MIB && strlen(mem) < 10))
+		errors +=
+		    report(config_name,
+			   "VM_MACHINE_MEM must be a positive whole number of MiB, not '%s'", mem);
+	const char *name = config_get(cfg, "VM_MACHINE_NAME");
+	if (name && !valid_file_name_part(name))
+		errors += report(config_name,
+				 "VM_MACHINE_NAME '%s' cannot be used in file names (no '/', no "
+				 "white space)",
+				 name);
+	return errors;
+}
+
+static void set_image_names(struct vars *vars, const char *name, const char *fmt)
+{
+	static const char *const parts[] = {"SEED", "BASE", "BACKING"};
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		char *var = xasprintf("VM_SNAPSHOT_%sNAME", parts[i]);
+		char *fallback_var = xasprintf("VM_SNAPSHOT_%sNAME_DEFAULT", parts[i]);
+		char *lower = xstrdup(parts[i]);
+		for (char *c = lower; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		const char *fallback = vars_value(vars, fallback_var);
+		vars_set_default(vars, var, fallback ? fallback : lower);
+		char *file_var = xasprintf("VM_SNAPSHOT_%s_FILENAME", parts[i]);
+		char *file = xasprintf("%s-%s.%s", name, vars_value(vars, var), fmt);
+		vars_set(vars, file_var, file);
+		free(var), free(fallback_var), free(lower), free(file_var), free(file);
+	}
+	char *image = xasprintf("%s.%s", name, fmt);
+	vars_set(vars, "VM_IMAGE_FILENAME", image);
+	free(image);
+}
+
+static void derive(struct config *cfg)
+{
+	struct vars *vars = &cfg->vars;
+	const char *name = config_get(cfg, "VM_MACHINE_NAME");
+	const char *id = config_get(cfg, "VM_MACHINE_ID");
+	vars_set(vars, "VM_HOME", cfg->home);
+	vars_set(vars, "VM_CALLING_DIR", cfg->calling_dir);
+	vars_set_default(vars, "VM_MACHINE_USER", config_get(cfg, "VM_MACHINE_OWNER"));
+	vars_set_default(vars, "VM_NET_GUEST", name);
+	char *port = xasprintf("77%s", id);
+	vars_set_default(vars, "VM_NET_PORT", port);
+	free(port);
+	char *mac = xasprintf("DE:AD:BE:EF:%s:11", id);
+	vars_set(vars, "VM_NET_MAC", mac);
+	free(mac);
+	set_image_names(vars, name, config_get(cfg, "VM_FMT"));
+	if (log_is_verbose())
+		vars_set(vars, "VM_VERBOSE", "yes");
+	else
+		vars_set_default(vars, "VM_VERBOSE", "no");
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		vars_set(vars, "VM_BIN", self);
+	}
+	char *functions = config_data_path(cfg, "vm-functions.sh");
+	vars_set(vars, "VM_FUNCTIONS", functions);
+	free(functions);
+}
+
+int config_load_machine(struct config *cfg, struct error *err)
+{
+	/* Without VM_CONFIG the file is still looked for under its usual name, so
+	 * that one run reports every missing variable. */
+	const char *config_name = config_get(cfg, "VM_CONFIG");
+	char *name = xstrdup(config_name ? config_name : ".vmrc");
+	int rc = -1;
+	if (enter_home(cfg, name, err) < 0)
+		goto out;
+	if (!has_file(".", name)) {
+		error_set(err,
+			  "no %s in %s: cd to a machine directory, set VM_HOME, or create %s "
+			  "(see vmrc(5))",
+			  name, cfg->home, name);
+		goto out;
+	}
+	/* As in the original, .vmrc can build on these: VM_LOG=$VM_HOME/log. */
+	vars_set(&cfg->vars, "VM_HOME", cfg->home);
+	vars_set(&cfg->vars, "VM_CALLING_DIR", cfg->calling_dir);
+	if (vmrc_load(name, &cfg->vars, err) < 0)
+		goto out;
+	apply_logging(cfg);
+	int errors = check_mandatory(cfg, name) + check_values(cfg, name);
+	if (errors) {
+		error_set(err, "exiting after %d error%s", errors, errors == 1 ? "" : "s");
+		goto out;
+	}
+	derive(cfg);
+	rc = 0;
+out:
+	free(name);
+	return rc;
+}
+
+int config_load(struct config *cfg, char **envp, struct error *err)
+{
+	if (config_load_global(cfg, envp, err) < 0)
+		return -1;
+	return config_load_machine(cfg, err);
+}
+
+void config_free(struct config *cfg)
+{
+	vars_free(&cfg->vars);
+	free(cfg->calling_dir);
+	free(cfg->home);
+	free(cfg->global_vmrc);
+	*cfg = (struct config){.vars = VARS_INIT};
+}

@@ -1,0 +1,108 @@
+#include "config/varmap.h"
+
+#include "xalloc.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct var *find(const struct vars *vars, const char *name)
+{
+	for (size_t i = 0; i < vars->n; i++)
+		if (strcmp(vars->v[i].name, name) == 0)
+			return &vars->v[i];
+	return NULL;
+}
+
+const char *vars_get(const struct vars *vars, const char *name)
+{
+	struct var *var = find(vars, name);
+	return var ? var->value : NULL;
+}
+
+const char *vars_value(const struct vars *vars, const char *name)
+{
+	const char *value = vars_get(vars, name);
+	return value && value[0] ? value : NULL;
+}
+
+void vars_set(struct vars *vars, const char *name, const char *value)
+{
+	struct var *var = find(vars, name);
+	if (var) {
+		char *copy = xstrdup(value);
+		free(var->value);
+		var->value = copy;
+		return;
+	}
+	if (vars->n == vars->cap) {
+		vars->cap = vars->cap ? vars->cap * 2 : 64;
+		vars->v = xrealloc(vars->v, vars->cap * sizeof(*vars->v));
+	}
+	vars->v[vars->n++] = (struct var){xstrdup(name), xstrdup(value)};
+}
+
+void vars_set_default(struct vars *vars, const char *name, const char *value)
+{
+	if (!vars_value(vars, name))
+		vars_set(vars, name, value);
+}
+
+void vars_unset(struct vars *vars, const char *name)
+{
+	struct var *var = find(vars, name);
+	if (!var)
+		return;
+	free(var->name);
+	free(var->value);
+	size_t i = (size_t)(var - vars->v);
+	memmove(var, var + 1, (vars->n - i - 1) * sizeof(*var));
+	vars->n--;
+}
+
+bool vars_name_valid(const char *name, size_t len)
+{
+	if (len == 0 || !(isalpha((unsigned char)name[0]) || name[0] == '_'))
+		return false;
+	for (size_t i = 1; i < len; i++)
+		if (!(isalnum((unsigned char)name[i]) || name[i] == '_'))
+			return false;
+	return true;
+}
+
+void vars_import_environ(struct vars *vars, char **envp)
+{
+	for (; envp && *envp; envp++) {
+		const char *eq = strchr(*envp, '=');
+		if (!eq || !vars_name_valid(*envp, (size_t)(eq - *envp)))
+			continue; /* not something a shell would see as a variable */
+		char *name = xstrndup(*envp, (size_t)(eq - *envp));
+		vars_set(vars, name, eq + 1);
+		free(name);
+	}
+}
+
+char **vars_environ(const struct vars *vars)
+{
+	char **envp = xcalloc(vars->n + 1, sizeof(*envp));
+	for (size_t i = 0; i < vars->n; i++)
+		envp[i] = xasprintf("%s=%s", vars->v[i].name, vars->v[i].value);
+	return envp;
+}
+
+void vars_free_environ(char **envp)
+{
+	for (char **p = envp; p && *p; p++)
+		free(*p);
+	free(envp);
+}
+
+void vars_free(struct vars *vars)
+{
+	for (size_t i = 0; i < vars->n; i++) {
+		free(vars->v[i].name);
+		free(vars->v[i].value);
+	}
+	free(vars->v);
+	*vars = (struct vars)VARS_INIT;
+}

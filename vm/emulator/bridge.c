@@ -1,0 +1,39 @@
+#include "emulator/bridge.h"
+
+#include "log.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+int bridge_attach(struct machine *m, struct qemu_launch *launch, struct netclient_tap *tap,
+		  struct error *err)
+{
+	tap->fd = -1;
+	if (launch->network != QEMU_NET_BRIDGE)
+		return 0;
+	pid_t pid = 0;
+	if (machine_running(m, &pid))
+		return error_set(err,
+				 "the machine %s is already running (pid %d): use 'vm stop' or "
+				 "'vm kill' first",
+				 machine_name(m), (int)pid);
+	const char *bridge = config_get(&m->cfg, "VM_NET_BRIDGE");
+	const char *id = config_get(&m->cfg, "VM_MACHINE_ID");
+	if (!bridge)
+		bridge = "br0";
+	log_debug("asking %s for a tap on %s", netclient_helper_path(), bridge);
+	if (netclient_open_tap(bridge, (unsigned)atoi(id ? id : "0"), launch->create_bridge, tap,
+			       err) < 0)
+		return -1;
+	log_progress("tap %s on bridge %s, MAC %s", tap->name, bridge,
+		     config_get(&m->cfg, "VM_NET_MAC"));
+	launch->tap = tap;
+	return 0;
+}
+
+void bridge_release(struct netclient_tap *tap)
+{
+	if (tap->fd >= 0)
+		close(tap->fd);
+	tap->fd = -1;
+}

@@ -1,0 +1,52 @@
+/* A machine as the commands see it: its configuration, its runtime
+ * directory, and the emulator that runs it (started, reached over QMP,
+ * made to quit). */
+#pragma once
+
+#include "config/config.h"
+#include "emulator/qemu.h"
+#include "emulator/qmp.h"
+#include "emulator/runtime.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct machine {
+	struct config cfg;
+	struct runtime rt;
+	pid_t pid; /* the emulator's, as last read (QEMU removes its pid file as it exits) */
+};
+
+/* Loads the configuration, changes into the machine directory and opens
+ * the runtime directory. Returns 0 or -1 with err set (m then holds
+ * nothing to close). */
+int machine_open(struct machine *m, struct error *err);
+void machine_close(struct machine *m);
+const char *machine_name(const struct machine *m);
+
+/* Just before the emulator starts: takes the machine's lock (refusing when
+ * it already runs), records how it runs for the other commands, and clears
+ * what an earlier run left behind. */
+int machine_claim(struct machine *m, const struct qemu_launch *launch, struct error *err);
+
+/* True while the emulator runs; *pid its pid (0 when unknown). */
+bool machine_running(struct machine *m, pid_t *pid);
+/* Connects to the running emulator's monitor. Fails with "not running" or
+ * with why the monitor cannot be reached. */
+int machine_connect(struct machine *m, struct qmp *q, int timeout_ms, struct error *err);
+/* Makes the emulator quit: QMP quit (q may be NULL: a connection is made),
+ * then waits up to timeout_ms for the process to end, then kills it.
+ * *forced tells whether it had to be killed. Only the process holding this
+ * machine's lock is ever signalled. */
+int machine_quit(struct machine *m, struct qmp *q, int timeout_ms, bool *forced, struct error *err);
+/* Waits for the emulator to end by itself. */
+bool machine_wait_exit(struct machine *m, int timeout_ms);
+/* The last lines the emulator wrote to stderr in the background, joined
+ * with "; " (the caller frees it; "" when there are none). */
+char *machine_stderr_tail(const struct machine *m, int lines);
+/* Flushes the host file system that holds the machine's images. */
+void machine_sync_host(const struct machine *m);
+/* Saves the machine's state as name (HMP savevm, which replies only once
+ * the state is written: its reply is the completion, never a sleep), with a
+ * spinner on a terminal. QEMU's complaint, if any, becomes the error. */
+int machine_savevm(struct qmp *q, const char *name, struct error *err);

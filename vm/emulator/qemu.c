@@ -1,0 +1,235 @@
+#include "emulator/qemu.h"
+
+#include "config/words.h"
+#include "log.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+static bool is_no(const char *value)
+{
+	return value && !strcmp(value, "no");
+}
+
+static bool is_yes(const char *value)
+{
+	return value && !strcmp(value, "yes");
+}
+
+char *qemu_disk_image(const struct config *cfg, bool base_only)
+{
+	if (is_no(config_get(cfg, "VM_USE_SNAPSHOTS")))
+		return xstrdup(config_get(cfg, "VM_IMAGE_FILENAME"));
+	return xstrdup(config_get(cfg, base_only ? "VM_SNAPSHOT_BASE_FILENAME"
+						 : "VM_SNAPSHOT_BACKING_FILENAME"));
+}
+
+int qemu_nat_ssh_port(const struct config *cfg)
+{
+	return 2200 + atoi(config_get(cfg, "VM_MACHINE_ID"));
+}
+
+/* Whether KVM's CPUID offers SSE3 (leaf 1, ECX bit 0), which every x86-64
+ * CPU since 2004 has and QEMU's default CPU model asks for. Some sandboxes
+ * offer a /dev/kvm without it, on which guests hang. */
+static bool kvm_cpuid_has_sse3(int kvm)
+{
+	enum { MAX_ENTRIES = 256 };
+	struct kvm_cpuid2 *cpuid =
+	    xcalloc(1, sizeof(*cpuid) + MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2));
+	cpuid->nent = MAX_ENTRIES;
+	bool found = false;
+	if (ioctl(kvm, KVM_GET_SUPPORTED_CPUID, cpuid) == 0)
+		for (unsigned i = 0; i < cpuid->nent; i++)
+			if (cpuid->entries[i].function == 1)
+				found = cpuid->entries[i].ecx & 1;
+	free(cpuid);
+	return found;
+}
+
+/* KVM can be used when /dev/kvm opens, speaks the stable API, makes a
+ * virtual machine and offers the basic CPU features. */
+static bool kvm_usable(void)
+{
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		return false;
+	bool usable = false;
+	if (ioctl(kvm, KVM_GET_API_VERSION, 0) == KVM_API_VERSION) {
+		int vm = ioctl(kvm, KVM_CREATE_VM, 0);
+		if (vm >= 0) {
+			usable = kvm_cpuid_has_sse3(kvm);
+			close(vm);
+		}
+	}
+	close(kvm);
+	return usable;
+}
+
+static int add_accelerator(const struct config *cfg, struct strv *argv, struct error *err)
+{
+	const char *accel = config_get(cfg, "VM_QEMU_ACCEL");
+	if (!accel || !strcmp(accel, "auto")) {
+		bool kvm = kvm_usable();
+		log_debug("%s", kvm ? "/dev/kvm is usable: using KVM"
+				    : "/dev/kvm is not usable: using TCG (slower)");
+		accel = kvm ? "kvm" : "tcg";
+	} else if (strcmp(accel, "kvm") && strcmp(accel, "tcg")) {
+		return error_set(err, "VM_QEMU_ACCEL must be auto, kvm or tcg, not '%s'", accel);
+	}
+	strv_add(argv, "-accel");
+	strv_add(argv, accel);
+	return 0;
+}
+
+static int add_disk(const struct qemu_launch *launch, struct strv *argv, struct error *err)
+{
+	const struct config *cfg = launch->cfg;
+	char *image = qemu_disk_image(cfg, launch->base_only);
+	if (access(image, F_OK) < 0) {
+		bool snapshots = !is_no(config_get(cfg, "VM_USE_SNAPSHOTS"));
+		error_set(err, "disk image %s/%s does not exist: %s", cfg->home, image,
+			  !snapshots ? "put the machine's image there"
+			  : launch->base_only
+			      ? "run 'vm init' to create it from the seed image"
+			      : "run 'vm init' to create it, or 'vm run -b' to run the base image");
+		free(image);
+		return -1;
+	}
+	const char *interface = config_get(cfg, "VM_DISK_IF");
+	strv_add(argv, "-drive");
+	strv_addf(argv, "file=%s,format=%s,if=%s", image, config_get(cfg, "VM_FMT"),
+		  interface ? interface : "ide");
+	free(image);
+	return 0;
+}
+
+int qemu_add_network(const struct qemu_launch *launch, struct strv *argv, struct error *err)
+{
+	const struct config *cfg = launch->cfg;
+	const char *model = config_get(cfg, "VM_NET_MODEL");
+	strv_add(argv, "-netdev");
+	if (launch->network == QEMU_NET_BRIDGE && !launch->tap)
+		return error_set(err, "bridged networking needs a tap from vm-netd first");
+	/* No vnet_hdr=: QEMU refuses it together with fd= and finds out itself. */
+	if (launch->network == QEMU_NET_BRIDGE)
+		strv_addf(argv, "tap,id=net0,fd=%d", launch->tap->fd);
+	else
+		strv_addf(argv, "user,id=net0,hostfwd=tcp:127.0.0.1:%d-:22",
+			  qemu_nat_ssh_port(cfg));
+	strv_add(argv, "-device");
+	strv_addf(argv, "%s,netdev=net0,mac=%s", model ? model : "e1000",
+		  config_get(cfg, "VM_NET_MAC"));
+	return 0;
+}
+
+static void add_monitors(const struct qemu_launch *launch, struct strv *argv)
+{
+	const struct config *cfg = launch->cfg;
+	strv_add(argv, "-chardev");
+	strv_addf(argv, "socket,id=qmp,path=%s,server=on,wait=off", launch->rt->qmp_socket);
+	strv_add(argv, "-mon");
+	strv_add(argv, "chardev=qmp,mode=control");
+	const char *monitor = config_get(cfg, "VM_MONITOR");
+	if (monitor && !strcmp(monitor, "tcp")) {
+		const char *listen = config_get(cfg, "VM_NET_LISTEN");
+		const char *port = config_get(cfg, "VM_NET_PORT");
+		log_warn("VM_MONITOR=tcp: anyone who can reach %s:%s controls this emulator",
+			 listen, port);
+		strv_add(argv, "-monitor");
+		strv_addf(argv, "telnet:%s:%s,server=on,wait=off", listen, port);
+	}
+	if (is_yes(config_get(cfg, "VM_GUEST_AGENT"))) {
+		strv_add(argv, "-chardev");
+		strv_addf(argv, "socket,id=agent,path=%s,server=on,wait=off",
+			  launch->rt->ga_socket);
+		strv_add(argv, "-device");
+		strv_add(argv, "virtio-serial");
+		strv_add(argv, "-device");
+		strv_add(argv, "virtserialport,chardev=agent,name=org.qemu.guest_agent.0");
+	}
+}
+
+static bool has_graphical_session(const struct config *cfg)
+{
+	return config_get(cfg, "DISPLAY") || config_get(cfg, "WAYLAND_DISPLAY");
+}
+
+static void add_display(const struct qemu_launch *launch, struct strv *argv)
+{
+	const char *display = config_get(launch->cfg, "VM_QEMU_DISPLAY");
+	const char *vnc = config_get(launch->cfg, "VM_QEMU_VNC");
+	if (display) {
+		strv_add(argv, "-display");
+		strv_add(argv, display);
+	} else if (!vnc && (launch->background || !has_graphical_session(launch->cfg))) {
+		/* No window to open: QEMU would fail to start its default one. */
+		strv_add(argv, "-display");
+		strv_add(argv, "none");
+	}
+	if (vnc) {
+		strv_add(argv, "-vnc");
+		strv_add(argv, vnc);
+	}
+}
+
+static int add_words(const char *variable, const char *value, struct strv *argv, struct error *err)
+{
+	if (value && words_split(value, argv, err) < 0)
+		return error_prefix(err, "%s", variable);
+	return 0;
+}
+
+static int refuse_daemonize(char *const argv[], struct error *err)
+{
+	for (size_t i = 0; argv[i]; i++)
+		if (!strcmp(argv[i], "-daemonize") || !strcmp(argv[i], "--daemonize"))
+			return error_set(err, "-daemonize is not allowed: vm keeps track of the "
+					      "emulator itself; use 'vm start' to run it in the "
+					      "background");
+	return 0;
+}
+
+int qemu_build_command(const struct qemu_launch *launch, struct strv *argv, struct error *err)
+{
+	const struct config *cfg = launch->cfg;
+	strv_add(argv, config_get(cfg, "VM_QEMU"));
+	strv_add(argv, "-name");
+	strv_addf(argv, "%s,process=vm-%s", config_get(cfg, "VM_MACHINE_NAME"),
+		  config_get(cfg, "VM_MACHINE_NAME"));
+	if (add_accelerator(cfg, argv, err) < 0)
+		return -1;
+	strv_add(argv, "-m");
+	strv_add(argv, config_get(cfg, "VM_MACHINE_MEM"));
+	strv_add(argv, "-pidfile");
+	strv_add(argv, launch->rt->pid_file);
+	if (add_disk(launch, argv, err) < 0 || qemu_add_network(launch, argv, err) < 0)
+		return -1;
+	add_monitors(launch, argv);
+	add_display(launch, argv);
+	if (launch->loadvm) {
+		strv_add(argv, "-loadvm");
+		strv_add(argv, launch->loadvm);
+	}
+	if (add_words("VM_QEMU_EXTRA", config_get(cfg, "VM_QEMU_EXTRA"), argv, err) < 0)
+		return -1;
+	for (int i = 0; i < launch->user_argc; i++)
+		strv_add(argv, launch->user_args[i]);
+	return refuse_daemonize(strv_argv(argv), err);
+}
+
+bool qemu_uses_curses(char *const argv[])
+{
+	for (size_t i = 0; argv[i]; i++)
+		if ((!strcmp(argv[i], "-display") && argv[i + 1] &&
+		     !strncmp(argv[i + 1], "curses", 6)) ||
+		    !strcmp(argv[i], "-curses"))
+			return true;
+	return false;
+}

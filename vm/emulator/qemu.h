@@ -1,0 +1,45 @@
+/* The one place that turns a machine's configuration into the emulator's
+ * command line. */
+#pragma once
+
+#include "config/config.h"
+#include "emulator/runtime.h"
+#include "error.h"
+#include "net/netclient.h"
+#include "strv.h"
+
+#include <stdbool.h>
+
+enum qemu_network {
+	QEMU_NET_NAT,	 /* QEMU user networking, guest ssh forwarded to loopback */
+	QEMU_NET_BRIDGE, /* a tap on VM_NET_BRIDGE from vm-netd */
+};
+
+struct qemu_launch {
+	const struct config *cfg;
+	const struct runtime *rt;
+	enum qemu_network network;
+	bool create_bridge; /* --bridge: vm-netd may create VM_NET_BRIDGE */
+	bool base_only;	    /* -b: run the base image, not the backing file */
+	const char *loadvm; /* a saved state to start from, or NULL */
+	bool background;    /* no window unless a display is configured */
+	char **user_args;   /* vm run's extra arguments, or NULL */
+	int user_argc;
+	/* Bridged: the tap vm-netd gave us (see bridge.h). */
+	const struct netclient_tap *tap;
+};
+
+/* The image the machine runs on: the backing file, the base with
+ * base_only, or NAME.FMT when VM_USE_SNAPSHOTS=no. The caller frees it. */
+char *qemu_disk_image(const struct config *cfg, bool base_only);
+/* The loopback port the guest's ssh is forwarded to in NAT mode. */
+int qemu_nat_ssh_port(const struct config *cfg);
+/* Builds the whole command line into argv. Fails, saying what to do, when
+ * the disk image is missing, a variable cannot be split, -daemonize is
+ * asked for, or the network cannot be set up. */
+int qemu_build_command(const struct qemu_launch *launch, struct strv *argv, struct error *err);
+/* The network part of the command line (NAT, or the bridged tap). */
+int qemu_add_network(const struct qemu_launch *launch, struct strv *argv, struct error *err);
+/* Whether the command line asks for a curses display (which needs a
+ * terminal of its own). */
+bool qemu_uses_curses(char *const argv[]);

@@ -1,0 +1,192 @@
+#include "net/netclient.h"
+
+#include "build-config.h"
+#include "fdpass.h"
+#include "sys/spawn.h"
+
+#include <errno.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* The helper's own time-out for the request is 5 s; waiting for the lock
+ * while other machines start can take longer. */
+#define HELPER_TIMEOUT_MS 60000
+
+const char *netclient_helper_path(void)
+{
+	const char *path = getenv("VM_NETD");
+	return path && path[0] ? path : VM_NETD_PATH;
+}
+
+static int run_helper(int sock, struct error *err)
+{
+	const char *helper = netclient_helper_path();
+	char *argv[] = {(char *)helper, NULL};
+	char *envp[] = {NULL};
+	struct spawn_options opts = {
+	    .envp = envp, .timeout_ms = HELPER_TIMEOUT_MS, .pass_fd3 = sock};
+	struct spawn_result result;
+	if (access(helper, X_OK) < 0)
+		return error_set(err,
+				 "vm-netd (%s) cannot be run: %s; install vm with 'meson install' "
+				 "(it installs vm-netd setuid root), or use --nat",
+				 helper, strerror(errno));
+	if (spawn_run(argv, &opts, &result, err) < 0)
+		return -1;
+	bool timed_out = result.timed_out;
+	spawn_result_free(&result);
+	if (timed_out)
+		return error_set(err, "vm-netd (%s) did not answer within %d s", helper,
+				 HELPER_TIMEOUT_MS / 1000);
+	return 0;
+}
+
+static int receive_reply(int sock, struct netd_reply *reply, int *fd, struct error *err)
+{
+	char raw[sizeof(*reply) + 1]; /* one byte more shows as MSG_TRUNC */
+	int msg_flags;
+	ssize_t n =
+	    fdpass_recv(sock, raw, sizeof(raw), fd, MSG_DONTWAIT | MSG_CMSG_CLOEXEC, &msg_flags);
+	if (n < 0)
+		return error_set(err, "vm-netd (%s) exited without an answer",
+				 netclient_helper_path());
+	if ((msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    netd_reply_decode(raw, (size_t)n, reply, err) < 0) {
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		return error_prefix(err,
+				    "vm-netd (%s) answered wrongly (is it the same version "
+				    "as vm?)",
+				    netclient_helper_path());
+	}
+	return 0;
+}
+
+int netclient_exchange(const struct netd_request *req, struct netd_reply *reply, int *fd,
+		       struct error *err)
+{
+	int sv[2];
+	*fd = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return error_errno(err, "cannot talk to vm-netd");
+	/* Queued before the helper starts, so it never waits for us. */
+	int rc = send(sv[0], req, sizeof(*req), MSG_NOSIGNAL) == (ssize_t)sizeof(*req)
+		     ? 0
+		     : error_errno(err, "cannot talk to vm-netd");
+	if (rc == 0)
+		rc = run_helper(sv[1], err);
+	close(sv[1]);
+	if (rc == 0)
+		rc = receive_reply(sv[0], reply, fd, err);
+	close(sv[0]);
+	return rc;
+}
+
+void netclient_explain(const struct netd_request *req, const struct netd_reply *reply,
+		       struct error *err)
+{
+	const char *user = reply->user, *bridge = req->bridge, *policy = reply->policy;
+	switch ((enum netd_status)reply->status) {
+	case NETD_DENIED:
+		error_set(
+		    err,
+		    "vm-netd denied a tap on %s for %s: ask your admin to add 'allow %s %s 1' "
+		    "to %s (if it is there, %s must exist and be a bridge, or be declared "
+		    "'create' and asked for with --bridge); or use --nat",
+		    bridge, user, user, bridge, policy, bridge);
+		break;
+	case NETD_QUOTA:
+		error_set(err,
+			  "%s already has %u taps on %s, the policy's quota: stop a machine, or "
+			  "ask your admin to raise the quota in 'allow %s %s %u' in %s",
+			  user, reply->quota, bridge, user, bridge, reply->quota, policy);
+		break;
+	case NETD_MACHINE_IN_USE:
+		error_set(err,
+			  "machine ID %02u already has taps of another user on this host: choose "
+			  "another VM_MACHINE_ID in .vmrc (the MAC address DE:AD:BE:EF:%02u:11 "
+			  "must be unique)",
+			  req->machine_id, req->machine_id);
+		break;
+	case NETD_POLICY_BROKEN:
+		error_set(err,
+			  "vm-netd's policy %s is unusable, so every tap is denied: ask your admin "
+			  "to run 'vm-netd --check'",
+			  policy);
+		break;
+	case NETD_BAD_REQUEST:
+		error_set(err,
+			  "vm-netd refused the request: %s (is vm-netd the same version as vm?)",
+			  reply->message);
+		break;
+	case NETD_NOT_PRIVILEGED:
+		error_set(err, "%s", reply->message);
+		break;
+	case NETD_FAILED:
+	case NETD_GRANTED:
+		errno = reply->error;
+		error_set(err, "vm-netd could not make a tap on %s: %s", bridge, reply->message);
+		break;
+	}
+}
+
+/* The fd must be the tap the reply names: trust, but check. */
+static int check_tap_fd(int fd, const char *name, struct error *err)
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	if (ioctl(fd, TUNGETIFF, &ifr) < 0)
+		return error_errno(err, "vm-netd passed an fd that is not a tap");
+	if (strncmp(ifr.ifr_name, name, sizeof(ifr.ifr_name)) || !(ifr.ifr_flags & IFF_TAP))
+		return error_set(err, "vm-netd passed tap %.16s, not %s", ifr.ifr_name, name);
+	return 0;
+}
+
+int netclient_open_tap(const char *bridge, unsigned machine_id, bool create_bridge,
+		       struct netclient_tap *tap, struct error *err)
+{
+	struct netd_request req;
+	struct netd_reply reply;
+	uint32_t flags = create_bridge ? NETD_FLAG_CREATE_BRIDGE : 0;
+	tap->fd = -1;
+	if (netd_request_init(&req, NETD_OP_TAP, machine_id, bridge, flags, err) < 0)
+		return error_prefix(err, "VM_NET_BRIDGE");
+	if (netclient_exchange(&req, &reply, &tap->fd, err) < 0)
+		return -1;
+	if (reply.status != NETD_GRANTED || tap->fd < 0) {
+		if (tap->fd >= 0)
+			close(tap->fd);
+		tap->fd = -1;
+		netclient_explain(&req, &reply, err);
+		return -1;
+	}
+	if (check_tap_fd(tap->fd, reply.tap, err) < 0) {
+		close(tap->fd);
+		tap->fd = -1;
+		return -1;
+	}
+	memcpy(tap->name, reply.tap, sizeof(tap->name));
+	return 0;
+}
+
+int netclient_query(struct netd_reply *reply, struct error *err)
+{
+	struct netd_request req;
+	int fd;
+	netd_request_init(&req, NETD_OP_QUERY, 0, "", 0, err);
+	if (netclient_exchange(&req, reply, &fd, err) < 0)
+		return -1;
+	if (fd >= 0)
+		close(fd);
+	if (reply->status != NETD_GRANTED) {
+		netclient_explain(&req, reply, err);
+		return -1;
+	}
+	return 0;
+}

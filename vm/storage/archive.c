@@ -1,0 +1,92 @@
+/* What both archive modes share: the archive's name, the other overlays on
+ * the base, and storing one file in the archive. */
+#include "storage/archive.h"
+
+#include "log.h"
+#include "storage/image.h"
+#include "xalloc.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+char *archive_dir_name(const struct archive_job *job, struct error *err)
+{
+	struct stat st;
+	if (stat(job->base, &st) < 0) {
+		error_errno(err, "cannot read %s", job->base);
+		return NULL;
+	}
+	struct tm tm;
+	localtime_r(&st.st_mtime, &tm);
+	char stamp[32];
+	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
+	return xasprintf("%s-%s", job->name, stamp);
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n > m && !strcmp(s + n - m, suffix);
+}
+
+/* Whether the image at path has the base as its backing file. Images
+ * qemu-img cannot read are not overlays of anything. */
+static bool is_overlay_of(const char *path, const char *base)
+{
+	struct image_info info;
+	struct error ignored;
+	if (image_info(path, &info, &ignored) < 0) {
+		log_debug("%s: not an image qemu-img can read (%s)", path, ignored.msg);
+		return false;
+	}
+	bool yes = info.full_backing_file && image_same_file(info.full_backing_file, base);
+	image_info_free(&info);
+	return yes;
+}
+
+int archive_other_overlays(const struct archive_job *job, struct strv *found, struct error *err)
+{
+	if (!image_exists(job->base))
+		return error_set(err, "%s is missing", job->base);
+	DIR *dir = opendir(".");
+	if (!dir)
+		return error_errno(err, "cannot read the machine directory");
+	char *suffix = xasprintf(".%s", job->fmt);
+	for (struct dirent *e; (e = readdir(dir));) {
+		struct stat st;
+		if (!has_suffix(e->d_name, suffix) || !strcmp(e->d_name, job->backing) ||
+		    lstat(e->d_name, &st) < 0 || !S_ISREG(st.st_mode) ||
+		    image_same_file(e->d_name, job->base))
+			continue;
+		if (is_overlay_of(e->d_name, job->base))
+			strv_add(found, e->d_name);
+	}
+	closedir(dir);
+	free(suffix);
+	return 0;
+}
+
+int archive_store(const struct archive_job *job, const char *src, const char *dir, const char *name,
+		  bool compress, struct tempdir *td, char **stored, struct error *err)
+{
+	const struct compressor *c = compress ? job->compressor : NULL;
+	char *dst = xasprintf("%s/%s%s", dir, name, c ? c->extension : "");
+	if (td)
+		tempdir_track(td, dst);
+	int rc;
+	if (c) {
+		log_progress("compressing %s into %s with %s", src, dst, c->program);
+		rc = compressor_run(c, src, dst, err);
+	} else {
+		log_progress("copying %s into %s", src, dst);
+		rc = image_copy(src, dst, IMAGE_PROGRESS, err);
+	}
+	if (rc == 0 && stored)
+		*stored = dst;
+	else
+		free(dst);
+	return rc;
+}

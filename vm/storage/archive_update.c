@@ -1,0 +1,323 @@
+/* vm archive without --create: with the machine running, sync the guest,
+ * save its state if asked, pause it, copy the backing file into the archive
+ * of the current base as NAME-backing-<now>.FMT, and resume it (always,
+ * also when something failed). The copy is made under a temporary
+ * name and renamed only once it is complete (and compressed, if asked). */
+#include "storage/archive.h"
+
+#include "emulator/machine.h"
+#include "emulator/savedstate.h"
+#include "guest/guest.h"
+#include "log.h"
+#include "storage/image.h"
+#include "xalloc.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MONITOR_TIMEOUT_MS 10000
+
+struct update {
+	const struct archive_job *job;
+	struct machine *m;
+	struct qmp q;
+	bool connected;
+	struct guest g;
+	bool guest_open;
+	char *disk;	/* the image the emulator runs on: the backing file */
+	char *dir;	/* the archive directory */
+	char *copy;	/* dir/NAME-backing-<now>.FMT */
+	bool running;	/* the guest runs, so vm pauses it */
+	bool suspended; /* the guest sleeps (S3): nothing to pause */
+	bool paused;	/* vm paused the guest, so vm resumes it */
+	sigset_t saved_mask;
+};
+
+static bool has_string(const struct strv *list, const char *s)
+{
+	for (size_t i = 0; i < list->n; i++)
+		if (!strcmp(list->v[i], s))
+			return true;
+	return false;
+}
+
+/* The machine must run on its backing file, and the archive of its base
+ * must exist. */
+static int find_archive(struct update *u, struct error *err)
+{
+	const struct archive_job *job = u->job;
+	if (!machine_running(u->m, NULL))
+		return error_set(err,
+				 "%s is not running; an update copies the running machine's "
+				 "backing file: start it (vm start), or use --create while it is "
+				 "stopped",
+				 job->name);
+	struct runtime_info info;
+	if (runtime_read_info(&u->m->rt, &info, err) < 0)
+		return -1;
+	u->disk = xstrdup(info.disk && info.disk[0] ? info.disk : job->backing);
+	runtime_info_free(&info);
+	if (!image_same_file(u->disk, job->backing))
+		return error_set(err,
+				 "%s runs on %s, not on its backing file %s (vm run -b?): there "
+				 "are no changes of its own to archive",
+				 job->name, u->disk, job->backing);
+	u->dir = archive_dir_name(job, err);
+	if (!u->dir)
+		return -1;
+	if (!image_exists(u->dir))
+		return error_set(err,
+				 "there is no archive of the current base yet (%s): make one "
+				 "with vm archive --create while the machine is stopped",
+				 u->dir);
+	return 0;
+}
+
+/* Refuses -d NAME when the backing file has no such state (unless -s
+ * saves it first), before the guest is touched. */
+static int check_delvm(struct update *u, struct error *err)
+{
+	const char *name = u->job->delvm;
+	if (!name || (u->job->savevm && !strcmp(name, u->job->savevm)))
+		return 0;
+	struct image_info info;
+	if (image_info(u->job->backing, &info, err) < 0)
+		return -1;
+	int rc = 0;
+	if (!has_string(&info.snapshots, name)) {
+		char *names = info.snapshots.n ? strv_join(&info.snapshots, ", ") : xstrdup("none");
+		rc = error_set(err,
+			       "%s has no saved state '%s' to delete from the copy (it has: %s)",
+			       u->job->backing, name, names);
+		free(names);
+	}
+	image_info_free(&info);
+	return rc;
+}
+
+static int name_copy(struct update *u, struct error *err)
+{
+	const struct archive_job *job = u->job;
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	char stamp[32];
+	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
+	u->copy = xasprintf("%s/%s-%s-%s.%s", u->dir, job->name,
+			    config_get(job->cfg, "VM_SNAPSHOT_BACKINGNAME"), stamp, job->fmt);
+	const char *ext = job->compressor ? job->compressor->extension : "";
+	char *final = xasprintf("%s%s", u->copy, ext);
+	int rc = image_exists(final)
+		     ? error_set(err, "%s exists already; vm never overwrites an archive", final)
+		     : 0;
+	free(final);
+	return rc;
+}
+
+static int connect_machine(struct update *u, struct error *err)
+{
+	if (machine_connect(u->m, &u->q, MONITOR_TIMEOUT_MS, err) < 0)
+		return -1;
+	u->connected = true;
+	if (guest_open(&u->g, u->job->cfg, &u->m->rt, err) < 0)
+		return -1;
+	u->guest_open = true;
+	return 0;
+}
+
+static void sync_guest(struct update *u)
+{
+	log_progress("syncing the guest's file systems");
+	struct error why;
+	if (guest_sync(&u->g, &why) < 0)
+		log_warn("%s; the copy holds what the guest had written to its disk", why.msg);
+}
+
+/* Until the guest runs again, Ctrl-C and friends wait: vm must not die
+ * leaving the guest paused. The copy notices them and stops early. */
+static void hold_signals(struct update *u)
+{
+	sigset_t block;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &u->saved_mask);
+}
+
+static void release_signals(struct update *u)
+{
+	/* A signal that came meanwhile is delivered here: it removes the
+	 * temporary files and ends vm, as it would have at once. */
+	sigprocmask(SIG_SETMASK, &u->saved_mask, NULL);
+}
+
+static int read_status(struct update *u, struct error *err)
+{
+	char *status;
+	if (qmp_query_status(&u->q, &status, err) < 0)
+		return -1;
+	u->suspended = !strcmp(status, "suspended");
+	u->running = !strcmp(status, "running");
+	if (!u->running)
+		log_progress("the guest is %s; it stays so while its disk is copied", status);
+	free(status);
+	return 0;
+}
+
+/* Pausing makes QEMU write out what it holds of the images in memory (the
+ * snapshot table and refcounts savevm changed, too), so the file is whole. */
+static int pause_guest(struct update *u, struct error *err)
+{
+	if (!u->running)
+		return 0;
+	log_progress("pausing the guest");
+	if (qmp_execute(&u->q, "stop", NULL, NULL, err) < 0)
+		return error_prefix(err, "cannot pause the guest");
+	u->paused = true;
+	return 0;
+}
+
+static void resume_guest(struct update *u, struct error *err)
+{
+	if (!u->paused)
+		return;
+	log_progress("resuming the guest");
+	struct error why;
+	if (qmp_execute(&u->q, "cont", NULL, NULL, &why) < 0) {
+		/* This matters more than whatever went wrong before. */
+		error_set(err, "cannot resume the guest (%s); resume it with 'vm cmd cont'",
+			  why.msg);
+		return;
+	}
+	u->paused = false;
+}
+
+static int save_state(struct update *u, struct error *err)
+{
+	const char *name = u->job->savevm;
+	log_progress("saving the state as %s", name);
+	int rc = machine_savevm(&u->q, name, err);
+	if (rc < 0)
+		return error_prefix(err, "cannot save the state %s", name);
+	/* Saved as it is, a sleeping guest needs the reset into its resume path
+	 * that vm start -l gives such states. */
+	return savedstate_record(u->disk, name,
+				 u->suspended ? SAVEDSTATE_SUSPENDED : SAVEDSTATE_RUNNING, err);
+}
+
+/* The guest is paused (or asleep) from its state's saving until the copy
+ * is made. */
+static int copy_paused(struct update *u, struct tempfile *tf, struct error *err)
+{
+	hold_signals(u);
+	int rc = read_status(u, err);
+	/* savevm before the pause: it stops the guest for the time it saves
+	 * and lets it go on, and the pause then flushes what it wrote. */
+	if (rc == 0 && u->job->savevm)
+		rc = save_state(u, err);
+	if (rc == 0)
+		rc = pause_guest(u, err);
+	if (rc == 0) {
+		log_progress("copying %s into %s", u->job->backing, u->copy);
+		rc = image_copy_into(u->job->backing, tf, IMAGE_PROGRESS | IMAGE_STOP_ON_SIGNAL,
+				     err);
+	}
+	resume_guest(u, err);
+	if (u->paused)
+		rc = -1;
+	release_signals(u);
+	return rc;
+}
+
+/* The record of which states were saved while suspended goes along with
+ * the copy, less the state deleted from it. */
+static int copy_state_record(struct update *u, struct error *err)
+{
+	char *from = savedstate_path(u->disk), *to = savedstate_path(u->copy);
+	FILE *in = fopen(from, "re");
+	int rc = 0;
+	if (in) {
+		struct tempfile tf;
+		rc = tempfile_create(&tf, to, err);
+		FILE *out = rc == 0 ? fdopen(dup(tf.fd), "w") : NULL;
+		char *line = NULL;
+		size_t size = 0;
+		while (out && getline(&line, &size, in) > 0) {
+			line[strcspn(line, "\n")] = '\0';
+			/* "NAME KIND" */
+			size_t name_len = strcspn(line, " ");
+			bool deleted = u->job->delvm && strlen(u->job->delvm) == name_len &&
+				       !strncmp(line, u->job->delvm, name_len);
+			if (!deleted)
+				fprintf(out, "%s\n", line);
+		}
+		free(line);
+		if (rc == 0 && (!out || fclose(out) != 0)) {
+			rc = error_errno(err, "cannot write %s", to);
+			tempfile_discard(&tf);
+		} else if (rc == 0) {
+			rc = tempfile_commit(&tf, 0, err);
+		}
+		fclose(in);
+	}
+	free(from);
+	free(to);
+	return rc;
+}
+
+/* -d, then the copy's name (compressed, if asked): the guest runs again. */
+static int finish_copy(struct update *u, struct tempfile *tf, struct error *err)
+{
+	const struct archive_job *job = u->job;
+	if (job->delvm) {
+		log_progress("deleting the state %s from the copy", job->delvm);
+		if (image_snapshot_delete(tf->path, job->fmt, job->delvm, err) < 0)
+			return -1;
+	}
+	if (!job->compressor)
+		return tempfile_commit(tf, 0, err);
+	char *stored = xasprintf("%s%s", u->copy, job->compressor->extension);
+	log_progress("compressing the copy into %s with %s", stored, job->compressor->program);
+	int rc = compressor_run(job->compressor, tf->path, stored, err);
+	free(stored);
+	tempfile_discard(tf);
+	return rc;
+}
+
+static int update(struct update *u, struct error *err)
+{
+	if (find_archive(u, err) < 0 || check_delvm(u, err) < 0 || name_copy(u, err) < 0 ||
+	    connect_machine(u, err) < 0)
+		return -1;
+	sync_guest(u);
+	struct tempfile tf;
+	if (tempfile_create(&tf, u->copy, err) < 0)
+		return -1;
+	if (copy_paused(u, &tf, err) < 0 || finish_copy(u, &tf, err) < 0) {
+		tempfile_discard(&tf);
+		return -1;
+	}
+	if (copy_state_record(u, err) < 0)
+		return -1;
+	log_progress("archived %s into %s", u->job->backing, u->dir);
+	return 0;
+}
+
+int archive_update(const struct archive_job *job, struct error *err)
+{
+	struct update u = {.job = job, .m = job->m};
+	int rc = update(&u, err);
+	if (u.guest_open)
+		guest_close(&u.g);
+	if (u.connected)
+		qmp_close(&u.q);
+	free(u.disk);
+	free(u.dir);
+	free(u.copy);
+	return rc;
+}

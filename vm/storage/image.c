@@ -1,0 +1,129 @@
+/* image_copy: a disk image copied whole or not at all. */
+#include "storage/image.h"
+
+#include "log.h"
+#include "storage/filecopy.h"
+#include "sys/progress.h"
+#include "xalloc.h"
+
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct copy_watch {
+	struct progress *bar;
+	bool stop_on_signal;
+};
+
+static bool interrupt_pending(void)
+{
+	sigset_t pending;
+	return sigpending(&pending) == 0 &&
+	       (sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1 ||
+		sigismember(&pending, SIGHUP) == 1);
+}
+
+static bool watch_copy(void *ctx, uint64_t done)
+{
+	struct copy_watch *watch = ctx;
+	if (watch->bar)
+		progress_update(watch->bar, done);
+	return !(watch->stop_on_signal && interrupt_pending());
+}
+
+static double seconds_since(const struct timespec *start)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+static int open_source(const char *src, struct stat *st, struct error *err)
+{
+	int fd = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return error_errno(err, "cannot open %s", src);
+	if (fstat(fd, st) < 0) {
+		close(fd);
+		return error_errno(err, "cannot read %s", src);
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(fd);
+		return error_set(err, "%s is not a regular file", src);
+	}
+	return fd;
+}
+
+static char *progress_label(const char *src)
+{
+	char *copy = xstrdup(src);
+	char *label = xasprintf("Copying %s", basename(copy));
+	free(copy);
+	return label;
+}
+
+int image_copy_into(const char *src, struct tempfile *tf, unsigned flags, struct error *err)
+{
+	struct stat st;
+	int in = open_source(src, &st, err);
+	if (in < 0)
+		return -1;
+	char *label = progress_label(src);
+	struct copy_watch watch = {
+	    .bar = (flags & IMAGE_PROGRESS) ? progress_start(label, st.st_size) : NULL,
+	    .stop_on_signal = flags & IMAGE_STOP_ON_SIGNAL,
+	};
+	struct filecopy job = {
+	    .in = in,
+	    .out = tf->fd,
+	    .size = (uint64_t)st.st_size,
+	    .in_name = src,
+	    .out_name = tf->target,
+	    .flags = (flags & IMAGE_PLAIN) ? FILECOPY_NO_REFLINK | FILECOPY_NO_COPY_RANGE : 0,
+	    .progress = watch_copy,
+	    .progress_ctx = &watch,
+	};
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	int rc = filecopy_run(&job, err);
+	progress_finish(watch.bar);
+	free(label);
+	close(in);
+	if (rc == 0)
+		log_debug("copied %s to %s (%llu MiB, %s) in %.2f s", src, tf->target,
+			  (unsigned long long)(st.st_size >> 20), filecopy_method_name(job.method),
+			  seconds_since(&start));
+	return rc;
+}
+
+int image_copy(const char *src, const char *dst, unsigned flags, struct error *err)
+{
+	/* Refuse before copying gigabytes; the rename checks again. */
+	if (!(flags & IMAGE_REPLACE) && access(dst, F_OK) == 0)
+		return error_set(err, "%s already exists; vm does not overwrite it", dst);
+	struct tempfile tf;
+	if (tempfile_create(&tf, dst, err) < 0)
+		return -1;
+	if (image_copy_into(src, &tf, flags, err) < 0) {
+		tempfile_discard(&tf);
+		return -1;
+	}
+	return tempfile_commit(&tf, (flags & IMAGE_REPLACE) ? TEMPFILE_REPLACE : 0, err);
+}
+
+bool image_exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+bool image_same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}

@@ -1,0 +1,63 @@
+/* Disk images: copying them safely (image.c) and what qemu-img does to them
+ * (qemu_img.c: overlays, commit, snapshots, info, check). Paths are taken
+ * as given, relative to the current directory (the machine directory). */
+#pragma once
+
+#include "error.h"
+#include "storage/tempfile.h"
+#include "strv.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum {
+	IMAGE_PROGRESS = 1u << 0, /* a progress bar when stdout is a terminal */
+	IMAGE_REPLACE = 1u << 1,  /* replace the destination when it exists, else refuse */
+	IMAGE_PLAIN = 1u << 2,	  /* copy with read/write only (no reflink, no copy_file_range) */
+	/* Stop the copy (it fails) as soon as SIGINT, SIGTERM or SIGHUP is
+	 * pending: for callers that block these signals while they copy. */
+	IMAGE_STOP_ON_SIGNAL = 1u << 3,
+};
+
+/* Copies src to dst through a temporary file beside dst that is renamed
+ * into place when complete (see tempfile.h): a failed or interrupted copy
+ * leaves no dst. Uses reflink or copy_file_range where the file system
+ * offers them and keeps holes. */
+int image_copy(const char *src, const char *dst, unsigned flags, struct error *err);
+/* The same into a temporary file the caller made (tempfile_create) and then
+ * commits or discards, for work on the copy before it gets its name. */
+int image_copy_into(const char *src, struct tempfile *tf, unsigned flags, struct error *err);
+
+/* Whether anything (a dangling symlink too) is at path. */
+bool image_exists(const char *path);
+/* Whether a and b name the same file. */
+bool image_same_file(const char *a, const char *b);
+
+struct image_info {
+	char *format;
+	uint64_t virtual_size;
+	uint64_t actual_size;	 /* bytes allocated on disk */
+	char *backing_file;	 /* as recorded in the image; NULL when none */
+	char *full_backing_file; /* the same, resolved against the image's directory */
+	struct strv snapshots;	 /* names of the internal snapshots (saved states) */
+};
+
+/* qemu-img info --output=json; works on images another emulator has open. */
+int image_info(const char *path, struct image_info *info, struct error *err);
+void image_info_free(struct image_info *info);
+
+/* Creates an empty overlay path on backing (qemu-img create -f FMT -b BACKING
+ * -F FMT), through a temporary file like image_copy. backing is recorded as
+ * given: a name relative to path's directory keeps the pair movable.
+ * IMAGE_REPLACE replaces an existing path. */
+int image_create_overlay(const char *path, const char *backing, const char *fmt, unsigned flags,
+			 struct error *err);
+/* Writes the overlay's data into its backing file (qemu-img commit). */
+int image_commit(const char *path, unsigned flags, struct error *err);
+/* Deletes an internal snapshot (qemu-img snapshot -d); the image's backing
+ * file need not be there. */
+int image_snapshot_delete(const char *path, const char *fmt, const char *name, struct error *err);
+/* qemu-img check: 0 when the image is clean, else the problems found. */
+int image_check(const char *path, const char *fmt, struct error *err);
+/* The command lines the functions above run, for dry runs and -v. */
+char *image_create_overlay_command(const char *path, const char *backing, const char *fmt);

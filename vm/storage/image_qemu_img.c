@@ -1,0 +1,249 @@
+/* What qemu-img does to images, run through the one spawner. */
+#include "storage/image.h"
+
+#include "log.h"
+#include "storage/tempfile.h"
+#include "sys/progress.h"
+#include "sys/spawn.h"
+#include "xalloc.h"
+
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The last non-empty line of qemu-img's stderr, which says what went wrong,
+ * without its "qemu-img: " prefix. */
+static char *last_line(const char *text)
+{
+	const char *end = text + strlen(text);
+	while (end > text && (end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	const char *start = end;
+	while (start > text && start[-1] != '\n')
+		start--;
+	if (!strncmp(start, "qemu-img: ", 10))
+		start += 10;
+	return start == end ? xstrdup("no reason given") : xstrndup(start, (size_t)(end - start));
+}
+
+/* Runs qemu-img with args; what describes the job for messages. stdout is
+ * captured unless show_output (for qemu-img's own progress display). */
+static int run_qemu_img(struct strv *args, const char *what, bool show_output,
+			struct spawn_result *res, struct error *err)
+{
+	struct spawn_options opts = {.capture_stdout = !show_output, .capture_stderr = true};
+	char *line = strv_join(args, " ");
+	log_debug("running %s", line);
+	free(line);
+	if (spawn_run(strv_argv(args), &opts, res, err) < 0) {
+		if (!spawn_program_exists(args->v[0]))
+			return error_set(err, "qemu-img not found: install it (Debian: apt-get "
+					      "install qemu-utils)");
+		return -1;
+	}
+	if (res->status != 0) {
+		/* check reports on stdout, everything else on stderr. */
+		bool quiet_stderr = !res->err[0] || res->err[strspn(res->err, " \n")] == '\0';
+		char *reason = last_line(quiet_stderr && res->out ? res->out : res->err);
+		error_set(err, "%s: %s", what, reason);
+		free(reason);
+		spawn_result_free(res);
+		return -1;
+	}
+	return 0;
+}
+
+static int run_simple(struct strv *args, const char *what, bool show_output, struct error *err)
+{
+	struct spawn_result res;
+	int rc = run_qemu_img(args, what, show_output, &res, err);
+	if (rc == 0)
+		spawn_result_free(&res);
+	strv_free(args);
+	return rc;
+}
+
+static char *json_string_dup(struct json_object *obj, const char *key)
+{
+	struct json_object *value;
+	if (!json_object_object_get_ex(obj, key, &value) ||
+	    !json_object_is_type(value, json_type_string))
+		return NULL;
+	return xstrdup(json_object_get_string(value));
+}
+
+static uint64_t json_u64(struct json_object *obj, const char *key)
+{
+	struct json_object *value;
+	if (!json_object_object_get_ex(obj, key, &value))
+		return 0;
+	return (uint64_t)json_object_get_int64(value);
+}
+
+static void read_snapshot_names(struct json_object *obj, struct strv *names)
+{
+	struct json_object *list;
+	if (!json_object_object_get_ex(obj, "snapshots", &list) ||
+	    !json_object_is_type(list, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		char *name = json_string_dup(json_object_array_get_idx(list, i), "name");
+		if (name)
+			strv_push(names, name);
+	}
+}
+
+static int parse_info(const char *path, const char *text, struct image_info *info,
+		      struct error *err)
+{
+	struct json_object *obj = json_tokener_parse(text);
+	if (!obj || !json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		return error_set(err, "qemu-img info %s: unexpected output (not a JSON object)",
+				 path);
+	}
+	info->format = json_string_dup(obj, "format");
+	info->virtual_size = json_u64(obj, "virtual-size");
+	info->actual_size = json_u64(obj, "actual-size");
+	info->backing_file = json_string_dup(obj, "backing-filename");
+	info->full_backing_file = json_string_dup(obj, "full-backing-filename");
+	read_snapshot_names(obj, &info->snapshots);
+	json_object_put(obj);
+	return 0;
+}
+
+int image_info(const char *path, struct image_info *info, struct error *err)
+{
+	*info = (struct image_info){.snapshots = STRV_INIT};
+	struct strv args = STRV_INIT;
+	strv_add(&args, "qemu-img");
+	strv_add(&args, "info");
+	strv_add(&args, "--force-share");
+	strv_add(&args, "--output=json");
+	strv_add(&args, "--");
+	strv_add(&args, path);
+	struct spawn_result res;
+	char *what = xasprintf("cannot read image %s", path);
+	int rc = run_qemu_img(&args, what, false, &res, err);
+	free(what);
+	strv_free(&args);
+	if (rc < 0)
+		return -1;
+	rc = parse_info(path, res.out, info, err);
+	spawn_result_free(&res);
+	return rc;
+}
+
+void image_info_free(struct image_info *info)
+{
+	free(info->format);
+	free(info->backing_file);
+	free(info->full_backing_file);
+	strv_free(&info->snapshots);
+	*info = (struct image_info){.snapshots = STRV_INIT};
+}
+
+static void overlay_args(struct strv *args, const char *path, const char *backing, const char *fmt)
+{
+	strv_add(args, "qemu-img");
+	strv_add(args, "create");
+	strv_add(args, "-q");
+	strv_addf(args, "-f%s", fmt);
+	strv_addf(args, "-b%s", backing);
+	strv_addf(args, "-F%s", fmt);
+	strv_add(args, "--");
+	strv_add(args, path);
+}
+
+char *image_create_overlay_command(const char *path, const char *backing, const char *fmt)
+{
+	return xasprintf("qemu-img create -f %s -b %s -F %s %s", fmt, backing, fmt, path);
+}
+
+int image_create_overlay(const char *path, const char *backing, const char *fmt, unsigned flags,
+			 struct error *err)
+{
+	if (!(flags & IMAGE_REPLACE) && access(path, F_OK) == 0)
+		return error_set(err, "%s already exists; vm does not overwrite it", path);
+	/* The temporary name reserves the place; qemu-img then writes that file. */
+	struct tempfile tf;
+	if (tempfile_create(&tf, path, err) < 0)
+		return -1;
+	struct strv args = STRV_INIT;
+	overlay_args(&args, tf.path, backing, fmt);
+	char *what = xasprintf("cannot create %s on %s", path, backing);
+	int rc = run_simple(&args, what, false, err);
+	free(what);
+	if (rc < 0) {
+		tempfile_discard(&tf);
+		return -1;
+	}
+	return tempfile_commit(&tf, (flags & IMAGE_REPLACE) ? TEMPFILE_REPLACE : 0, err);
+}
+
+int image_commit(const char *path, unsigned flags, struct error *err)
+{
+	bool progress = (flags & IMAGE_PROGRESS) && progress_visible();
+	struct strv args = STRV_INIT;
+	strv_add(&args, "qemu-img");
+	strv_add(&args, "commit");
+	strv_add(&args, progress ? "-p" : "-q");
+	strv_add(&args, "--");
+	strv_add(&args, path);
+	char *what = xasprintf("cannot commit %s into its base", path);
+	int rc = run_simple(&args, what, progress, err);
+	free(what);
+	return rc;
+}
+
+/* path opened without its backing file, which deleting a snapshot never
+ * reads: a copy in an archive may sit beside a compressed base, or none. */
+static char *without_backing(const char *path, const char *fmt)
+{
+	struct json_object *file = json_object_new_object();
+	json_object_object_add(file, "driver", json_object_new_string("file"));
+	json_object_object_add(file, "filename", json_object_new_string(path));
+	struct json_object *spec = json_object_new_object();
+	json_object_object_add(spec, "driver", json_object_new_string(fmt));
+	json_object_object_add(spec, "backing", NULL);
+	json_object_object_add(spec, "file", file);
+	char *text = xasprintf("json:%s",
+			       json_object_to_json_string_ext(
+				   spec, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(spec);
+	return text;
+}
+
+int image_snapshot_delete(const char *path, const char *fmt, const char *name, struct error *err)
+{
+	struct strv args = STRV_INIT;
+	strv_add(&args, "qemu-img");
+	strv_add(&args, "snapshot");
+	strv_add(&args, "-d");
+	strv_add(&args, name);
+	strv_add(&args, "--");
+	strv_push(&args, without_backing(path, fmt));
+	char *what = xasprintf("cannot delete snapshot '%s' from %s", name, path);
+	int rc = run_simple(&args, what, false, err);
+	free(what);
+	return rc;
+}
+
+int image_check(const char *path, const char *fmt, struct error *err)
+{
+	struct strv args = STRV_INIT;
+	strv_add(&args, "qemu-img");
+	strv_add(&args, "check");
+	strv_addf(&args, "-f%s", fmt);
+	strv_add(&args, "--");
+	strv_add(&args, path);
+	struct spawn_result res;
+	char *what = xasprintf("%s is not clean (qemu-img check)", path);
+	int rc = run_qemu_img(&args, what, false, &res, err);
+	free(what);
+	strv_free(&args);
+	if (rc == 0)
+		spawn_result_free(&res);
+	return rc;
+}

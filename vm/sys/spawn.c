@@ -1,0 +1,348 @@
+#include "sys/spawn.h"
+
+#include "strbuf.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool spawn_program_exists(const char *program)
+{
+	if (strchr(program, '/'))
+		return access(program, X_OK) == 0;
+	const char *path = getenv("PATH");
+	char *copy = xstrdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
+	bool found = false;
+	for (char *save, *dir = strtok_r(copy, ":", &save); dir && !found;
+	     dir = strtok_r(NULL, ":", &save)) {
+		char *full = xasprintf("%s/%s", dir, program);
+		found = access(full, X_OK) == 0;
+		free(full);
+	}
+	free(copy);
+	return found;
+}
+
+/* Groups, then gid, then uid: each step needs the privilege the next one
+ * gives up. Checks that root cannot be regained. */
+/* In a child: tells the parent through the report pipe why it could not
+ * exec (the errno), and ends. */
+static _Noreturn void report_and_exit(int report_fd)
+{
+	int code = errno;
+	ssize_t ignored = write(report_fd, &code, sizeof(code));
+	(void)ignored;
+	_exit(127);
+}
+
+/* In a child: becomes argv, or reports why not. */
+static _Noreturn void exec_or_report(char *const argv[], char **envp, int report_fd)
+{
+	execvpe(argv[0], argv, envp ? envp : environ);
+	report_and_exit(report_fd);
+}
+
+static int become(const struct spawn_identity *id)
+{
+	if (initgroups(id->user, id->gid) < 0 || setgid(id->gid) < 0 || setuid(id->uid) < 0)
+		return -1;
+	if (getuid() != id->uid || geteuid() != id->uid || getgid() != id->gid ||
+	    getegid() != id->gid || (id->uid != 0 && setuid(0) == 0)) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+/* In the child: take the identity, wire up stdin/stdout/stderr and exec;
+ * never returns. The error pipe tells the parent why exec failed. */
+static void child_exec(char *const argv[], const struct spawn_options *opts, int in_fd, int out_fd,
+		       int err_fd, int report_fd)
+{
+	/* fd 3 is about to be taken: move the error pipe out of the way. */
+	if (opts->pass_fd3 > 0 && report_fd == 3)
+		report_fd = fcntl(report_fd, F_DUPFD_CLOEXEC, 4);
+	if (opts->identity && become(opts->identity) < 0)
+		goto fail;
+	if (opts->dir && chdir(opts->dir) < 0)
+		goto fail;
+	if (dup2(in_fd, STDIN_FILENO) < 0 || (out_fd >= 0 && dup2(out_fd, STDOUT_FILENO) < 0) ||
+	    (err_fd >= 0 && dup2(err_fd, STDERR_FILENO) < 0))
+		goto fail;
+	if (opts->pass_fd3 > 0 &&
+	    (opts->pass_fd3 == 3 ? fcntl(3, F_SETFD, 0) : dup2(opts->pass_fd3, 3)) < 0)
+		goto fail;
+	signal(SIGPIPE, SIG_DFL);
+	exec_or_report(argv, opts->envp, report_fd);
+fail:
+	report_and_exit(report_fd);
+}
+
+static void read_available(int fd, struct strbuf *sink)
+{
+	if (fd < 0)
+		return;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	char buf[4096];
+	ssize_t r;
+	while ((r = read(fd, buf, sizeof(buf))) > 0 || (r < 0 && errno == EINTR))
+		if (r > 0)
+			strbuf_add(sink, buf, (size_t)r);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Feeds input and collects output until the child has exited (pidfd
+ * readable; without a pidfd: until it closed its ends), or the deadline
+ * passes. Returns false on time-out. */
+static bool pump(int pidfd, int in_w, int out_r, int err_r, const char *input, struct strbuf *out,
+		 struct strbuf *errs, long long deadline)
+{
+	bool timed_out = false;
+	size_t input_left = input ? strlen(input) : 0;
+	if (in_w >= 0 && !input_left) {
+		close(in_w);
+		in_w = -1;
+	}
+	while (pidfd >= 0 || in_w >= 0 || out_r >= 0 || err_r >= 0) {
+		struct pollfd fds[4] = {
+		    {in_w, POLLOUT, 0}, {out_r, POLLIN, 0}, {err_r, POLLIN, 0}, {pidfd, POLLIN, 0}};
+		int wait = -1;
+		if (deadline) {
+			long long left = deadline - now_ms();
+			if (left <= 0) {
+				timed_out = true;
+				break;
+			}
+			wait = (int)left;
+		}
+		int n = poll(fds, 4, wait);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0) {
+			timed_out = true;
+			break;
+		}
+		if (fds[3].revents) {
+			/* Exited: what it wrote is in the pipes; anything it left
+			 * running in the background may hold them open forever. */
+			read_available(out_r, out);
+			read_available(err_r, errs);
+			close_fd(&in_w);
+			close_fd(&out_r);
+			close_fd(&err_r);
+			break;
+		}
+		if (in_w >= 0 && fds[0].revents) {
+			ssize_t w = write(in_w, input, input_left);
+			if (w > 0) {
+				input += w;
+				input_left -= (size_t)w;
+			}
+			if (w <= 0 || !input_left) {
+				close(in_w);
+				in_w = -1;
+			}
+		}
+		int *readers[2] = {&out_r, &err_r};
+		struct strbuf *sinks[2] = {out, errs};
+		for (int i = 0; i < 2; i++) {
+			if (*readers[i] < 0 || !fds[i + 1].revents)
+				continue;
+			char buf[4096];
+			ssize_t r = read(*readers[i], buf, sizeof(buf));
+			if (r > 0)
+				strbuf_add(sinks[i], buf, (size_t)r);
+			else if (r == 0 || errno != EINTR) {
+				close(*readers[i]);
+				*readers[i] = -1;
+			}
+		}
+	}
+	close_fd(&in_w);
+	close_fd(&out_r);
+	close_fd(&err_r);
+	return !timed_out;
+}
+
+/* Ends a child that ran over its time: SIGTERM and a grace period when
+ * asked for (so that it can clean up), then SIGKILL. */
+static void stop_child(pid_t pid, int pidfd, int grace_ms)
+{
+	if (grace_ms > 0 && pidfd >= 0) {
+		kill(pid, SIGTERM);
+		struct pollfd pfd = {pidfd, POLLIN, 0};
+		long long deadline = now_ms() + grace_ms;
+		int left;
+		while ((left = (int)(deadline - now_ms())) > 0 && poll(&pfd, 1, left) <= 0)
+			;
+		if (pfd.revents)
+			return;
+	}
+	kill(pid, SIGKILL);
+}
+
+int spawn_run(char *const argv[], const struct spawn_options *opts, struct spawn_result *result,
+	      struct error *err)
+{
+	static const struct spawn_options none = {0};
+	if (!opts)
+		opts = &none;
+	*result = (struct spawn_result){0};
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1}, report[2] = {-1, -1};
+	int devnull = -1;
+	if (opts->input ? pipe2(in, O_CLOEXEC) < 0
+			: (devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+		return error_errno(err, "cannot run %s", argv[0]);
+	if ((opts->capture_stdout && pipe2(out, O_CLOEXEC) < 0) ||
+	    (opts->capture_stderr && pipe2(errp, O_CLOEXEC) < 0) || pipe2(report, O_CLOEXEC) < 0)
+		return error_errno(err, "cannot run %s", argv[0]);
+	pid_t pid = fork();
+	if (pid < 0)
+		return error_errno(err, "cannot run %s", argv[0]);
+	if (pid == 0)
+		child_exec(argv, opts, opts->input ? in[0] : devnull,
+			   opts->stdout_fd > 2 ? opts->stdout_fd : out[1], errp[1], report[1]);
+	int fds_to_close[] = {in[0], out[1], errp[1], report[1], devnull};
+	for (size_t i = 0; i < sizeof(fds_to_close) / sizeof(fds_to_close[0]); i++)
+		if (fds_to_close[i] >= 0)
+			close(fds_to_close[i]);
+	struct strbuf so = STRBUF_INIT, se = STRBUF_INIT;
+	long long deadline = opts->timeout_ms ? now_ms() + opts->timeout_ms : 0;
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* -1 on old kernels: EOF only */
+	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
+	bool finished = pump(pidfd, in[1], out[0], errp[0], opts->input, &so, &se, deadline);
+	signal(SIGPIPE, old_pipe);
+	if (!finished) {
+		stop_child(pid, pidfd, opts->term_grace_ms);
+		result->timed_out = true;
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	int exec_errno = 0;
+	bool exec_failed = read(report[0], &exec_errno, sizeof(exec_errno)) == sizeof(exec_errno);
+	close(report[0]);
+	result->out = strbuf_take(&so);
+	result->err = strbuf_take(&se);
+	if (exec_failed) {
+		spawn_result_free(result);
+		errno = exec_errno;
+		return error_errno(err, "cannot run %s", argv[0]);
+	}
+	result->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return 0;
+}
+
+void spawn_result_free(struct spawn_result *result)
+{
+	free(result->out);
+	free(result->err);
+	result->out = result->err = NULL;
+}
+
+/* In the child of spawn_background: never returns. */
+static void background_exec(char *const argv[], const struct spawn_background_options *opts,
+			    int report_fd)
+{
+	if (opts->new_session)
+		setsid();
+	int in = open("/dev/null", O_RDONLY);
+	if (in < 0 || dup2(in, STDIN_FILENO) < 0)
+		goto fail;
+	if (opts->output) {
+		int out = open(opts->output, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
+		if (out < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0)
+			goto fail;
+	}
+	for (size_t i = 0; i < opts->n_keep_fds; i++) {
+		int flags = fcntl(opts->keep_fds[i], F_GETFD);
+		if (flags < 0 || fcntl(opts->keep_fds[i], F_SETFD, flags & ~FD_CLOEXEC) < 0)
+			goto fail;
+	}
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	exec_or_report(argv, opts->envp, report_fd);
+fail:
+	report_and_exit(report_fd);
+}
+
+int spawn_background(char *const argv[], const struct spawn_background_options *opts, pid_t *pid,
+		     struct error *err)
+{
+	int report[2];
+	if (pipe2(report, O_CLOEXEC) < 0)
+		return error_errno(err, "cannot run %s", argv[0]);
+	pid_t child = fork();
+	if (child < 0) {
+		close(report[0]);
+		close(report[1]);
+		return error_errno(err, "cannot run %s", argv[0]);
+	}
+	if (child == 0)
+		background_exec(argv, opts, report[1]);
+	close(report[1]);
+	int exec_errno = 0;
+	ssize_t n;
+	while ((n = read(report[0], &exec_errno, sizeof(exec_errno))) < 0 && errno == EINTR)
+		;
+	close(report[0]);
+	if (n == sizeof(exec_errno)) {
+		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+			;
+		errno = exec_errno;
+		return error_errno(err, "cannot run %s", argv[0]);
+	}
+	*pid = child;
+	return 0;
+}
+
+bool spawn_wait_exit(pid_t pid, int timeout_ms)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return errno == ESRCH;
+	long long deadline = now_ms() + timeout_ms;
+	bool ended = false;
+	for (;;) {
+		long long left = deadline - now_ms();
+		struct pollfd pfd = {fd, POLLIN, 0};
+		int r = poll(&pfd, 1, left > 0 ? (int)left : 0);
+		if (r > 0) {
+			waitpid(pid, NULL, WNOHANG); /* reaps it when it is our own child */
+			ended = true;
+			break;
+		}
+		if ((r < 0 && errno != EINTR) || left <= 0)
+			break;
+	}
+	close(fd);
+	return ended;
+}
