@@ -2,6 +2,8 @@
 #include "sys/spawn.h"
 
 #include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct spawn_result run(const char *const *argv, struct spawn_options opts)
@@ -62,4 +64,21 @@ Test(spawn, runs_in_the_given_directory_with_the_given_environment)
 		(struct spawn_options){.envp = envp, .dir = "/tmp", .capture_stdout = true});
 	cr_assert_str_eq(r.out, "hi /tmp\n");
 	spawn_result_free(&r);
+}
+
+static void assert_last_lines(const char *text, size_t n, const char *want)
+{
+	char *got = spawn_last_lines(text, n);
+	cr_assert_str_eq(got, want, "last %zu lines of \"%s\"", n, text);
+	free(got);
+}
+
+Test(spawn, last_lines_keep_what_a_child_said_last_on_one_line)
+{
+	assert_last_lines("", 1, "");
+	assert_last_lines("\n \n", 1, "");
+	assert_last_lines("warning\nerror: no space\n\n", 1, "error: no space");
+	assert_last_lines("one\r\n  two  \n\nthree\n", 2, "two; three");
+	assert_last_lines("one\n\ntwo\nthree", SIZE_MAX, "one; two; three");
+	assert_last_lines("only", 5, "only");
 }

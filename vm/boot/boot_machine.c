@@ -2,6 +2,7 @@
 
 #include "strbuf.h"
 #include "strv.h"
+#include "sys/clock.h"
 #include "sys/spawn.h"
 #include "xalloc.h"
 
@@ -10,6 +11,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,13 +43,6 @@ struct machine_run {
 	bool config_ok;		  /* its configuration could be read */
 };
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void report(struct machine_run *run, bool ok, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -67,27 +62,6 @@ static void report(struct machine_run *run, bool ok, const char *fmt, ...)
 		strbuf_addf(&run->err, "vm: boot: %s (%s): %s\n", e->dir, e->owner, msg);
 	syslog(ok ? LOG_INFO : LOG_ERR, "%s (%s): %s", e->dir, e->owner, msg);
 	strv_add(ok ? &run->progress_log : &run->error_log, msg);
-}
-
-/* The owner's commands said why they failed on stderr: keep it, on one
- * line, for the report and syslog. */
-static char *one_line(const char *text)
-{
-	struct strbuf sb = STRBUF_INIT;
-	const char *p = text;
-	while (*p) {
-		size_t len = strcspn(p, "\n");
-		size_t start = 0;
-		while (start < len && isspace((unsigned char)p[start]))
-			start++;
-		if (len > start) {
-			if (sb.len)
-				strbuf_adds(&sb, "; ");
-			strbuf_add(&sb, p + start, len - start);
-		}
-		p += len + (p[len] == '\n');
-	}
-	return strbuf_take(&sb);
 }
 
 static int find_owner(struct machine_run *run)
@@ -141,7 +115,7 @@ static int run_as_owner(struct machine_run *run, const char *const args[], int b
 	strv_add(&argv, run->ctx->vm_path);
 	for (size_t i = 0; args[i]; i++)
 		strv_add(&argv, args[i]);
-	long long left = run->deadline_ms - now_ms();
+	long long left = run->deadline_ms - clock_now_ms();
 	if (budget_ms)
 		left = budget_ms;
 	struct spawn_options opts = {
@@ -270,7 +244,7 @@ static int is_running(struct machine_run *run, char **why)
 		return -1;
 	}
 	int running = result.status == 0;
-	*why = one_line(result.err);
+	*why = spawn_last_lines(result.err, SIZE_MAX);
 	spawn_result_free(&result);
 	return running;
 }
@@ -286,7 +260,7 @@ static int check_result(struct machine_run *run, struct spawn_result *result, co
 		kill_after_timeout(run, what);
 		rc = -1;
 	} else if (result->status != 0) {
-		char *why = one_line(result->err);
+		char *why = spawn_last_lines(result->err, SIZE_MAX);
 		report(run, false, "%s failed (exit %d)%s%s", what, result->status,
 		       why[0] ? ": " : "", why);
 		free(why);
@@ -313,7 +287,7 @@ static int check_config(struct machine_run *run)
 		       run->entry->timeout_s);
 		rc = -1;
 	} else if (result.status != 0) {
-		char *why = one_line(result.err);
+		char *why = spawn_last_lines(result.err, SIZE_MAX);
 		report(run, false, "configuration: %s", why[0] ? why : "vm sh failed");
 		free(why);
 		rc = -1;
@@ -423,7 +397,7 @@ static int boot_status_listed(struct machine_run *run)
 		kill_after_timeout(run, "vm status");
 		rc = -1;
 	} else if (result.status != 0) {
-		char *why = one_line(result.err);
+		char *why = spawn_last_lines(result.err, SIZE_MAX);
 		report(run, false, "not running or not reachable%s%s", why[0] ? ": " : "", why);
 		free(why);
 		rc = -1;
@@ -479,7 +453,7 @@ int boot_machine(const struct boot_context *ctx, const struct boot_entry *entry,
 	    .ctx = ctx,
 	    .entry = entry,
 	    .env = STRV_INIT,
-	    .deadline_ms = now_ms() + (long long)entry->timeout_s * 1000,
+	    .deadline_ms = clock_now_ms() + (long long)entry->timeout_s * 1000,
 	    .out = STRBUF_INIT,
 	    .err = STRBUF_INIT,
 	    .progress_log = STRV_INIT,

@@ -4,12 +4,12 @@
 #include "cmd/commands.h"
 #include "config/words.h"
 #include "emulator/bridge.h"
-#include "emulator/jsonstream.h"
 #include "emulator/machine.h"
 #include "emulator/qemu.h"
 #include "emulator/savedstate.h"
 #include "guest/guest.h"
 #include "log.h"
+#include "sys/clock.h"
 #include "sys/progress.h"
 #include "sys/spawn.h"
 #include "xalloc.h"
@@ -173,7 +173,7 @@ static int wait_monitor(struct start *s, struct qmp *q, struct error *err)
 	int watch = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (watch >= 0)
 		inotify_add_watch(watch, s->m.rt.dir, IN_CREATE | IN_MOVED_TO);
-	long long deadline = json_stream_now_ms() + MONITOR_TIMEOUT_MS;
+	long long deadline = clock_now_ms() + MONITOR_TIMEOUT_MS;
 	int rc = -1;
 	for (;;) {
 		if (interrupted) {
@@ -193,7 +193,7 @@ static int wait_monitor(struct start *s, struct qmp *q, struct error *err)
 			emulator_died(s, err);
 			break;
 		}
-		if (json_stream_now_ms() > deadline) {
+		if (clock_now_ms() > deadline) {
 			error_prefix(err, "the monitor never came up within %d s",
 				     MONITOR_TIMEOUT_MS / 1000);
 			break;
@@ -245,15 +245,15 @@ static int wake_loaded_state(struct start *s, struct qmp *q, struct error *err)
  * are retried every BANNER_POLL_MS. */
 static bool ssh_attempt(struct start *s, const struct guest *g, struct error *err)
 {
-	long long end = json_stream_now_ms() + SSH_ATTEMPT_MS;
+	long long end = clock_now_ms() + SSH_ATTEMPT_MS;
 	for (;;) {
 		if (interrupted || child_ended(s))
 			return false;
-		long long poll_start = json_stream_now_ms();
+		long long poll_start = clock_now_ms();
 		long long left = end - poll_start;
 		if (guest_ssh_banner(g, left > BANNER_POLL_MS ? (int)left : BANNER_POLL_MS))
 			return guest_login(g, LOGIN_TIMEOUT_MS, err) == 0;
-		long long now = json_stream_now_ms();
+		long long now = clock_now_ms();
 		if (now >= end) {
 			error_set(err, "no SSH banner");
 			return false;

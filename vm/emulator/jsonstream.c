@@ -1,18 +1,11 @@
 #include "emulator/jsonstream.h"
+#include "sys/clock.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
-
-long long json_stream_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void json_stream_init(struct json_stream *s, int fd)
 {
@@ -39,7 +32,7 @@ static int fill(struct json_stream *s, long long deadline, int timeout_ms, struc
 		s->start = 0;
 	}
 	for (;;) {
-		long long left = deadline - json_stream_now_ms();
+		long long left = deadline - clock_now_ms();
 		if (left <= 0)
 			return error_set(err, "no answer within %.1f s", timeout_ms / 1000.0);
 		struct pollfd pfd = {s->fd, POLLIN, 0};
@@ -65,7 +58,7 @@ static int fill(struct json_stream *s, long long deadline, int timeout_ms, struc
 int json_stream_read(struct json_stream *s, int timeout_ms, struct json_object **value,
 		     struct error *err)
 {
-	long long deadline = json_stream_now_ms() + timeout_ms;
+	long long deadline = clock_now_ms() + timeout_ms;
 	*value = NULL;
 	for (;;) {
 		if (s->start < s->len) {
@@ -127,7 +120,7 @@ int json_stream_write(struct json_stream *s, struct json_object *value, struct e
 int json_stream_skip_to(struct json_stream *s, unsigned char marker, int timeout_ms,
 			struct error *err)
 {
-	long long deadline = json_stream_now_ms() + timeout_ms;
+	long long deadline = clock_now_ms() + timeout_ms;
 	json_tokener_reset(s->tok);
 	for (;;) {
 		while (s->start < s->len)

@@ -28,5 +28,3 @@ int json_stream_write_raw(struct json_stream *s, const void *data, size_t size, 
  * agent's delimiter), and any half-parsed value. */
 int json_stream_skip_to(struct json_stream *s, unsigned char marker, int timeout_ms,
 			struct error *err);
-/* Milliseconds on a monotonic clock, for deadlines. */
-long long json_stream_now_ms(void);

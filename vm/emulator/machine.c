@@ -151,27 +151,15 @@ char *machine_stderr_tail(const struct machine *m, int lines)
 	FILE *f = fopen(m->rt.stderr_log, "re");
 	if (!f)
 		return xstrdup("");
-	struct strv all = STRV_INIT;
-	char *line = NULL;
-	size_t size = 0;
-	ssize_t len;
-	while ((len = getline(&line, &size, f)) > 0) {
-		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		if (len)
-			strv_add(&all, line);
-	}
-	free(line);
+	struct strbuf all = STRBUF_INIT;
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		strbuf_add(&all, chunk, n);
 	fclose(f);
-	struct strbuf sb = STRBUF_INIT;
-	size_t first = all.n > (size_t)lines ? all.n - (size_t)lines : 0;
-	for (size_t i = first; i < all.n; i++) {
-		if (i > first)
-			strbuf_adds(&sb, "; ");
-		strbuf_adds(&sb, all.v[i]);
-	}
-	strv_free(&all);
-	return strbuf_take(&sb);
+	char *tail = spawn_last_lines(strbuf_str(&all), (size_t)lines);
+	strbuf_free(&all);
+	return tail;
 }
 
 void machine_sync_host(const struct machine *m)

@@ -1,4 +1,5 @@
 #include "emulator/qmp.h"
+#include "sys/clock.h"
 
 #include "xalloc.h"
 
@@ -216,7 +217,7 @@ static struct json_object *take_event(struct qmp *q, const char *name)
 int qmp_wait_event(struct qmp *q, const char *name, int timeout_ms, struct json_object **event,
 		   struct error *err)
 {
-	long long deadline = json_stream_now_ms() + timeout_ms;
+	long long deadline = clock_now_ms() + timeout_ms;
 	for (;;) {
 		struct json_object *found = take_event(q, name);
 		if (found) {
@@ -226,7 +227,7 @@ int qmp_wait_event(struct qmp *q, const char *name, int timeout_ms, struct json_
 				json_object_put(found);
 			return 0;
 		}
-		long long left = deadline - json_stream_now_ms();
+		long long left = deadline - clock_now_ms();
 		if (left <= 0)
 			return error_set(err, "the emulator did not report %s within %d s", name,
 					 timeout_ms / 1000);

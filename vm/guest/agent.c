@@ -1,6 +1,7 @@
 #include "guest/agent.h"
 
 #include "emulator/jsonstream.h"
+#include "sys/clock.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -87,9 +88,9 @@ static int agent_sync_delimited(struct json_stream *s, int timeout_ms, struct er
 	if (json_stream_write_raw(s, &flush, 1, err) < 0 ||
 	    send_request(s, request("guest-sync-delimited", args), err) < 0)
 		return error_prefix(err, "guest agent");
-	long long deadline = json_stream_now_ms() + timeout_ms;
+	long long deadline = clock_now_ms() + timeout_ms;
 	for (;;) {
-		int left = (int)(deadline - json_stream_now_ms());
+		int left = (int)(deadline - clock_now_ms());
 		if (left <= 0)
 			return error_set(err, "the guest agent did not answer (is qemu-guest-agent "
 					      "running in the guest?)");
@@ -181,7 +182,7 @@ int agent_sync(const char *socket_path, int timeout_ms, struct error *err)
 			  ? json_object_get_int64(pid_value)
 			  : -1;
 	json_object_put(ret);
-	long long deadline = json_stream_now_ms() + timeout_ms;
+	long long deadline = clock_now_ms() + timeout_ms;
 	for (;;) {
 		bool exited;
 		int code;
@@ -191,7 +192,7 @@ int agent_sync(const char *socket_path, int timeout_ms, struct error *err)
 			rc = code ? error_set(err, "sync in the guest failed (exit %d)", code) : 0;
 			goto out;
 		}
-		if (json_stream_now_ms() > deadline) {
+		if (clock_now_ms() > deadline) {
 			error_set(err, "sync in the guest did not finish within %d s",
 				  timeout_ms / 1000);
 			goto out;

@@ -1,9 +1,9 @@
 #include "guest/guest.h"
 
 #include "config/words.h"
-#include "emulator/jsonstream.h"
 #include "guest/agent.h"
 #include "log.h"
+#include "sys/clock.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -100,7 +100,7 @@ static int connect_with_timeout(const struct addrinfo *ai, long long deadline)
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)
 		goto fail;
 	struct pollfd pfd = {fd, POLLOUT, 0};
-	long long left = deadline - json_stream_now_ms();
+	long long left = deadline - clock_now_ms();
 	if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
 		goto fail;
 	int soerr = 0;
@@ -119,7 +119,7 @@ static bool read_banner(int fd, long long deadline)
 	size_t have = 0;
 	while (have < 4) {
 		struct pollfd pfd = {fd, POLLIN, 0};
-		long long left = deadline - json_stream_now_ms();
+		long long left = deadline - clock_now_ms();
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
 			return false;
 		ssize_t r = read(fd, buf + have, 4 - have);
@@ -132,7 +132,7 @@ static bool read_banner(int fd, long long deadline)
 
 bool guest_ssh_banner(const struct guest *g, int timeout_ms)
 {
-	long long deadline = json_stream_now_ms() + timeout_ms;
+	long long deadline = clock_now_ms() + timeout_ms;
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
 	char port[16];
 	snprintf(port, sizeof(port), "%d", g->port);
@@ -170,21 +170,12 @@ int guest_run(const struct guest *g, const char *command, int timeout_ms,
 	return rc;
 }
 
-/* ssh's last stderr line, for messages. */
-static const char *last_line(char *text)
-{
-	size_t len = strlen(text);
-	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-		text[--len] = '\0';
-	char *nl = strrchr(text, '\n');
-	return nl ? nl + 1 : text;
-}
-
 static int ssh_failure(const struct guest *g, struct spawn_result *r, struct error *err)
 {
 	char *address = guest_address(g);
-	error_set(err, "ssh %s failed: %s", address,
-		  r->err[0] ? last_line(r->err) : "no reason given");
+	char *reason = spawn_last_lines(r->err, 1);
+	error_set(err, "ssh %s failed: %s", address, reason[0] ? reason : "no reason given");
+	free(reason);
 	free(address);
 	return -1;
 }
@@ -211,9 +202,10 @@ int guest_control_method(const struct guest *g, char **method, struct error *err
 	else if (r.status != 0 || !r.out[0])
 		rc = error_set(err, "the guest has neither systemctl nor loginctl");
 	else {
-		const char *path = last_line(r.out);
+		char *path = spawn_last_lines(r.out, 1);
 		const char *base = strrchr(path, '/');
 		*method = xstrdup(base ? base + 1 : path);
+		free(path);
 	}
 	spawn_result_free(&r);
 	return rc;

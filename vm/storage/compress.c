@@ -48,17 +48,6 @@ static void compress_args(const struct compressor *c, const char *src, struct st
 	strv_add(args, src);
 }
 
-static char *last_line(const char *text)
-{
-	size_t len = strlen(text);
-	while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
-		len--;
-	size_t start = len;
-	while (start && text[start - 1] != '\n')
-		start--;
-	return len == start ? xstrdup("no reason given") : xstrndup(text + start, len - start);
-}
-
 int compressor_run(const struct compressor *c, const char *src, const char *dst, struct error *err)
 {
 	if (compressor_check(c, err) < 0)
@@ -77,9 +66,9 @@ int compressor_run(const struct compressor *c, const char *src, const char *dst,
 	strv_free(&args);
 	if (rc == 0) {
 		if (res.status != 0) {
-			char *reason = last_line(res.err);
+			char *reason = spawn_last_lines(res.err, 1);
 			rc = error_set(err, "cannot compress %s into %s with %s: %s", src, dst,
-				       c->program, reason);
+				       c->program, reason[0] ? reason : "no reason given");
 			free(reason);
 		}
 		spawn_result_free(&res);

@@ -3,6 +3,7 @@
 
 #include "log.h"
 #include "storage/filecopy.h"
+#include "sys/clock.h"
 #include "sys/progress.h"
 #include "xalloc.h"
 
@@ -11,7 +12,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 struct copy_watch {
@@ -33,13 +33,6 @@ static bool watch_copy(void *ctx, uint64_t done)
 	if (watch->bar)
 		progress_update(watch->bar, done);
 	return !(watch->stop_on_signal && interrupt_pending());
-}
-
-static double seconds_since(const struct timespec *start)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
 static int open_source(const char *src, struct stat *st, struct error *err)
@@ -87,8 +80,7 @@ int image_copy_into(const char *src, struct tempfile *tf, unsigned flags, struct
 	    .progress = watch_copy,
 	    .progress_ctx = &watch,
 	};
-	struct timespec start;
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	long long start_ms = clock_now_ms();
 	int rc = filecopy_run(&job, err);
 	progress_finish(watch.bar);
 	free(label);
@@ -96,7 +88,7 @@ int image_copy_into(const char *src, struct tempfile *tf, unsigned flags, struct
 	if (rc == 0)
 		log_debug("copied %s to %s (%llu MiB, %s) in %.2f s", src, tf->target,
 			  (unsigned long long)(st.st_size >> 20), filecopy_method_name(job.method),
-			  seconds_since(&start));
+			  (double)(clock_now_ms() - start_ms) / 1000);
 	return rc;
 }
 

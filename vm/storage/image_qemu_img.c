@@ -12,21 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The last non-empty line of qemu-img's stderr, which says what went wrong,
- * without its "qemu-img: " prefix. */
-static char *last_line(const char *text)
-{
-	const char *end = text + strlen(text);
-	while (end > text && (end[-1] == '\n' || end[-1] == ' '))
-		end--;
-	const char *start = end;
-	while (start > text && start[-1] != '\n')
-		start--;
-	if (!strncmp(start, "qemu-img: ", 10))
-		start += 10;
-	return start == end ? xstrdup("no reason given") : xstrndup(start, (size_t)(end - start));
-}
-
 /* Runs qemu-img with args; what describes the job for messages. stdout is
  * captured unless show_output (for qemu-img's own progress display). */
 static int run_qemu_img(struct strv *args, const char *what, bool show_output,
@@ -45,8 +30,10 @@ static int run_qemu_img(struct strv *args, const char *what, bool show_output,
 	if (res->status != 0) {
 		/* check reports on stdout, everything else on stderr. */
 		bool quiet_stderr = !res->err[0] || res->err[strspn(res->err, " \n")] == '\0';
-		char *reason = last_line(quiet_stderr && res->out ? res->out : res->err);
-		error_set(err, "%s: %s", what, reason);
+		char *reason = spawn_last_lines(quiet_stderr && res->out ? res->out : res->err, 1);
+		/* Without its "qemu-img: " prefix: the message names the job. */
+		const char *why = strncmp(reason, "qemu-img: ", 10) ? reason : reason + 10;
+		error_set(err, "%s: %s", what, why[0] ? why : "no reason given");
 		free(reason);
 		spawn_result_free(res);
 		return -1;

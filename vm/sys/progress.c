@@ -1,11 +1,11 @@
 #include "sys/progress.h"
+#include "sys/clock.h"
 
 #include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define BAR_WIDTH 30
@@ -20,13 +20,6 @@ struct progress {
 	bool visible;
 };
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 bool progress_visible(void)
 {
 	return isatty(STDOUT_FILENO);
@@ -36,7 +29,7 @@ static void draw(struct progress *p, bool force)
 {
 	if (!p->visible)
 		return;
-	long long now = now_ms();
+	long long now = clock_now_ms();
 	if (!force && now - p->last_draw_ms < REDRAW_INTERVAL_MS)
 		return;
 	p->last_draw_ms = now;

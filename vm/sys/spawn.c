@@ -1,8 +1,10 @@
 #include "sys/spawn.h"
 
 #include "strbuf.h"
+#include "sys/clock.h"
 #include "xalloc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -18,11 +20,41 @@
 
 extern char **environ;
 
-static long long now_ms(void)
+/* Where the last max_lines non-blank lines of text begin. */
+static const char *last_lines_start(const char *text, size_t max_lines)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	const char *p = text + strlen(text);
+	size_t found = 0;
+	bool blank = true; /* the line being scanned has no text yet */
+	for (; p > text; p--) {
+		if (p[-1] == '\n') {
+			if (!blank && ++found == max_lines)
+				return p;
+			blank = true;
+		} else if (!isspace((unsigned char)p[-1]))
+			blank = false;
+	}
+	return text;
+}
+
+char *spawn_last_lines(const char *text, size_t max_lines)
+{
+	struct strbuf sb = STRBUF_INIT;
+	for (const char *p = last_lines_start(text, max_lines); *p;) {
+		size_t n = strcspn(p, "\n");
+		const char *b = p, *e = p + n;
+		while (b < e && isspace((unsigned char)*b))
+			b++;
+		while (e > b && isspace((unsigned char)e[-1]))
+			e--;
+		if (e > b) {
+			if (sb.len)
+				strbuf_adds(&sb, "; ");
+			strbuf_add(&sb, b, (size_t)(e - b));
+		}
+		p += n + (p[n] == '\n');
+	}
+	return strbuf_take(&sb);
 }
 
 bool spawn_program_exists(const char *program)
@@ -133,7 +165,7 @@ static bool pump(int pidfd, int in_w, int out_r, int err_r, const char *input, s
 		    {in_w, POLLOUT, 0}, {out_r, POLLIN, 0}, {err_r, POLLIN, 0}, {pidfd, POLLIN, 0}};
 		int wait = -1;
 		if (deadline) {
-			long long left = deadline - now_ms();
+			long long left = deadline - clock_now_ms();
 			if (left <= 0) {
 				timed_out = true;
 				break;
@@ -196,9 +228,9 @@ static void stop_child(pid_t pid, int pidfd, int grace_ms)
 	if (grace_ms > 0 && pidfd >= 0) {
 		kill(pid, SIGTERM);
 		struct pollfd pfd = {pidfd, POLLIN, 0};
-		long long deadline = now_ms() + grace_ms;
+		long long deadline = clock_now_ms() + grace_ms;
 		int left;
-		while ((left = (int)(deadline - now_ms())) > 0 && poll(&pfd, 1, left) <= 0)
+		while ((left = (int)(deadline - clock_now_ms())) > 0 && poll(&pfd, 1, left) <= 0)
 			;
 		if (pfd.revents)
 			return;
@@ -232,7 +264,7 @@ int spawn_run(char *const argv[], const struct spawn_options *opts, struct spawn
 		if (fds_to_close[i] >= 0)
 			close(fds_to_close[i]);
 	struct strbuf so = STRBUF_INIT, se = STRBUF_INIT;
-	long long deadline = opts->timeout_ms ? now_ms() + opts->timeout_ms : 0;
+	long long deadline = opts->timeout_ms ? clock_now_ms() + opts->timeout_ms : 0;
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* -1 on old kernels: EOF only */
 	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
 	bool finished = pump(pidfd, in[1], out[0], errp[0], opts->input, &so, &se, deadline);
@@ -329,10 +361,10 @@ bool spawn_wait_exit(pid_t pid, int timeout_ms)
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (fd < 0)
 		return errno == ESRCH;
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = clock_now_ms() + timeout_ms;
 	bool ended = false;
 	for (;;) {
-		long long left = deadline - now_ms();
+		long long left = deadline - clock_now_ms();
 		struct pollfd pfd = {fd, POLLIN, 0};
 		int r = poll(&pfd, 1, left > 0 ? (int)left : 0);
 		if (r > 0) {

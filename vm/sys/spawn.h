@@ -26,7 +26,7 @@ struct spawn_options {
 	/* NULL: as vm itself. Else the child takes the user's groups, gid and
 	 * uid, in that order, before it changes directory or execs. */
 	const struct spawn_identity *identity;
-	int pass_fd3;	     /* > 0: this fd becomes the child's fd 3 (e.g. vm-netd's socket) */
+	int pass_fd3; /* > 0: this fd becomes the child's fd 3 (e.g. vm-netd's socket) */
 };
 
 struct spawn_result {
@@ -59,6 +59,11 @@ int spawn_background(char *const argv[], const struct spawn_background_options *
 /* Waits up to timeout_ms for the process pid (any, not only a child) to
  * end; true when it has. Uses a pidfd, so a reused pid is never mistaken. */
 bool spawn_wait_exit(pid_t pid, int timeout_ms);
+
+/* The last max_lines non-empty lines of what a child wrote (its stderr says
+ * what went wrong in its last line), each trimmed, joined with "; ": the
+ * one way a child's words enter a message. "" when it wrote nothing. */
+char *spawn_last_lines(const char *text, size_t max_lines);
 
 /* True when PROGRAM can be found in PATH (or is an executable path). */
 bool spawn_program_exists(const char *program);
