@@ -72,48 +72,81 @@ static bool kvm_usable(void)
 	return usable;
 }
 
-static int add_accelerator(const struct config *cfg, struct strv *argv, struct error *err)
+int qemu_accelerator(const struct config *cfg, const char **accel, struct error *err)
 {
-	const char *accel = config_get(cfg, "VM_QEMU_ACCEL");
-	if (!accel || !strcmp(accel, "auto")) {
+	const char *chosen = config_get(cfg, "VM_QEMU_ACCEL");
+	if (!chosen || !strcmp(chosen, "auto")) {
 		bool kvm = kvm_usable();
 		log_debug("%s", kvm ? "/dev/kvm is usable: using KVM"
 				    : "/dev/kvm is not usable: using TCG (slower)");
-		accel = kvm ? "kvm" : "tcg";
-	} else if (strcmp(accel, "kvm") && strcmp(accel, "tcg")) {
-		return error_set(err, "VM_QEMU_ACCEL must be auto, kvm or tcg, not '%s'", accel);
+		chosen = kvm ? "kvm" : "tcg";
+	} else if (strcmp(chosen, "kvm") && strcmp(chosen, "tcg")) {
+		return error_set(err, "VM_QEMU_ACCEL must be auto, kvm or tcg, not '%s'", chosen);
 	}
+	*accel = chosen;
+	return 0;
+}
+
+static int add_accelerator(const struct config *cfg, struct strv *argv, struct error *err)
+{
+	const char *accel;
+	if (qemu_accelerator(cfg, &accel, err) < 0)
+		return -1;
 	strv_add(argv, "-accel");
 	strv_add(argv, accel);
 	return 0;
 }
 
-static int add_disk(const struct qemu_launch *launch, struct strv *argv, struct error *err)
+int qemu_check_disk(const struct config *cfg, bool base_only, struct error *err)
 {
-	const struct config *cfg = launch->cfg;
-	char *image = qemu_disk_image(cfg, launch->base_only);
+	char *image = qemu_disk_image(cfg, base_only);
 	if (access(image, F_OK) < 0) {
 		bool snapshots = !is_no(config_get(cfg, "VM_USE_SNAPSHOTS"));
 		error_set(err, "disk image %s/%s does not exist: %s", cfg->home, image,
 			  !snapshots ? "put the machine's image there"
-			  : launch->base_only
+			  : base_only
 			      ? "run 'vm init' to create it from the seed image"
 			      : "run 'vm init' to create it, or 'vm run -b' to run the base image");
 		free(image);
 		return -1;
 	}
-	const char *interface = config_get(cfg, "VM_DISK_IF");
-	strv_add(argv, "-drive");
-	strv_addf(argv, "file=%s,format=%s,if=%s", image, config_get(cfg, "VM_FMT"),
-		  interface ? interface : "ide");
 	free(image);
 	return 0;
+}
+
+const char *qemu_disk_interface(const struct config *cfg)
+{
+	const char *interface = config_get(cfg, "VM_DISK_IF");
+	return interface ? interface : "ide";
+}
+
+static int add_disk(const struct qemu_launch *launch, struct strv *argv, struct error *err)
+{
+	const struct config *cfg = launch->cfg;
+	if (qemu_check_disk(cfg, launch->base_only, err) < 0)
+		return -1;
+	char *image = qemu_disk_image(cfg, launch->base_only);
+	strv_add(argv, "-drive");
+	strv_addf(argv, "file=%s,format=%s,if=%s", image, config_get(cfg, "VM_FMT"),
+		  qemu_disk_interface(cfg));
+	free(image);
+	return 0;
+}
+
+const char *qemu_net_model(const struct config *cfg)
+{
+	const char *model = config_get(cfg, "VM_NET_MODEL");
+	return model ? model : "e1000";
+}
+
+bool qemu_has_guest_agent(const struct config *cfg)
+{
+	return is_yes(config_get(cfg, "VM_GUEST_AGENT"));
 }
 
 int qemu_add_network(const struct qemu_launch *launch, struct strv *argv, struct error *err)
 {
 	const struct config *cfg = launch->cfg;
-	const char *model = config_get(cfg, "VM_NET_MODEL");
 	strv_add(argv, "-netdev");
 	if (launch->network == QEMU_NET_BRIDGE && !launch->tap)
 		return error_set(err, "bridged networking needs a tap from vm-netd first");
@@ -124,7 +157,7 @@ int qemu_add_network(const struct qemu_launch *launch, struct strv *argv, struct
 		strv_addf(argv, "user,id=net0,hostfwd=tcp:127.0.0.1:%d-:22",
 			  qemu_nat_ssh_port(cfg));
 	strv_add(argv, "-device");
-	strv_addf(argv, "%s,netdev=net0,mac=%s", model ? model : "e1000",
+	strv_addf(argv, "%s,netdev=net0,mac=%s", qemu_net_model(cfg),
 		  config_get(cfg, "VM_NET_MAC"));
 	return 0;
 }
@@ -145,7 +178,7 @@ static void add_monitors(const struct qemu_launch *launch, struct strv *argv)
 		strv_add(argv, "-monitor");
 		strv_addf(argv, "telnet:%s:%s,server=on,wait=off", listen, port);
 	}
-	if (is_yes(config_get(cfg, "VM_GUEST_AGENT"))) {
+	if (qemu_has_guest_agent(cfg)) {
 		strv_add(argv, "-chardev");
 		strv_addf(argv, "socket,id=agent,path=%s,server=on,wait=off",
 			  launch->rt->ga_socket);

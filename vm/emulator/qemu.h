@@ -32,6 +32,16 @@ struct qemu_launch {
 /* The image the machine runs on: the backing file, the base with
  * base_only, or NAME.FMT when VM_USE_SNAPSHOTS=no. The caller frees it. */
 char *qemu_disk_image(const struct config *cfg, bool base_only);
+/* Fails, saying what to do, when that image is missing. */
+int qemu_check_disk(const struct config *cfg, bool base_only, struct error *err);
+/* The decisions the command line is made of, for whoever describes the
+ * same machine another way (vm export): the accelerator ("kvm" or "tcg",
+ * auto resolved), the disk's interface, the NIC's device model, and
+ * whether the guest agent's channel is there. */
+int qemu_accelerator(const struct config *cfg, const char **accel, struct error *err);
+const char *qemu_disk_interface(const struct config *cfg);
+const char *qemu_net_model(const struct config *cfg);
+bool qemu_has_guest_agent(const struct config *cfg);
 /* The loopback port the guest's ssh is forwarded to in NAT mode. */
 int qemu_nat_ssh_port(const struct config *cfg);
 /* Builds the whole command line into argv. Fails, saying what to do, when
