@@ -36,10 +36,11 @@ bool image_same_file(const char *a, const char *b);
 struct image_info {
 	char *format;
 	uint64_t virtual_size;
-	uint64_t actual_size;	 /* bytes allocated on disk */
-	char *backing_file;	 /* as recorded in the image; NULL when none */
-	char *full_backing_file; /* the same, resolved against the image's directory */
-	struct strv snapshots;	 /* names of the internal snapshots (saved states) */
+	uint64_t actual_size;	   /* bytes allocated on disk */
+	char *backing_file;	   /* as recorded in the image; NULL when none */
+	char *full_backing_file;   /* the same, resolved against the image's directory */
+	struct strv snapshots;	   /* names of the internal snapshots (saved states) */
+	long long *snapshot_dates; /* when each was taken (seconds since the epoch) */
 };
 
 /* qemu-img info --output=json; works on images another emulator has open. */

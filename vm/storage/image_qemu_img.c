@@ -68,16 +68,21 @@ static uint64_t json_u64(struct json_object *obj, const char *key)
 	return (uint64_t)json_object_get_int64(value);
 }
 
-static void read_snapshot_names(struct json_object *obj, struct strv *names)
+static void read_snapshots(struct json_object *obj, struct image_info *info)
 {
 	struct json_object *list;
 	if (!json_object_object_get_ex(obj, "snapshots", &list) ||
 	    !json_object_is_type(list, json_type_array))
 		return;
-	for (size_t i = 0; i < json_object_array_length(list); i++) {
-		char *name = json_string_dup(json_object_array_get_idx(list, i), "name");
-		if (name)
-			strv_push(names, name);
+	size_t n = json_object_array_length(list);
+	info->snapshot_dates = xcalloc(n ? n : 1, sizeof(*info->snapshot_dates));
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *snapshot = json_object_array_get_idx(list, i);
+		char *name = json_string_dup(snapshot, "name");
+		if (!name)
+			continue;
+		info->snapshot_dates[info->snapshots.n] = (long long)json_u64(snapshot, "date-sec");
+		strv_push(&info->snapshots, name);
 	}
 }
 
@@ -95,7 +100,7 @@ static int parse_info(const char *path, const char *text, struct image_info *inf
 	info->actual_size = json_u64(obj, "actual-size");
 	info->backing_file = json_string_dup(obj, "backing-filename");
 	info->full_backing_file = json_string_dup(obj, "full-backing-filename");
-	read_snapshot_names(obj, &info->snapshots);
+	read_snapshots(obj, info);
 	json_object_put(obj);
 	return 0;
 }
@@ -128,6 +133,7 @@ void image_info_free(struct image_info *info)
 	free(info->backing_file);
 	free(info->full_backing_file);
 	strv_free(&info->snapshots);
+	free(info->snapshot_dates);
 	*info = (struct image_info){.snapshots = STRV_INIT};
 }
 
