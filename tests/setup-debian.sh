@@ -19,6 +19,9 @@ packages=(
 	e2fsprogs cpio binutils apt
 	# the install test reads the man pages
 	man-db
+	# vm export's tests: libvirt's schemas (virt-xml-validate) and a real
+	# libvirt daemon to define and boot the export in
+	libvirt-daemon-system libvirt-clients libxml2-utils
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -17,6 +17,7 @@ static const struct command commands[] = {
     {"cmd", cmd_cmd, "send a command to the emulator's monitor"},
     {"status", cmd_status, "tell whether the machine runs and is reachable"},
     {"archive", cmd_archive, "back the machine's images up into a dated directory"},
+    {"export", cmd_export, "print the stopped machine as a libvirt domain XML"},
     {"sh", cmd_sh, "open a shell in the machine directory with its variables"},
     {"ssh", cmd_ssh, "log into the guest, or run a command there"},
     {"list", cmd_list, "list this user's running machines"},

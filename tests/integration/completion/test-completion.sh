@@ -42,7 +42,7 @@ trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
 
 # --- commands and options ---------------------------------------------------
-expect_has "all commands" init run start stop kill cmd status archive sh ssh list net boot -- "$(offers '')"
+expect_has "all commands" init run start stop kill cmd status archive export sh ssh list net boot -- "$(offers '')"
 expect "commands by prefix" "$(printf 'start\nstatus\nstop')" "$(offers st)"
 nl=$'\n'
 # (stop's old spellings --vm-save and --nosuspend work but are not offered.)
@@ -51,6 +51,8 @@ expect_has "stop's options" --savevm --poweroff --reboot --no-suspend --help --v
 expect_has "start's options" --nat --bridge --ssh-attempts --loadvm --encapsulate -- "$(offers start --)"
 expect_has "archive's options" --create --delvm --savevm --compress --compress-base -z -c -d -s -b -- \
 	"$(offers archive --)$nl$(offers archive -)"
+expect_has "export's options" --libvirt --nat --output --name --state --uuid -n -o -s -u -- \
+	"$(offers export --)$nl$(offers export -)"
 expect_has "boot's options" --file --verbose --help -f -- "$(offers boot --)$nl$(offers boot -)"
 expect "options by prefix" "$(printf -- '--poweroff')" "$(offers stop --p)"
 
@@ -69,6 +71,7 @@ if command -v qemu-img >/dev/null; then
 	expect "run --loadvm by prefix" "beta" "$(offers run --loadvm b)"
 	expect "stop -s" "$(printf 'alpha\nbeta')" "$(offers stop -s '')"
 	expect "archive -d" "$(printf 'alpha\nbeta')" "$(offers archive -d '')"
+	expect "export --state" "$(printf 'alpha\nbeta')" "$(offers export --state '')"
 	expect "cmd loadvm" "alpha" "$(offers cmd loadvm a)"
 	VM_USE_SNAPSHOTS=no
 	export VM_USE_SNAPSHOTS

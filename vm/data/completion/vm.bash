@@ -60,7 +60,7 @@ _vm()
 	case "$command:$prev" in
 	run:-l | run:--loadvm | start:-l | start:--loadvm | stop:-s | stop:--savevm | \
 		stop:--vm-save | archive:-d | archive:--delvm | archive:-s | archive:--savevm | \
-		cmd:loadvm | cmd:delvm | cmd:savevm)
+		export:-s | export:--state | cmd:loadvm | cmd:delvm | cmd:savevm)
 		COMPREPLY=($(compgen -W "$(_vm_snapshots "$vm")" -- "$cur"))
 		return
 		;;
@@ -68,10 +68,10 @@ _vm()
 		COMPREPLY=($(compgen -W "xz gzip bzip2 lz4 zstd" -- "$cur"))
 		return
 		;;
-	start:-s | start:--ssh-attempts)
+	start:-s | start:--ssh-attempts | export:--name | export:-u | export:--uuid)
 		return
 		;;
-	boot:-f | boot:--file)
+	boot:-f | boot:--file | export:-o | export:--output)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
