@@ -180,3 +180,36 @@ Test(qemu, accelerator_must_be_known)
 	cr_assert_eq(rc, -1);
 	assert_has(err.msg, "VM_QEMU_ACCEL must be auto, kvm or tcg");
 }
+
+/* With KVM the guest gets the host's CPU, as the original always gave it,
+ * unless VM_QEMU_EXTRA or vm run's arguments choose one. */
+Test(qemu, kvm_guests_get_the_host_cpu)
+{
+	machine();
+	vars_set(&cfg.vars, "VM_QEMU_ACCEL", "kvm");
+	char *line = built((struct qemu_launch){.network = QEMU_NET_NAT});
+	assert_has(line, "-accel kvm ");
+	assert_has(line, " -cpu host");
+	free(line);
+	vars_set(&cfg.vars, "VM_QEMU_EXTRA", "-smp 2 -cpu max");
+	line = built((struct qemu_launch){.network = QEMU_NET_NAT});
+	assert_lacks(line, "-cpu host");
+	assert_has(line, "-smp 2 -cpu max");
+	free(line);
+	vars_unset(&cfg.vars, "VM_QEMU_EXTRA");
+	char *user[] = {"-cpu", "qemu64", NULL};
+	line =
+	    built((struct qemu_launch){.network = QEMU_NET_NAT, .user_args = user, .user_argc = 2});
+	assert_lacks(line, "-cpu host");
+	assert_has(line, "-cpu qemu64");
+	free(line);
+}
+
+Test(qemu, tcg_guests_keep_qemus_default_cpu)
+{
+	machine();
+	char *line = built((struct qemu_launch){.network = QEMU_NET_NAT});
+	assert_has(line, "-accel tcg ");
+	assert_lacks(line, "-cpu");
+	free(line);
+}

@@ -72,6 +72,27 @@ static bool kvm_usable(void)
 	return usable;
 }
 
+/* Whether argv (from index from on) chooses a CPU model itself. */
+static bool names_cpu(char *const argv[], size_t from)
+{
+	for (size_t i = from; argv[i]; i++)
+		if (!strcmp(argv[i], "-cpu") || !strcmp(argv[i], "--cpu"))
+			return true;
+	return false;
+}
+
+/* With KVM the guest gets the host's CPU, as the original always gave it:
+ * without it guests lose the host's CPU features, and states the original
+ * saved may not load. VM_QEMU_EXTRA or vm run's arguments may choose
+ * another. Called once the whole command line is built. */
+static void add_host_cpu(const char *accel, struct strv *argv, size_t user_from)
+{
+	if (strcmp(accel, "kvm") || names_cpu(strv_argv(argv), user_from))
+		return;
+	strv_add(argv, "-cpu");
+	strv_add(argv, "host");
+}
+
 int qemu_accelerator(const struct config *cfg, const char **accel, struct error *err)
 {
 	const char *chosen = config_get(cfg, "VM_QEMU_ACCEL");
@@ -87,13 +108,13 @@ int qemu_accelerator(const struct config *cfg, const char **accel, struct error 
 	return 0;
 }
 
-static int add_accelerator(const struct config *cfg, struct strv *argv, struct error *err)
+static int add_accelerator(const struct config *cfg, struct strv *argv, const char **chosen,
+			   struct error *err)
 {
-	const char *accel;
-	if (qemu_accelerator(cfg, &accel, err) < 0)
+	if (qemu_accelerator(cfg, chosen, err) < 0)
 		return -1;
 	strv_add(argv, "-accel");
-	strv_add(argv, accel);
+	strv_add(argv, *chosen);
 	return 0;
 }
 
@@ -236,7 +257,8 @@ int qemu_build_command(const struct qemu_launch *launch, struct strv *argv, stru
 	strv_add(argv, "-name");
 	strv_addf(argv, "%s,process=vm-%s", config_get(cfg, "VM_MACHINE_NAME"),
 		  config_get(cfg, "VM_MACHINE_NAME"));
-	if (add_accelerator(cfg, argv, err) < 0)
+	const char *accel = "tcg";
+	if (add_accelerator(cfg, argv, &accel, err) < 0)
 		return -1;
 	strv_add(argv, "-m");
 	strv_add(argv, config_get(cfg, "VM_MACHINE_MEM"));
@@ -250,10 +272,12 @@ int qemu_build_command(const struct qemu_launch *launch, struct strv *argv, stru
 		strv_add(argv, "-loadvm");
 		strv_add(argv, launch->loadvm);
 	}
+	size_t user_from = argv->n;
 	if (add_words("VM_QEMU_EXTRA", config_get(cfg, "VM_QEMU_EXTRA"), argv, err) < 0)
 		return -1;
 	for (int i = 0; i < launch->user_argc; i++)
 		strv_add(argv, launch->user_args[i]);
+	add_host_cpu(accel, argv, user_from);
 	return refuse_daemonize(strv_argv(argv), err);
 }
 
