@@ -39,6 +39,7 @@ echo "# an initialised machine: base and backing exist"
 run init
 check "init refuses" test "$rc" = 1
 check "refusal says the machine is initialised and names -k and -b" contains "$err" "initialised; use -k to replace the backing file"
+check "the refusal names -b, as the original's did" contains "$err" "or -b to start over"
 check "refusal keeps the backing file's changes" reads t-backing.qcow2 0xcd 8M
 check "refusal keeps the base" test "$(inode t-base.qcow2)" = "$base_inode"
 
@@ -49,20 +50,23 @@ check "the base is kept" test "$(inode t-base.qcow2)" = "$base_inode"
 check "the backing file's changes are gone" reads t-backing.qcow2 0x00 8M
 check "the new backing file sits on the base" reads t-backing.qcow2 0xab 0
 
-echo "# -b without -k while a backing file exists"
+
+echo "# -b without -k while a backing file exists: start over, as the original"
 write t-backing.qcow2 0xcd 8M
 write t-seed.qcow2 0xee 0
 run init -b
-check "init -b refuses" test "$rc" = 1
-check "refusal explains that the backing would not match and names -k" contains "$err" "add -k"
-check "the base is kept" test "$(inode t-base.qcow2)" = "$base_inode"
-check "the backing file is kept" reads t-backing.qcow2 0xcd 8M
+check "init -b succeeds ($err)" test "$rc" = 0
+check "the base is a new copy of the changed seed" cmp -s t-seed.qcow2 t-base.qcow2
+check "the guest sees the new seed" reads t-backing.qcow2 0xee 0
+check "the backing file is fresh" reads t-backing.qcow2 0x00 8M
 
 echo "# -b -k: start over from the seed"
+write t-backing.qcow2 0xcd 8M
+write t-seed.qcow2 0xef 0
 run init -b -k
 check "init -b -k succeeds ($err)" test "$rc" = 0
 check "the base is a new copy of the changed seed" cmp -s t-seed.qcow2 t-base.qcow2
-check "the guest sees the new seed" reads t-backing.qcow2 0xee 0
+check "the guest sees the new seed" reads t-backing.qcow2 0xef 0
 check "the backing file's changes are gone" reads t-backing.qcow2 0x00 8M
 check "no temporary files are left" only_files t-backing.qcow2 t-base.qcow2 t-seed.qcow2
 

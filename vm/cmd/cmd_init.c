@@ -7,7 +7,6 @@
 #include "storage/image.h"
 #include "storage/tempfile.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,15 +21,16 @@ static const char init_usage[] =
     "\n"
     "  -t, --dry-run          say what would be done, change nothing\n"
     "  -k, --clobber-backing  replace an existing backing file (its changes are lost)\n"
-    "  -b, --clobber-base     copy the seed again over an existing base file\n"
+    "  -b, --clobber-base     copy the seed again over an existing base file, and\n"
+    "                         make a fresh backing file on it (changes are lost)\n"
     "  -v, --verbose          say each step\n"
     "  -h, --help             show this text\n"
     "\n"
     "Rules:\n"
     "  - An existing base file is kept and used; only -b replaces it.\n"
-    "  - An existing backing file is never replaced without -k: not on an existing\n"
-    "    base (it holds the machine's changes), not when -b replaces its base (it\n"
-    "    would no longer match it), and not when its base is missing (an orphan).\n"
+    "  - An existing backing file holds the machine's changes: it is replaced with\n"
+    "    -k, or with -b (a backing file made on the old base would no longer match\n"
+    "    the new one), and never when its base is missing (an orphan) unless -k.\n"
     "  - The base is written under a temporary name and renamed when complete, so\n"
     "    a failed or interrupted copy (Ctrl-C) never leaves a half base.\n"
     "  - With VM_USE_SNAPSHOTS=no the machine has one image and init has nothing\n"
@@ -71,17 +71,15 @@ static int make_plan(const struct init_files *f, const struct init_options *o,
 			    "file, useless without the base it was made on); use -k to "
 			    "replace it with a fresh one on a new base",
 			    f->backing, f->base);
-		if (o->clobber_base)
+		/* As in the original, -b starts over from the seed: a backing file
+		 * made on the old base would no longer match the new one. */
+		if (!o->clobber_base)
 			return error_set(err,
-					 "-b replaces %s, and %s, made on the old base, would no "
-					 "longer match it; add -k to replace the backing file too "
-					 "(its changes are lost)",
+					 "%s and %s exist already: the machine is initialised; "
+					 "use -k to replace the backing file (its changes are "
+					 "lost), or -b to start over from the seed (base and "
+					 "backing file)",
 					 f->base, f->backing);
-		return error_set(err,
-				 "%s and %s exist already: the machine is initialised; use -k "
-				 "to replace the backing file (its changes are lost), or -b -k "
-				 "to start over from the seed",
-				 f->base, f->backing);
 	}
 	if (plan->copy_base && !image_exists(f->seed))
 		return error_set(err,
@@ -158,36 +156,27 @@ static bool uses_snapshots(const struct config *cfg)
 
 int cmd_init(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"help", no_argument, NULL, 'h'},	      {"verbose", no_argument, NULL, 'v'},
-	    {"dry-run", no_argument, NULL, 't'},      {"clobber-backing", no_argument, NULL, 'k'},
-	    {"clobber-base", no_argument, NULL, 'b'}, {0},
-	};
-	struct init_options o = {0};
+	static const struct option longopts[] = {{"dry-run", no_argument, NULL, 't'},
+						 {"clobber-backing", no_argument, NULL, 'k'},
+						 {"clobber-base", no_argument, NULL, 'b'},
+						 {0}};
+	struct init_options opts = {0};
+	struct cli_options o = {.command = "init",
+				.usage = init_usage,
+				.shortopts = "tkb",
+				.longopts = longopts,
+				.no_arguments = true};
 	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:hvtkb", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			return cli_help(init_usage);
-		case 'v':
-			log_set_verbose(true);
-			break;
-		case 't':
-			o.dry_run = true;
-			break;
-		case 'k':
-			o.clobber_backing = true;
-			break;
-		case 'b':
-			o.clobber_base = true;
-			break;
-		default:
-			return cli_option_error("init", c, argv);
-		}
+	while ((c = cli_next_option(&o, argc, argv)) >= 0) {
+		if (c == 't')
+			opts.dry_run = true;
+		else if (c == 'k')
+			opts.clobber_backing = true;
+		else if (c == 'b')
+			opts.clobber_base = true;
 	}
-	if (optind < argc)
-		return cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
+	if (c == CLI_EXIT)
+		return o.status;
 	struct config cfg;
 	if (cli_load_machine(&cfg) < 0)
 		return 1;
@@ -198,7 +187,7 @@ int cmd_init(int argc, char **argv)
 		       config_get(&cfg, "VM_IMAGE_FILENAME"));
 	} else {
 		struct error err;
-		if (init_machine(&cfg, &o, &err) < 0) {
+		if (init_machine(&cfg, &opts, &err) < 0) {
 			log_error("init: %s", err.msg);
 			rc = 1;
 		}
