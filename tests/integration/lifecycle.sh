@@ -51,7 +51,8 @@ run cmd info status
 check "cmd on a stopped machine exits 1" test "$rc" = 1
 check "... saying it does not run" contains "$err" "tg is not running"
 run kill
-check "kill of a stopped machine says so" contains "$out" "tg is not running"
+check "kill of a stopped machine fails, as the original's" test "$rc" = 1
+check "... saying so on stderr" contains "$err" "virtual machine tg is not running"
 
 echo "# run refusals"
 run run --nat -- -daemonize

@@ -87,6 +87,121 @@ static char *machine(void)
 	return dir;
 }
 
+/* sh and ssh pass their arguments to another program (a shell, the guest):
+ * vm's options come before them. Every other command reads its options
+ * anywhere on the line, as the original did ('vm cmd info status -v'). */
+static bool options_lead(const char *command)
+{
+	return !strcmp(command, "sh") || !strcmp(command, "ssh");
+}
+
+Test(cli, every_command_reads_options_by_the_same_rule)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const char *name = commands[i];
+		char *usage = xasprintf("Usage: vm %s", name);
+		/* After an argument. */
+		struct vt_result r = vm("/", (const char *[]){name, "word", "-h", NULL});
+		if (options_lead(name)) {
+			cr_assert_not(strstr(r.out, usage), "%s word -h printed the usage", name);
+		} else {
+			cr_assert_eq(r.status, 0, "%s word -h: %s", name, r.err);
+			cr_assert(strstr(r.out, usage), "%s word -h printed: %s", name, r.out);
+		}
+		vt_result_free(&r);
+		r = vm("/", (const char *[]){name, "word", "--help", NULL});
+		cr_assert_eq(strstr(r.out, usage) != NULL, !options_lead(name), "%s word --help",
+			     name);
+		vt_result_free(&r);
+		/* "--" ends them, for every command. */
+		r = vm("/", (const char *[]){name, "--", "-h", NULL});
+		cr_assert_neq(r.status, 0, "%s -- -h", name);
+		cr_assert_not(strstr(r.out, usage), "%s -- -h printed the usage", name);
+		vt_result_free(&r);
+		/* An unknown option after an argument is one, and is named. */
+		if (!options_lead(name)) {
+			r = vm("/", (const char *[]){name, "word", "--frobnicate", NULL});
+			cr_assert_eq(r.status, 1, "%s word --frobnicate", name);
+			char *said = xasprintf("vm: %s: unknown option '--frobnicate'", name);
+			cr_assert(strstr(r.err, said), "%s: %s", name, r.err);
+			free(said);
+			vt_result_free(&r);
+		}
+		free(usage);
+	}
+}
+
+Test(cli, verbose_anywhere_is_vms_not_the_monitors)
+{
+	/* Not running: the message shows the monitor command was not sent with
+	 * -v in it, and -v was taken (the machine directory is named). */
+	char *dir = machine();
+	struct vt_result r = vm(dir, (const char *[]){"cmd", "info", "status", "-v", NULL});
+	cr_assert_eq(r.status, 1);
+	cr_assert_not(strstr(r.err, "unknown option"), "%s", r.err);
+	cr_assert(strstr(r.err, "guix is not running"), "%s", r.err);
+	vt_result_free(&r);
+	/* -j anywhere too; and the monitor command's own dashes after --. */
+	r = vm(dir, (const char *[]){"cmd", "query-status", "-j", NULL});
+	cr_assert_not(strstr(r.err, "unknown option"), "%s", r.err);
+	vt_result_free(&r);
+	r = vm(dir, (const char *[]){"cmd", "savevm", "-x", NULL});
+	cr_assert_eq(r.status, 1);
+	cr_assert_str_eq(r.err, "vm: cmd: unknown option -x; options for the monitor command go "
+				"after --, e.g. 'vm cmd -- -x'\n");
+	vt_result_free(&r);
+	r = vm(dir, (const char *[]){"cmd", "--", "savevm", "-x", NULL});
+	cr_assert(strstr(r.err, "guix is not running"), "%s", r.err);
+	vt_result_free(&r);
+	r = vm(dir, (const char *[]){"list", "-j", NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(r.out[0], '[', "%s", r.out);
+	vt_result_free(&r);
+}
+
+Test(cli, run_and_start_share_nat_and_bridge)
+{
+	char *dir = machine();
+	const char *cmds[] = {"run", "start"};
+	for (size_t i = 0; i < 2; i++) {
+		struct vt_result r = vm(dir, (const char *[]){cmds[i], "--bridge", "-n", NULL});
+		cr_assert_eq(r.status, 1);
+		char *said = xasprintf("vm: %s: --nat and --bridge cannot be used together; see "
+				       "'vm %s --help'\n",
+				       cmds[i], cmds[i]);
+		cr_assert_str_eq(r.err, said);
+		free(said);
+		vt_result_free(&r);
+	}
+	struct vt_result r = vm(dir, (const char *[]){"run", "-S", NULL});
+	cr_assert_str_eq(r.err, "vm: run: unknown option -S; options for the emulator go after "
+				"--, e.g. 'vm run -- -S'\n");
+	vt_result_free(&r);
+}
+
+Test(cli, status_takes_the_originals_long_spelling_of_s)
+{
+	char *dir = machine();
+	const char *spellings[] = {"--no-ssh-fail", "--no-ssh-check", "-s"};
+	for (size_t i = 0; i < 3; i++) {
+		struct vt_result r = vm(dir, (const char *[]){"status", spellings[i], NULL});
+		cr_assert_eq(r.status, 1, "not running");
+		cr_assert_not(strstr(r.err, "unknown option"), "%s: %s", spellings[i], r.err);
+		cr_assert(strstr(r.out, "not checked"), "%s: %s", spellings[i], r.out);
+		vt_result_free(&r);
+	}
+}
+
+Test(cli, kill_of_a_machine_that_does_not_run_fails)
+{
+	char *dir = machine();
+	struct vt_result r = vm(dir, (const char *[]){"kill", NULL});
+	cr_assert_eq(r.status, 1);
+	cr_assert_str_eq(r.out, "");
+	cr_assert_str_eq(r.err, "vm: kill: virtual machine guix is not running\n");
+	vt_result_free(&r);
+}
+
 Test(cli, sh_runs_the_shell_in_the_machine_directory)
 {
 	char *dir = machine();

@@ -2,7 +2,6 @@
 
 #include "log.h"
 
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -15,37 +14,115 @@ int cli_help(const char *usage)
 	return 0;
 }
 
-int cli_option_error(const char *command, int c, char **argv)
+static void add_option(struct cli_options *o, size_t *n, const struct option *opt)
 {
+	if (*n + 1 >= sizeof(o->all_) / sizeof(o->all_[0]))
+		abort(); /* a programming error: a command with too many options */
+	o->all_[(*n)++] = *opt;
+}
+
+/* The shared options joined with the command's own, for getopt_long. */
+static void prepare(struct cli_options *o)
+{
+	static const struct option help = {"help", no_argument, NULL, 'h'},
+				   verbose = {"verbose", no_argument, NULL, 'v'},
+				   json = {"json", no_argument, NULL, 'j'},
+				   nat = {"nat", no_argument, NULL, 'n'},
+				   bridge = {"bridge", no_argument, NULL, 'c'};
+	int len = snprintf(o->optstring_, sizeof(o->optstring_), "%s:hv%s%s%s",
+			   o->leading_only ? "+" : "", o->json ? "j" : "", o->network ? "nc" : "",
+			   o->shortopts ? o->shortopts : "");
+	if (len < 0 || (size_t)len >= sizeof(o->optstring_))
+		abort();
+	size_t n = 0;
+	add_option(o, &n, &help);
+	add_option(o, &n, &verbose);
+	if (o->json)
+		add_option(o, &n, &json);
+	if (o->network) {
+		add_option(o, &n, &nat);
+		add_option(o, &n, &bridge);
+	}
+	for (const struct option *opt = o->longopts; opt && opt->name; opt++)
+		add_option(o, &n, opt);
+	o->all_[n] = (struct option){0};
+	optind = 0; /* GNU getopt starts afresh, so a command may be parsed again */
+	opterr = 0;
+	o->started_ = true;
+}
+
+static int exit_with(struct cli_options *o, int status)
+{
+	o->status = status;
+	return CLI_EXIT;
+}
+
+/* The option getopt_long refused, with c '?' or ':'. */
+static int option_error(struct cli_options *o, int c, char **argv)
+{
+	char what[256];
 	if (c == ':')
-		log_error("%s: option %s needs a value; see 'vm %s --help'", command,
-			  argv[optind - 1], command);
+		snprintf(what, sizeof(what), "option %s needs a value", argv[optind - 1]);
 	else if (optopt)
-		log_error("%s: unknown option -%c; see 'vm %s --help'", command, optopt, command);
+		snprintf(what, sizeof(what), "unknown option -%c", optopt);
 	else
-		log_error("%s: unknown option '%s'; see 'vm %s --help'", command, argv[optind - 1],
-			  command);
-	return 1;
+		snprintf(what, sizeof(what), "unknown option '%s'", argv[optind - 1]);
+	if (o->passthrough && c != ':')
+		log_error("%s: %s; options for %s go after --, e.g. 'vm %s -- %s'", o->command,
+			  what, o->passthrough, o->command, argv[optind - 1]);
+	else
+		log_error("%s: %s; see 'vm %s --help'", o->command, what, o->command);
+	return exit_with(o, 1);
+}
+
+/* What the shared options leave to check once all are read. */
+static int finish(struct cli_options *o, int argc, char **argv)
+{
+	if (o->no_arguments && optind < argc)
+		return exit_with(
+		    o, cli_usage_error(o->command, "unexpected argument '%s'", argv[optind]));
+	if (o->network && o->network->network == QEMU_NET_NAT && o->network->create_bridge)
+		return exit_with(
+		    o, cli_usage_error(o->command, "--nat and --bridge cannot be used together"));
+	return CLI_DONE;
+}
+
+int cli_next_option(struct cli_options *o, int argc, char **argv)
+{
+	if (!o->started_)
+		prepare(o);
+	int c;
+	while ((c = getopt_long(argc, argv, o->optstring_, o->all_, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			return exit_with(o, cli_help(o->usage));
+		case 'v':
+			log_set_verbose(true);
+			continue;
+		case '?':
+		case ':':
+			return option_error(o, c, argv);
+		}
+		if (o->json && c == 'j')
+			*o->json = true;
+		else if (o->network && c == 'n')
+			o->network->network = QEMU_NET_NAT;
+		else if (o->network && c == 'c')
+			o->network->create_bridge = true;
+		else
+			return c;
+	}
+	return finish(o, argc, argv);
 }
 
 int cli_parse_help_verbose(const char *command, const char *usage, bool no_arguments, int argc,
 			   char **argv)
 {
-	static const struct option longopts[] = {
-	    {"help", no_argument, NULL, 'h'}, {"verbose", no_argument, NULL, 'v'}, {0}};
-	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:hv", longopts, NULL)) != -1) {
-		if (c == 'h')
-			return cli_help(usage);
-		if (c == 'v')
-			log_set_verbose(true);
-		else
-			return cli_option_error(command, c, argv);
-	}
-	if (no_arguments && optind < argc)
-		return cli_usage_error(command, "unexpected argument '%s'", argv[optind]);
-	return -1;
+	struct cli_options o = {.command = command, .usage = usage, .no_arguments = no_arguments};
+	int c = cli_next_option(&o, argc, argv);
+	if (c == CLI_EXIT)
+		return o.status;
+	return -1; /* no option of its own can be returned: CLI_DONE */
 }
 
 int cli_usage_error(const char *command, const char *fmt, ...)

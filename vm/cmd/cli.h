@@ -5,18 +5,47 @@
 
 #include "config/config.h"
 #include "emulator/machine.h"
+#include "emulator/qemu.h"
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
 /* Prints usage to stdout for -h/--help; returns exit status 0. */
 int cli_help(const char *usage);
-/* Reports the option getopt_long refused with c ('?' or ':'; the optstring
- * must start with "+:"); returns exit status 1. */
-int cli_option_error(const char *command, int c, char **argv);
-/* The options of a command that takes only -h/--help and -v/--verbose.
- * Returns -1 to go on (optind is at the first argument), else the exit
- * status to return at once. With no_arguments, any argument is refused. */
+
+enum { CLI_DONE = -1, CLI_EXIT = -2 };
+
+/* One command's options. The command names its own; -h/--help and
+ * -v/--verbose (and -j/--json, and -n/--nat -c/--bridge, when asked for) are
+ * added and handled here, so every command reads them alike: anywhere on the
+ * line (as the original did: 'vm cmd info status -v'), until "--". */
+struct cli_options {
+	const char *command;
+	const char *usage;
+	const char *shortopts;	       /* the command's own, getopt style; NULL: none */
+	const struct option *longopts; /* the command's own, {0}-terminated; NULL: none */
+	bool no_arguments;	       /* refuse any argument */
+	bool leading_only;	     /* options only before the first argument, which starts another
+					program's command line (vm ssh uname -a, as ssh(1)) */
+	const char *passthrough;     /* arguments go to this program: unknown options
+					earn the hint to put them after -- */
+	bool *json;		     /* non-NULL: takes -j/--json */
+	struct qemu_launch *network; /* non-NULL: takes -n/--nat and -c/--bridge */
+	int status;		     /* the exit status once cli_next_option says CLI_EXIT */
+	/* Private to cli.c. */
+	char optstring_[64];
+	struct option all_[24];
+	bool started_;
+};
+
+/* The next of the command's own options, as getopt_long returns it (optarg
+ * set). CLI_DONE at the end, optind at the first argument; CLI_EXIT after
+ * --help (status 0) or a wrong use, reported (status 1). */
+int cli_next_option(struct cli_options *o, int argc, char **argv);
+/* For a command that takes only -h/--help and -v/--verbose: -1 to go on
+ * (optind at the first argument), else the exit status to return at once.
+ * With no_arguments, any argument is refused. */
 int cli_parse_help_verbose(const char *command, const char *usage, bool no_arguments, int argc,
 			   char **argv);
 /* Reports a wrong use of a command; returns exit status 1. */

@@ -5,7 +5,6 @@
 #include "log.h"
 #include "storage/archive.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,11 +46,9 @@ struct archive_options {
 };
 
 /* Returns 1 to go on, 0 after --help, -1 after a usage error (reported). */
-static int parse_options(int argc, char **argv, struct archive_options *o)
+static int parse_options(int argc, char **argv, struct archive_options *opts)
 {
 	static const struct option longopts[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {"verbose", no_argument, NULL, 'v'},
 	    {"create", no_argument, NULL, 'c'},
 	    {"delvm", required_argument, NULL, 'd'},
 	    {"savevm", required_argument, NULL, 's'},
@@ -60,44 +57,29 @@ static int parse_options(int argc, char **argv, struct archive_options *o)
 	    {"force", no_argument, NULL, 'f'},
 	    {0},
 	};
+	struct cli_options o = {.command = "archive",
+				.usage = archive_usage,
+				.shortopts = "cd:s:z:bf",
+				.longopts = longopts,
+				.no_arguments = true};
 	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:hvcd:s:z:bf", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			cli_help(archive_usage);
-			return 0;
-		case 'v':
-			log_set_verbose(true);
-			break;
-		case 'c':
-			o->create = true;
-			break;
-		case 'd':
-			o->job.delvm = optarg;
-			break;
-		case 's':
-			o->job.savevm = optarg;
-			break;
-		case 'z':
-			o->compress = optarg;
-			break;
-		case 'b':
-			o->job.compress_base = true;
-			break;
-		case 'f':
-			o->job.force = true;
-			break;
-		default:
-			cli_option_error("archive", c, argv);
-			return -1;
-		}
+	while ((c = cli_next_option(&o, argc, argv)) >= 0) {
+		if (c == 'c')
+			opts->create = true;
+		else if (c == 'd')
+			opts->job.delvm = optarg;
+		else if (c == 's')
+			opts->job.savevm = optarg;
+		else if (c == 'z')
+			opts->compress = optarg;
+		else if (c == 'b')
+			opts->job.compress_base = true;
+		else if (c == 'f')
+			opts->job.force = true;
 	}
-	if (optind < argc) {
-		cli_usage_error("archive", "unexpected argument '%s'", argv[optind]);
-		return -1;
-	}
-	return 1;
+	if (c == CLI_DONE)
+		return 1;
+	return o.status == 0 ? 0 : -1;
 }
 
 /* The combinations that make no sense, refused before anything is done. */

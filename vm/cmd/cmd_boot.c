@@ -11,7 +11,6 @@
 #include "xalloc.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,23 +181,16 @@ static int self_path(char *buf, size_t size)
 
 int cmd_boot(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
-						 {"verbose", no_argument, NULL, 'v'},
-						 {"file", required_argument, NULL, 'f'},
-						 {0}};
+	static const struct option longopts[] = {{"file", required_argument, NULL, 'f'}, {0}};
 	const char *file = NULL;
+	struct cli_options o = {
+	    .command = "boot", .usage = boot_usage, .shortopts = "f:", .longopts = longopts};
 	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:hvf:", longopts, NULL)) != -1) {
-		if (c == 'h')
-			return cli_help(boot_usage);
-		if (c == 'v')
-			log_set_verbose(true);
-		else if (c == 'f')
+	while ((c = cli_next_option(&o, argc, argv)) >= 0)
+		if (c == 'f')
 			file = optarg;
-		else
-			return cli_option_error("boot", c, argv);
-	}
+	if (c == CLI_EXIT)
+		return o.status;
 	enum boot_action action;
 	if (optind >= argc)
 		return cli_usage_error("boot", "say what to do: start, stop or status");

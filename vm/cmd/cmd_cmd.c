@@ -6,7 +6,6 @@
 #include "emulator/savedstate.h"
 #include "log.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +17,8 @@ static const char cmd_usage[] =
     "\n"
     "Sends a human monitor command (info status, savevm NAME, loadvm NAME,\n"
     "delvm NAME, info snapshots, system_wakeup, ...) and prints its output.\n"
+    "Options may come anywhere on the line ('vm cmd info status -v'); after --\n"
+    "every word is the monitor command's, dashes included.\n"
     "  -j, --json     send a QMP command instead: a JSON object such as\n"
     "                 '{\"execute\":\"query-status\"}', or a command name followed by\n"
     "                 its arguments as a JSON object; the reply is printed as JSON\n"
@@ -125,23 +126,13 @@ static int send_hmp(struct machine *m, struct qmp *q, int argc, char **argv, str
 
 int cmd_cmd(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
-						 {"verbose", no_argument, NULL, 'v'},
-						 {"json", no_argument, NULL, 'j'},
-						 {0}};
 	bool json = false;
-	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:hvj", longopts, NULL)) != -1) {
-		if (c == 'h')
-			return cli_help(cmd_usage);
-		if (c == 'v')
-			log_set_verbose(true);
-		else if (c == 'j')
-			json = true;
-		else
-			return cli_option_error("cmd", c, argv);
-	}
+	struct cli_options o = {.command = "cmd",
+				.usage = cmd_usage,
+				.passthrough = "the monitor command",
+				.json = &json};
+	if (cli_next_option(&o, argc, argv) == CLI_EXIT)
+		return o.status;
 	if (optind == argc)
 		return cli_usage_error("cmd", "name the monitor command to send");
 	struct machine m;

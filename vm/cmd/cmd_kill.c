@@ -11,7 +11,7 @@ static const char kill_usage[] =
     "\n"
     "Asks the emulator to quit through its monitor, waits for it to end, and\n"
     "kills it when it does not (said with -v). Only this machine's emulator is\n"
-    "ever touched.\n"
+    "ever touched. A machine that is not running is an error (exit status 1).\n"
     "  -v, --verbose  print each step\n"
     "  -h, --help     show this help\n";
 
@@ -26,7 +26,9 @@ int cmd_kill(int argc, char **argv)
 	int rc = 0;
 	pid_t pid;
 	if (!machine_running(&m, &pid)) {
-		printf("%s is not running\n", machine_name(&m));
+		/* An error, as in the original: scripts rely on 'vm kill || ...'. */
+		log_error("kill: virtual machine %s is not running", machine_name(&m));
+		rc = 1;
 	} else {
 		log_progress("asking the emulator (pid %d) to quit", (int)pid);
 		bool forced;

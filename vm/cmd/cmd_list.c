@@ -5,18 +5,17 @@
 #include "emulator/runtime.h"
 #include "log.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MONITOR_TIMEOUT_MS 2000
 
 static const char list_usage[] =
-    "Usage: vm list [--json]\n"
+    "Usage: vm list [-j|--json]\n"
     "\n"
     "Lists this user's running machines: name, id, directory, state, pid and\n"
     "network.\n"
-    "      --json     print a JSON array\n"
+    "  -j, --json     print a JSON array\n"
     "  -v, --verbose  print each step\n"
     "  -h, --help     show this help\n";
 
@@ -79,25 +78,11 @@ static struct json_object *entry_json(const struct entry *e)
 
 int cmd_list(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
-						 {"verbose", no_argument, NULL, 'v'},
-						 {"json", no_argument, NULL, 'J'},
-						 {0}};
 	bool json = false;
-	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:hv", longopts, NULL)) != -1) {
-		if (c == 'h')
-			return cli_help(list_usage);
-		if (c == 'v')
-			log_set_verbose(true);
-		else if (c == 'J')
-			json = true;
-		else
-			return cli_option_error("list", c, argv);
-	}
-	if (optind < argc)
-		return cli_usage_error("list", "unexpected argument '%s'", argv[optind]);
+	struct cli_options o = {
+	    .command = "list", .usage = list_usage, .no_arguments = true, .json = &json};
+	if (cli_next_option(&o, argc, argv) == CLI_EXIT)
+		return o.status;
 	struct strv ids = STRV_INIT;
 	struct error err;
 	if (runtime_list_ids(&ids, &err) < 0) {

@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,55 +29,24 @@ static const char run_usage[] =
 
 int cmd_run(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
-						 {"verbose", no_argument, NULL, 'v'},
-						 {"nat", no_argument, NULL, 'n'},
-						 {"bridge", no_argument, NULL, 'c'},
-						 {"base-only", no_argument, NULL, 'b'},
-						 {"loadvm", required_argument, NULL, 'l'},
-						 {0}};
+	static const struct option longopts[] = {
+	    {"base-only", no_argument, NULL, 'b'}, {"loadvm", required_argument, NULL, 'l'}, {0}};
 	struct qemu_launch launch = {.network = QEMU_NET_BRIDGE};
-	bool nat = false;
+	struct cli_options o = {.command = "run",
+				.usage = run_usage,
+				.shortopts = "bl:",
+				.longopts = longopts,
+				.passthrough = "the emulator",
+				.network = &launch};
 	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:hvncbl:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			return cli_help(run_usage);
-		case 'v':
-			log_set_verbose(true);
-			break;
-		case 'n':
-			nat = true;
-			break;
-		case 'c':
-			launch.create_bridge = true;
-			break;
-		case 'b':
+	while ((c = cli_next_option(&o, argc, argv)) >= 0) {
+		if (c == 'b')
 			launch.base_only = true;
-			break;
-		case 'l':
+		else if (c == 'l')
 			launch.loadvm = optarg;
-			break;
-		case '?':
-			/* Most likely meant for the emulator. */
-			if (optopt)
-				log_error("run: unknown option -%c; emulator options go after --, "
-					  "e.g. 'vm run --nat -- -S'",
-					  optopt);
-			else
-				log_error("run: unknown option '%s'; emulator options go after --, "
-					  "e.g. 'vm run --nat -- -S'",
-					  argv[optind - 1]);
-			return 1;
-		default:
-			return cli_option_error("run", c, argv);
-		}
 	}
-	if (nat && launch.create_bridge)
-		return cli_usage_error("run", "--nat and --bridge cannot be used together");
-	if (nat)
-		launch.network = QEMU_NET_NAT;
+	if (c == CLI_EXIT)
+		return o.status;
 	launch.user_args = argv + optind;
 	launch.user_argc = argc - optind;
 

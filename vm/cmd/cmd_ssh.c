@@ -7,25 +7,25 @@
 #include "log.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <string.h>
 #include <unistd.h>
 
 #define CONNECT_TIMEOUT_S 10
 
 static const char ssh_usage[] =
-    "Usage: vm ssh [COMMAND...]\n"
+    "Usage: vm ssh [-v|--verbose] [COMMAND...]\n"
     "\n"
     "Logs into the guest as VM_MACHINE_USER (with the NAT port forward when the\n"
-    "machine runs with --nat), or runs COMMAND there.\n"
+    "machine runs with --nat), or runs COMMAND there. As with ssh(1), vm's options\n"
+    "come before COMMAND: every word from COMMAND on is the guest's ('vm ssh uname -a').\n"
     "  -v, --verbose  print the ssh command line\n"
     "  -h, --help     show this help\n";
 
 int cmd_ssh(int argc, char **argv)
 {
-	int parsed = cli_parse_help_verbose("ssh", ssh_usage, false, argc, argv);
-	if (parsed >= 0)
-		return parsed;
+	struct cli_options o = {.command = "ssh", .usage = ssh_usage, .leading_only = true};
+	if (cli_next_option(&o, argc, argv) == CLI_EXIT)
+		return o.status;
 	struct machine m;
 	if (cli_open_machine(&m) < 0)
 		return 1;

@@ -15,7 +15,6 @@
 #include "xalloc.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -331,53 +330,31 @@ static int parse_attempts(const char *text, int *attempts)
 
 int cmd_start(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
-						 {"verbose", no_argument, NULL, 'v'},
-						 {"nat", no_argument, NULL, 'n'},
-						 {"bridge", no_argument, NULL, 'c'},
-						 {"ssh-attempts", required_argument, NULL, 's'},
+	static const struct option longopts[] = {{"ssh-attempts", required_argument, NULL, 's'},
 						 {"loadvm", required_argument, NULL, 'l'},
 						 {"encapsulate", no_argument, NULL, 'e'},
 						 {0}};
 	struct start s = {.launch = {.network = QEMU_NET_BRIDGE, .background = true},
 			  .tap = {.fd = -1},
 			  .child_fd = -1};
+	struct cli_options o = {.command = "start",
+				.usage = start_usage,
+				.shortopts = "s:l:e",
+				.longopts = longopts,
+				.no_arguments = true,
+				.network = &s.launch};
 	const char *attempts = NULL;
-	bool nat = false;
 	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:hvncs:l:e", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			return cli_help(start_usage);
-		case 'v':
-			log_set_verbose(true);
-			break;
-		case 'n':
-			nat = true;
-			break;
-		case 'c':
-			s.launch.create_bridge = true;
-			break;
-		case 's':
+	while ((c = cli_next_option(&o, argc, argv)) >= 0) {
+		if (c == 's')
 			attempts = optarg;
-			break;
-		case 'l':
+		else if (c == 'l')
 			s.launch.loadvm = optarg;
-			break;
-		case 'e':
+		else if (c == 'e')
 			s.encapsulate = true;
-			break;
-		default:
-			return cli_option_error("start", c, argv);
-		}
 	}
-	if (optind < argc)
-		return cli_usage_error("start", "unexpected argument '%s'", argv[optind]);
-	if (nat && s.launch.create_bridge)
-		return cli_usage_error("start", "--nat and --bridge cannot be used together");
-	if (nat)
-		s.launch.network = QEMU_NET_NAT;
+	if (c == CLI_EXIT)
+		return o.status;
 	if (cli_open_machine(&s.m) < 0)
 		return 1;
 	s.launch.cfg = &s.m.cfg;

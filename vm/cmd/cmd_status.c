@@ -5,7 +5,6 @@
 #include "guest/guest.h"
 #include "log.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,14 +13,15 @@
 #define LOGIN_TIMEOUT_MS 20000
 
 static const char status_usage[] =
-    "Usage: vm status [-q|--quiet] [-s|--no-ssh-check] [--json]\n"
+    "Usage: vm status [-q|--quiet] [-s|--no-ssh-check] [-j|--json]\n"
     "\n"
     "Shows the guest's address, whether it can be reached, the emulator's state\n"
     "and whether ssh logs in. Exit status 0 only when the machine runs and the\n"
     "guest can be reached.\n"
     "  -q, --quiet         print nothing; only the exit status tells\n"
-    "  -s, --no-ssh-check  do not try to log in\n"
-    "      --json          print the same as a JSON object\n"
+    "  -s, --no-ssh-check  do not try to log in (also --no-ssh-fail, the original's\n"
+    "                      spelling)\n"
+    "  -j, --json          print the same as a JSON object\n"
     "  -v, --verbose       also show the guest's control method (systemctl/loginctl)\n"
     "  -h, --help          show this help\n";
 
@@ -130,35 +130,27 @@ static void print_json(const struct machine *m, const struct status *st)
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"help", no_argument, NULL, 'h'},  {"verbose", no_argument, NULL, 'v'},
-	    {"quiet", no_argument, NULL, 'q'}, {"no-ssh-check", no_argument, NULL, 's'},
-	    {"json", no_argument, NULL, 'J'},  {0}};
+	/* --no-ssh-fail: the original's long spelling of -s. */
+	static const struct option longopts[] = {{"quiet", no_argument, NULL, 'q'},
+						 {"no-ssh-check", no_argument, NULL, 's'},
+						 {"no-ssh-fail", no_argument, NULL, 's'},
+						 {0}};
 	bool quiet = false, json = false, ssh_check = true;
+	struct cli_options o = {.command = "status",
+				.usage = status_usage,
+				.shortopts = "qs",
+				.longopts = longopts,
+				.no_arguments = true,
+				.json = &json};
 	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:hvqs", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			return cli_help(status_usage);
-		case 'v':
-			log_set_verbose(true);
-			break;
-		case 'q':
+	while ((c = cli_next_option(&o, argc, argv)) >= 0) {
+		if (c == 'q')
 			quiet = true;
-			break;
-		case 's':
+		else if (c == 's')
 			ssh_check = false;
-			break;
-		case 'J':
-			json = true;
-			break;
-		default:
-			return cli_option_error("status", c, argv);
-		}
 	}
-	if (optind < argc)
-		return cli_usage_error("status", "unexpected argument '%s'", argv[optind]);
+	if (c == CLI_EXIT)
+		return o.status;
 	if (quiet && log_is_verbose())
 		return cli_usage_error("status", "--quiet and --verbose cannot be used together");
 	struct machine m;

@@ -9,7 +9,6 @@
 #include "sys/progress.h"
 #include "xalloc.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -235,9 +234,7 @@ static int stop_machine(struct stop *s, struct error *err)
 
 int cmd_stop(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
-						 {"verbose", no_argument, NULL, 'v'},
-						 {"savevm", required_argument, NULL, 's'},
+	static const struct option longopts[] = {{"savevm", required_argument, NULL, 's'},
 						 {"vm-save", required_argument, NULL, 's'},
 						 {"poweroff", no_argument, NULL, 'p'},
 						 {"reboot", no_argument, NULL, 'r'},
@@ -245,33 +242,24 @@ int cmd_stop(int argc, char **argv)
 						 {"nosuspend", no_argument, NULL, 'n'},
 						 {0}};
 	struct stop s = {0};
+	struct cli_options o = {.command = "stop",
+				.usage = stop_usage,
+				.shortopts = "s:prn",
+				.longopts = longopts,
+				.no_arguments = true};
 	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:hvs:prn", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			return cli_help(stop_usage);
-		case 'v':
-			log_set_verbose(true);
-			break;
-		case 's':
+	while ((c = cli_next_option(&o, argc, argv)) >= 0) {
+		if (c == 's')
 			s.savevm = optarg;
-			break;
-		case 'p':
+		else if (c == 'p')
 			s.poweroff = true;
-			break;
-		case 'r':
+		else if (c == 'r')
 			s.reboot = true;
-			break;
-		case 'n':
+		else if (c == 'n')
 			s.no_suspend = true;
-			break;
-		default:
-			return cli_option_error("stop", c, argv);
-		}
 	}
-	if (optind < argc)
-		return cli_usage_error("stop", "unexpected argument '%s'", argv[optind]);
+	if (c == CLI_EXIT)
+		return o.status;
 	if (s.poweroff && s.reboot)
 		return cli_usage_error("stop", "--poweroff and --reboot cannot be used together");
 	if (s.poweroff || s.reboot)
