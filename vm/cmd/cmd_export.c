@@ -12,7 +12,6 @@
 #include "storage/tempfile.h"
 
 #include <ctype.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,46 +71,34 @@ static bool is_uuid(const char *s)
 static int parse_options(int argc, char **argv, struct export_options *o)
 {
 	static const struct option longopts[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {"verbose", no_argument, NULL, 'v'},
 	    {"libvirt", no_argument, NULL, OPT_LIBVIRT},
 	    {"nat", no_argument, NULL, 'n'},
 	    {"output", required_argument, NULL, 'o'},
 	    {"name", required_argument, NULL, OPT_NAME},
+	    {"state", required_argument, NULL, 's'},
+	    {"uuid", required_argument, NULL, 'u'},
 	    {0},
 	};
+	struct cli_options opts = {.command = "export",
+				   .usage = export_usage,
+				   .shortopts = "no:s:u:",
+				   .longopts = longopts,
+				   .no_arguments = true};
 	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:hvno:s:u:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			return cli_help(export_usage);
-		case 'v':
-			log_set_verbose(true);
-			break;
-		case OPT_LIBVIRT:
-			break;
-		case 'n':
+	while ((c = cli_next_option(&opts, argc, argv)) >= 0) {
+		if (c == 'n')
 			o->network = QEMU_NET_NAT;
-			break;
-		case 'o':
+		else if (c == 'o')
 			o->output = optarg;
-			break;
-		case OPT_NAME:
+		else if (c == OPT_NAME)
 			o->name = optarg;
-			break;
-		case 's':
+		else if (c == 's')
 			o->state = optarg;
-			break;
-		case 'u':
+		else if (c == 'u')
 			o->uuid = optarg;
-			break;
-		default:
-			return cli_option_error("export", c, argv);
-		}
 	}
-	if (optind < argc)
-		return cli_usage_error("export", "unexpected argument '%s'", argv[optind]);
+	if (c == CLI_EXIT)
+		return opts.status;
 	if (o->name && !*o->name)
 		return cli_usage_error("export", "--name needs a non-empty name");
 	if (o->uuid && !is_uuid(o->uuid))
