@@ -202,6 +202,51 @@ Test(cli, kill_of_a_machine_that_does_not_run_fails)
 	vt_result_free(&r);
 }
 
+/* A fake program that records what of the environment it got, and makes
+ * its last argument a file (for qemu-img create). */
+static void fake_program(const char *bin, const char *name, const char *seen)
+{
+	char *text = xasprintf("#!/bin/sh\n{ echo \"== ${0##*/}\"; env | grep -E "
+			       "'^(QEMU_AUDIO_DRV|DISPLAY|MY_LOCAL|FROM_ENV)=' | sort; } >>%s\n"
+			       "for last; do :; done; case \"$last\" in *.qcow2*) : >\"$last\";; "
+			       "esac\n",
+			       seen);
+	cr_assert_eq(chmod(vt_write(bin, name, text), 0755), 0);
+	free(text);
+}
+
+/* The emulator, qemu-img and ssh get what a sourced .vmrc gave them in the
+ * original: what it exports, and its assignments to the environment's
+ * variables (PATH=... there chooses the emulator). */
+Test(cli, vmrc_exports_reach_the_emulator_qemu_img_and_ssh)
+{
+	char *dir = vt_tmpdir(), *bin = vt_tmpdir();
+	char *seen = xasprintf("%s/seen", dir);
+	const char *programs[] = {"fake-qemu", "qemu-img", "ssh"};
+	for (size_t i = 0; i < 3; i++)
+		fake_program(bin, programs[i], seen);
+	char *vmrc = xasprintf("%sexport QEMU_AUDIO_DRV=none\nexport DISPLAY\nDISPLAY=:0\n"
+			       "MY_LOCAL=x\nFROM_ENV=changed\nPATH=%s:$PATH\nVM_QEMU=fake-qemu\n"
+			       "VM_QEMU_ACCEL=tcg\n",
+			       vt_guide_vmrc, bin);
+	free(vt_write(dir, ".vmrc", vmrc));
+	free(vt_write(dir, "guix-seed.qcow2", "seed"));
+	char *runtime = xasprintf("XDG_RUNTIME_DIR=%s", vt_tmpdir());
+	const char *env[] = {runtime, "FROM_ENV=original", NULL};
+	const char *const runs[][3] = {
+	    {"init", NULL}, {"run", "--nat", NULL}, {"ssh", "true", NULL}};
+	for (size_t i = 0; i < 3; i++) {
+		struct vt_result r = vt_vm(dir, vt_lib(NULL), env, runs[i]);
+		cr_assert_eq(r.status, 0, "vm %s: %s", runs[i][0], r.err);
+		vt_result_free(&r);
+	}
+	char *got = vt_read(seen);
+	const char *each = "DISPLAY=:0\nFROM_ENV=changed\nQEMU_AUDIO_DRV=none\n";
+	char *expected = xasprintf("== qemu-img\n%s== fake-qemu\n%s== ssh\n%s", each, each, each);
+	cr_assert_str_eq(got, expected);
+	free(got), free(expected), free(vmrc), free(seen);
+}
+
 Test(cli, sh_runs_the_shell_in_the_machine_directory)
 {
 	char *dir = machine();

@@ -262,6 +262,19 @@ Test(config, home_set_and_no_vmrc_here)
 	assert_prints(sh(here, vt_lib(NULL), env, "echo $VM_HOME $PWD $VM_CALLING_DIR"), expected);
 }
 
+/* The original read .vmrc after changing into the machine directory, and
+ * boot-time starts set VM_HOME: $PWD there is the machine directory. */
+Test(config, pwd_in_vmrc_is_the_machine_directory)
+{
+	char *home = vt_tmpdir(), *here = vt_tmpdir();
+	char *vmrc = xasprintf("%sMY_LOG=$PWD/vm.log\n", vt_guide_vmrc);
+	free(vt_write(home, ".vmrc", vmrc));
+	char *env_home = xasprintf("VM_HOME=%s", home), *env_pwd = xasprintf("PWD=%s", here);
+	const char *env[] = {env_home, env_pwd, NULL};
+	char *expected = xasprintf("%s/vm.log %s\n", home, home);
+	assert_prints(sh(here, vt_lib(NULL), env, "echo $MY_LOG $PWD"), expected);
+}
+
 Test(config, home_set_and_another_vmrc_here)
 {
 	char *home = vt_tmpdir(), *here = vt_tmpdir();

@@ -208,3 +208,34 @@ Test(vmrc, load_reads_a_file_and_names_it_in_errors)
 	cr_assert_eq(vmrc_load("/nonexistent/.vmrc", &vars, &err), -1);
 	cr_assert_str_eq(err.msg, "/nonexistent/.vmrc: No such file or directory");
 }
+
+/* A shell reads $'a\tb' as "a<TAB>b": refused, never read as "$a\tb". */
+Test(vmrc, refuses_ansi_c_and_locale_quoting)
+{
+	assert_refused("A=1\nB=$'a\\tb'\n", 2, "$'...' and $\"...\" quoting is not supported");
+	cr_assert_null(get("B"));
+	assert_refused("B=x$\"y\"\n", 1, "quoting is not supported");
+	/* Inside double quotes the shell keeps them literally, and so does vm. */
+	cr_assert_eq(parse("C=\"$'a'\"\nD='$\"b\"'\n"), 0, "%s", err.msg);
+	cr_assert_str_eq(get("C"), "$'a'");
+	cr_assert_str_eq(get("D"), "$\"b\"");
+}
+
+/* What a shell would export: the environment's variables and those marked
+ * export, by an assignment or alone. */
+Test(vmrc, marks_what_a_shell_would_export)
+{
+	char *env[] = {"FROM_ENV=1", NULL};
+	vars_import_environ(&vars, env);
+	cr_assert_eq(parse("FROM_ENV=2\nexport SHOWN=a\nLOCAL=b\nLATER=c\nexport LATER\n"), 0, "%s",
+		     err.msg);
+	const char *exported[] = {"FROM_ENV", "SHOWN", "LATER"};
+	for (size_t i = 0; i < 3; i++)
+		for (size_t j = 0; j < vars.n; j++)
+			if (!strcmp(vars.v[j].name, exported[i]))
+				cr_assert(vars.v[j].exported, "%s not exported", exported[i]);
+	for (size_t j = 0; j < vars.n; j++)
+		if (!strcmp(vars.v[j].name, "LOCAL") || !strcmp(vars.v[j].name, "X"))
+			cr_assert_not(vars.v[j].exported, "%s exported", vars.v[j].name);
+	cr_assert_str_eq(get("FROM_ENV"), "2");
+}

@@ -235,6 +235,17 @@ static void derive(struct config *cfg)
 	free(functions);
 }
 
+/* What a sourced .vmrc would have given the programs vm starts (the
+ * emulator, qemu-img, ssh, compressors): the variables marked export and
+ * those that came from the environment, as the configuration left them;
+ * PATH=... there chooses which emulator runs. */
+static void export_to_environment(const struct vars *vars)
+{
+	for (size_t i = 0; i < vars->n; i++)
+		if (vars->v[i].exported)
+			setenv(vars->v[i].name, vars->v[i].value, 1);
+}
+
 int config_load_machine(struct config *cfg, struct error *err)
 {
 	/* Without VM_CONFIG the file is still looked for under its usual name, so
@@ -251,9 +262,11 @@ int config_load_machine(struct config *cfg, struct error *err)
 			  name, cfg->home, name);
 		goto out;
 	}
-	/* As in the original, .vmrc can build on these: VM_LOG=$VM_HOME/log. */
+	/* As in the original, .vmrc can build on these: VM_LOG=$VM_HOME/log,
+	 * or $PWD, the machine directory the original read it in. */
 	vars_set(&cfg->vars, "VM_HOME", cfg->home);
 	vars_set(&cfg->vars, "VM_CALLING_DIR", cfg->calling_dir);
+	vars_set(&cfg->vars, "PWD", cfg->home);
 	if (vmrc_load(name, &cfg->vars, err) < 0)
 		goto out;
 	apply_logging(cfg);
@@ -263,6 +276,7 @@ int config_load_machine(struct config *cfg, struct error *err)
 		goto out;
 	}
 	derive(cfg);
+	export_to_environment(&cfg->vars);
 	rc = 0;
 out:
 	free(name);

@@ -39,7 +39,14 @@ void vars_set(struct vars *vars, const char *name, const char *value)
 		vars->cap = vars->cap ? vars->cap * 2 : 64;
 		vars->v = xrealloc(vars->v, vars->cap * sizeof(*vars->v));
 	}
-	vars->v[vars->n++] = (struct var){xstrdup(name), xstrdup(value)};
+	vars->v[vars->n++] = (struct var){xstrdup(name), xstrdup(value), false};
+}
+
+void vars_export(struct vars *vars, const char *name)
+{
+	if (!find(vars, name))
+		vars_set(vars, name, "");
+	find(vars, name)->exported = true;
 }
 
 void vars_set_default(struct vars *vars, const char *name, const char *value)
@@ -78,6 +85,7 @@ void vars_import_environ(struct vars *vars, char **envp)
 			continue; /* not something a shell would see as a variable */
 		char *name = xstrndup(*envp, (size_t)(eq - *envp));
 		vars_set(vars, name, eq + 1);
+		vars_export(vars, name);
 		free(name);
 	}
 }

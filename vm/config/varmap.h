@@ -9,6 +9,7 @@
 struct var {
 	char *name;
 	char *value;
+	bool exported; /* what a shell would export: from the environment, or marked export */
 };
 
 struct vars {
@@ -30,7 +31,10 @@ void vars_set(struct vars *vars, const char *name, const char *value);
 /* Sets name only when it is missing (unset or empty). */
 void vars_set_default(struct vars *vars, const char *name, const char *value);
 void vars_unset(struct vars *vars, const char *name);
-/* Adds every NAME=value of a process environment. */
+/* Marks name for export (setting it to "" if it is not set), as the shell's
+ * export does. Assignments keep the mark. */
+void vars_export(struct vars *vars, const char *name);
+/* Adds every NAME=value of a process environment, marked exported. */
 void vars_import_environ(struct vars *vars, char **envp);
 /* A fresh "NAME=value" array for execve; free with vars_free_environ. */
 char **vars_environ(const struct vars *vars);

@@ -219,6 +219,12 @@ static int parse_word(struct parser *ps, struct strbuf *out, bool in_braces)
 		} else if (c == '"') {
 			if (parse_double_quoted(ps, out) < 0)
 				return -1;
+		} else if (c == '$' && (peek(ps, 0) == '\'' || peek(ps, 0) == '"')) {
+			/* A shell reads $'a\tb' as ANSI-C quoting and $"..." as a
+			 * translated string: never misread them as a literal '$'. */
+			return fail(ps, ps->line,
+				    "$'...' and $\"...\" quoting is not supported: write the "
+				    "characters themselves inside '...' or \"...\"");
 		} else if (c == '$') {
 			if (parse_dollar(ps, out) < 0)
 				return -1;
@@ -290,13 +296,18 @@ static int parse_statement(struct parser *ps)
 			if (rc == 0) {
 				char *key = xstrndup(name, len);
 				vars_set(ps->vars, key, strbuf_str(&value));
+				if (exported)
+					vars_export(ps->vars, key);
 				free(key);
 			}
 			strbuf_free(&value);
 			if (rc < 0)
 				return -1;
-		} else if (!(exported && len && (at_line_end(ps) || is_blank(peek(ps, 0))))) {
-			/* "export NAME" alone is harmless: every variable is exported. */
+		} else if (exported && len && (at_line_end(ps) || is_blank(peek(ps, 0)))) {
+			char *key = xstrndup(name, len); /* "export NAME" */
+			vars_export(ps->vars, key);
+			free(key);
+		} else {
 			const char *word_end = ps->p;
 			while (word_end < ps->end && !is_blank(*word_end) && *word_end != '\n')
 				word_end++;
