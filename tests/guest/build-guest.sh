@@ -9,8 +9,8 @@
 # The last line on stdout is OUTDIR; progress goes to stderr.
 #
 # The guest is made of Debian packages only (kernel, busybox-static, dropbear,
-# qemu-guest-agent) plus two small static programs of ours, sudo.c and
-# seedrng.c, and is built without mounting anything and without root: files
+# qemu-guest-agent) plus three small static programs of ours, sudo.c,
+# seedrng.c and udpecho.c, built without mounting anything and without root: files
 # are staged in a directory, mkfs.ext4 -d copies them into the image and
 # debugfs sets their owners afterwards. A build is kept until this script or
 # its inputs change (delete OUTDIR to pick up a newer Debian kernel).
@@ -37,7 +37,7 @@ set -euo pipefail
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly SCRIPT_DIR
 # Every file of tests/guest/ this build reads: the stamp hashes all of them.
-readonly INPUTS=(build-guest.sh sudo.c seedrng.c)
+readonly INPUTS=(build-guest.sh sudo.c seedrng.c udpecho.c)
 
 readonly GUEST_USER=tester
 readonly GUEST_UID=1000
@@ -517,6 +517,8 @@ stage_programs() {
 	build_static seedrng.c sbin/seedrng
 	mkdir -p "$ROOTFS/var/lib/seedrng"
 	head -c 64 /dev/urandom | put 0600 "$ROOTFS/var/lib/seedrng/seed"
+	# udpecho: busybox's nc has no UDP mode; the UDP forward tests need one.
+	build_static udpecho.c usr/bin/udpecho
 }
 
 # build_static SOURCE DEST [CFLAGS...]: a program of ours, static so that it

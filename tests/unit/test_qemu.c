@@ -87,6 +87,27 @@ Test(qemu, nat_machine_in_the_background)
 	free(line);
 }
 
+Test(qemu, nat_forwards_join_ssh_on_the_user_network)
+{
+	machine();
+	vars_set(&cfg.vars, "VM_NET_FORWARD", "8080:80 5353:53/udp");
+	char *line = built((struct qemu_launch){.network = QEMU_NET_NAT});
+	assert_has(line, "-netdev user,id=net0,hostfwd=tcp:127.0.0.1:2242-:22,"
+			 "hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=udp:127.0.0.1:5353-:53 ");
+	free(line);
+	vars_set(&cfg.vars, "VM_NET_FORWARD_ADDR", "0.0.0.0");
+	line = built((struct qemu_launch){.network = QEMU_NET_NAT});
+	/* ssh stays on the loopback address whatever the forwards use. */
+	assert_has(line, "hostfwd=tcp:127.0.0.1:2242-:22,hostfwd=tcp:0.0.0.0:8080-:80,");
+	free(line);
+	vars_set(&cfg.vars, "VM_NET_FORWARD", "8080");
+	struct error err;
+	int rc;
+	free(build((struct qemu_launch){.network = QEMU_NET_NAT}, &err, &rc));
+	cr_assert_eq(rc, -1);
+	cr_assert(strstr(err.msg, "VM_NET_FORWARD: '8080' is not HOST:GUEST"), "%s", err.msg);
+}
+
 Test(qemu, base_only_and_single_image)
 {
 	machine();

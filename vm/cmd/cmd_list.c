@@ -1,6 +1,7 @@
 /* vm list: this user's running machines. */
 #include "cmd/cli.h"
 #include "cmd/commands.h"
+#include "emulator/forwards.h"
 #include "emulator/qmp.h"
 #include "emulator/runtime.h"
 #include "log.h"
@@ -24,6 +25,7 @@ struct entry {
 	struct runtime_info info;
 	pid_t pid;
 	char *state;
+	struct forwards forwards;
 };
 
 static void query_state(const struct runtime *rt, struct entry *e)
@@ -36,6 +38,8 @@ static void query_state(const struct runtime *rt, struct entry *e)
 	}
 	if (qmp_query_status(&q, &e->state, &err) < 0)
 		e->state = strdup("unreachable");
+	else
+		forwards_query(&q, &e->forwards, &err);
 	qmp_close(&q);
 }
 
@@ -73,6 +77,8 @@ static struct json_object *entry_json(const struct entry *e)
 	json_object_object_add(obj, "network", json_object_new_string(e->info.network));
 	if (e->info.ssh_port)
 		json_object_object_add(obj, "ssh_port", json_object_new_int(e->info.ssh_port));
+	if (e->forwards.n)
+		json_object_object_add(obj, "forwards", forwards_json(&e->forwards));
 	return obj;
 }
 
@@ -104,6 +110,7 @@ int cmd_list(int argc, char **argv)
 			       (int)e.pid, e.info.network, e.info.home);
 		runtime_info_free(&e.info);
 		free(e.state);
+		forwards_free(&e.forwards);
 	}
 	if (json)
 		printf("%s\n",

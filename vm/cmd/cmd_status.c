@@ -1,6 +1,7 @@
 /* vm status: does the machine run, and can the guest be reached? */
 #include "cmd/cli.h"
 #include "cmd/commands.h"
+#include "emulator/forwards.h"
 #include "emulator/machine.h"
 #include "guest/guest.h"
 #include "log.h"
@@ -31,7 +32,8 @@ struct status {
 	char *state; /* the emulator's run state; NULL when unknown */
 	char *monitor_error;
 	char *network;
-	char *address; /* USER@HOST[:PORT] */
+	struct forwards forwards; /* what the running emulator forwards (NAT) */
+	char *address;		  /* USER@HOST[:PORT] */
 	bool reachable;
 	int ssh; /* 1 logs in, 0 does not, -1 not checked */
 	char *ssh_error;
@@ -50,6 +52,8 @@ static void check_emulator(struct machine *m, struct status *st)
 	if (qmp_connect(&q, m->rt.qmp_socket, MONITOR_TIMEOUT_MS, &err) < 0 ||
 	    qmp_query_status(&q, &st->state, &err) < 0)
 		st->monitor_error = strdup(err.msg);
+	else
+		forwards_query(&q, &st->forwards, &err);
 	if (q.events)
 		qmp_close(&q);
 }
@@ -92,6 +96,11 @@ static void print_text(const struct machine *m, const struct status *st)
 		printf("emulator:  running (pid %d), monitor unreachable: %s\n", st->pid,
 		       st->monitor_error);
 	printf("network:   %s\n", st->network ? st->network : "?");
+	if (st->forwards.n) {
+		char *list = forwards_describe(&st->forwards);
+		printf("forwards:  %s\n", list);
+		free(list);
+	}
 	printf("address:   %s\n", st->address ? st->address : "?");
 	printf("reachable: %s\n", st->reachable ? "yes" : "no");
 	if (st->ssh < 0)
@@ -119,6 +128,8 @@ static void print_json(const struct machine *m, const struct status *st)
 	add_string(obj, "state", st->state);
 	add_string(obj, "network", st->network);
 	add_string(obj, "address", st->address);
+	if (st->forwards.n)
+		json_object_object_add(obj, "forwards", forwards_json(&st->forwards));
 	json_object_object_add(obj, "reachable", json_object_new_boolean(st->reachable));
 	json_object_object_add(obj, "ssh", st->ssh < 0 ? NULL : json_object_new_boolean(st->ssh));
 	if (st->control)
@@ -166,6 +177,7 @@ int cmd_status(int argc, char **argv)
 	bool ok = st.running && st.reachable;
 	free(st.state), free(st.monitor_error), free(st.network), free(st.address);
 	free(st.ssh_error), free(st.control);
+	forwards_free(&st.forwards);
 	machine_close(&m);
 	return ok ? 0 : 1;
 }

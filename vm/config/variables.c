@@ -38,6 +38,8 @@ const struct variable variables[] = {
     SETTING("VM_NET_LISTEN", "127.0.0.1", "address the legacy TCP monitor listens on"),
     SETTING("VM_NET_PORT", NULL, "port of the legacy TCP monitor (default: 77<ID>)"),
     SETTING("VM_NET_BRIDGE", "br0", "bridge the guest's tap is attached to"),
+    SETTING("VM_NET_FORWARD", NULL, "NAT: host ports forwarded to the guest, HOST:GUEST[/udp] ..."),
+    SETTING("VM_NET_FORWARD_ADDR", "127.0.0.1", "NAT: host address the forwards listen on"),
     SETTING("VM_SNAPSHOT_SEEDNAME_DEFAULT", "seed", "default seed part of the file names"),
     SETTING("VM_SNAPSHOT_BASENAME_DEFAULT", "base", "default base part of the file names"),
     SETTING("VM_SNAPSHOT_BACKINGNAME_DEFAULT", "backing",

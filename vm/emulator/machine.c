@@ -1,5 +1,6 @@
 #include "emulator/machine.h"
 
+#include "emulator/forwards.h"
 #include "log.h"
 #include "strbuf.h"
 #include "strv.h"
@@ -54,6 +55,11 @@ int machine_claim(struct machine *m, const struct qemu_launch *launch, struct er
 				 "the machine %s is already running (pid %d): use 'vm stop' or "
 				 "'vm kill' first",
 				 machine_name(m), (int)pid);
+	}
+	if (launch->network == QEMU_NET_NAT &&
+	    forwards_check_machine(&m->cfg, qemu_nat_ssh_port(&m->cfg), err) < 0) {
+		runtime_unlock(&m->rt);
+		return -1;
 	}
 	unlink(m->rt.qmp_socket);
 	unlink(m->rt.ga_socket);

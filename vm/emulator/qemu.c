@@ -1,6 +1,7 @@
 #include "emulator/qemu.h"
 
 #include "config/words.h"
+#include "emulator/forwards.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -165,6 +166,27 @@ bool qemu_has_guest_agent(const struct config *cfg)
 	return is_yes(config_get(cfg, "VM_GUEST_AGENT"));
 }
 
+/* NAT: QEMU's user network, with ssh's forward and the machine's own. */
+static int add_user_network(const struct config *cfg, struct strv *argv, struct error *err)
+{
+	struct forwards fw;
+	const char *addr;
+	if (forwards_from_config(cfg, &fw, &addr, err) < 0)
+		return -1;
+	if (fw.n && !forwards_addr_is_loopback(addr))
+		log_warn("VM_NET_FORWARD_ADDR=%s: the forwarded ports of the guest can be reached "
+			 "from the network, not only from this host",
+			 addr);
+	struct strv opts = STRV_INIT;
+	strv_add(&opts, "user,id=net0");
+	strv_addf(&opts, "hostfwd=tcp:127.0.0.1:%d-:22", qemu_nat_ssh_port(cfg));
+	forwards_add_hostfwd(&fw, addr, &opts);
+	strv_push(argv, strv_join(&opts, ","));
+	strv_free(&opts);
+	forwards_free(&fw);
+	return 0;
+}
+
 int qemu_add_network(const struct qemu_launch *launch, struct strv *argv, struct error *err)
 {
 	const struct config *cfg = launch->cfg;
@@ -174,9 +196,8 @@ int qemu_add_network(const struct qemu_launch *launch, struct strv *argv, struct
 	/* No vnet_hdr=: QEMU refuses it together with fd= and finds out itself. */
 	if (launch->network == QEMU_NET_BRIDGE)
 		strv_addf(argv, "tap,id=net0,fd=%d", launch->tap->fd);
-	else
-		strv_addf(argv, "user,id=net0,hostfwd=tcp:127.0.0.1:%d-:22",
-			  qemu_nat_ssh_port(cfg));
+	else if (add_user_network(cfg, argv, err) < 0)
+		return -1;
 	strv_add(argv, "-device");
 	strv_addf(argv, "%s,netdev=net0,mac=%s", qemu_net_model(cfg),
 		  config_get(cfg, "VM_NET_MAC"));
