@@ -10,6 +10,7 @@
 #include "log.h"
 #include "storage/image.h"
 #include "storage/tempfile.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -47,7 +48,7 @@ static const char export_usage[] =
 
 struct export_options {
 	enum qemu_network network;
-	const char *output;
+	char *output; /* absolute: vm changes into the machine directory */
 	const char *name;
 	const char *state;
 	const char *uuid;
@@ -65,6 +66,15 @@ static bool is_uuid(const char *s)
 		if (shape[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
 			return false;
 	return true;
+}
+
+/* path as the caller meant it, from the directory vm was called in. */
+static char *calling_dir_path(const char *path)
+{
+	char *cwd = path[0] == '/' ? NULL : getcwd(NULL, 0);
+	char *abs = cwd ? xasprintf("%s/%s", cwd, path) : xstrdup(path);
+	free(cwd);
+	return abs;
 }
 
 /* Returns -1 to go on, else the exit status. */
@@ -88,9 +98,10 @@ static int parse_options(int argc, char **argv, struct export_options *o)
 	while ((c = cli_next_option(&opts, argc, argv)) >= 0) {
 		if (c == 'n')
 			o->network = QEMU_NET_NAT;
-		else if (c == 'o')
-			o->output = optarg;
-		else if (c == OPT_NAME)
+		else if (c == 'o') {
+			free(o->output);
+			o->output = calling_dir_path(optarg);
+		} else if (c == OPT_NAME)
 			o->name = optarg;
 		else if (c == 's')
 			o->state = optarg;
@@ -238,11 +249,11 @@ int cmd_export(int argc, char **argv)
 {
 	struct export_options o = {.network = QEMU_NET_BRIDGE};
 	int parsed = parse_options(argc, argv, &o);
-	if (parsed >= 0)
-		return parsed;
 	struct config cfg;
-	if (cli_load_machine(&cfg) < 0)
-		return 1;
+	if (parsed >= 0 || cli_load_machine(&cfg) < 0) {
+		free(o.output);
+		return parsed >= 0 ? parsed : 1;
+	}
 	struct error err;
 	struct runtime rt;
 	/* The lock is held while exporting, so the machine cannot start meanwhile. */
@@ -258,5 +269,6 @@ int cmd_export(int argc, char **argv)
 		log_error("export: %s", err.msg);
 	runtime_close(&rt);
 	config_free(&cfg);
+	free(o.output);
 	return rc < 0 ? 1 : 0;
 }

@@ -123,7 +123,7 @@ static bool map_option(struct extra *x, char **words, size_t *i)
 		x->vcpus = plain_vcpus(value);
 	else if ((!strcmp(opt, "-machine") || !strcmp(opt, "-M")) && !strchr(value, ','))
 		field = &x->machine;
-	else if (!strcmp(opt, "-cpu") && !strchr(value, ','))
+	else if ((!strcmp(opt, "-cpu") || !strcmp(opt, "--cpu")) && !strchr(value, ','))
 		field = &x->cpu;
 	else if (!strcmp(opt, "-serial") && after_prefix(value, "file:"))
 		x->serial_file = after_prefix(value, "file:");
@@ -432,6 +432,8 @@ int libvirt_domain_xml(const struct libvirt_domain *d, struct strbuf *xml, struc
 	}
 	struct extra x = {.passed = STRV_INIT};
 	map_extra(&x, strv_argv(&words));
+	if (!x.cpu)
+		x.cpu = qemu_default_cpu(accel, strv_argv(&words));
 	int rc = write_domain(d, !strcmp(accel, "kvm") ? "kvm" : "qemu", &x, xml, err);
 	for (size_t i = 0; rc == 0 && i < x.passed.n; i++)
 		strv_add(unmapped, x.passed.v[i]);

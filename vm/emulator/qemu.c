@@ -85,13 +85,20 @@ static bool names_cpu(char *const argv[], size_t from)
 /* With KVM the guest gets the host's CPU, as the original always gave it:
  * without it guests lose the host's CPU features, and states the original
  * saved may not load. VM_QEMU_EXTRA or vm run's arguments may choose
- * another. Called once the whole command line is built. */
+ * another. */
+const char *qemu_default_cpu(const char *accel, char *const words[])
+{
+	return strcmp(accel, "kvm") || names_cpu(words, 0) ? NULL : "host";
+}
+
+/* Called once the whole command line is built. */
 static void add_host_cpu(const char *accel, struct strv *argv, size_t user_from)
 {
-	if (strcmp(accel, "kvm") || names_cpu(strv_argv(argv), user_from))
+	const char *cpu = qemu_default_cpu(accel, strv_argv(argv) + user_from);
+	if (!cpu)
 		return;
 	strv_add(argv, "-cpu");
-	strv_add(argv, "host");
+	strv_add(argv, cpu);
 }
 
 int qemu_accelerator(const struct config *cfg, const char **accel, struct error *err)

@@ -42,6 +42,10 @@ int qemu_accelerator(const struct config *cfg, const char **accel, struct error 
 const char *qemu_disk_interface(const struct config *cfg);
 const char *qemu_net_model(const struct config *cfg);
 bool qemu_has_guest_agent(const struct config *cfg);
+/* The CPU model vm chooses itself for accel ("kvm" or "tcg") when words
+ * (VM_QEMU_EXTRA's, vm run's arguments) name none: "host" with KVM, else
+ * NULL (QEMU's default). */
+const char *qemu_default_cpu(const char *accel, char *const words[]);
 /* The loopback port the guest's ssh is forwarded to in NAT mode. */
 int qemu_nat_ssh_port(const struct config *cfg);
 /* Builds the whole command line into argv. Fails, saying what to do, when

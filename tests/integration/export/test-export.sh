@@ -55,6 +55,7 @@ has "... in QEMU's slot 3" "slot='0x03'"
 has "a serial console" "<console type='pty'>"
 has "ACPI stays on (the power button)" "<acpi/>"
 lacks "no agent channel without VM_GUEST_AGENT" "guest_agent"
+lacks "TCG: QEMU's default CPU" "<cpu"
 lacks "no <qemu:commandline> when everything maps" "qemu:commandline"
 check "no warning when everything maps" test -z "$err"
 
@@ -62,6 +63,11 @@ echo "# bridged on another bridge, and KVM"
 printf '%s\n' VM_NET_BRIDGE=vmlab VM_QEMU_ACCEL=kvm >>.vmrc
 export_ok "bridged vmlab, kvm"
 has "KVM is type='kvm'" "<domain type='kvm'>"
+has "... with the host's CPU, as vm run gives it" "<cpu mode='host-passthrough'/>"
+printf '%s\n' 'VM_QEMU_EXTRA="-cpu Haswell"' >>.vmrc
+export_ok "kvm, -cpu Haswell"
+has "VM_QEMU_EXTRA's -cpu wins" "<model fallback='allow'>Haswell</model>"
+lacks "... over the host's" "host-passthrough"
 has "bridge from VM_NET_BRIDGE" "<source bridge='vmlab'/>"
 
 echo "# NAT, virtio, virtio-net, the guest agent, direct kernel boot"
@@ -107,6 +113,9 @@ check "... the file validates" valid domain "$work/shown.xml"
 check "... the same XML as on stdout" \
 	test "$(cat "$work/shown.xml")" = "$(cat "$work/out.xml")"
 check "... and only the file is new" only_files "t-backing.qcow2 t-base.qcow2 t-seed.qcow2"
+(cd "$work" && VM_HOME=$work/shown "$VM" export -o rel.xml 2>/dev/null)
+check "-o with a relative name: from where vm was called (VM_HOME elsewhere)" \
+	valid domain "$work/rel.xml"
 run export --libvirt --name ''
 check "an empty --name is refused" contains "$err" "--name needs a non-empty name"
 run export --xml
