@@ -139,6 +139,18 @@ static int check_images(const struct config *cfg, struct error *err)
 	return 0;
 }
 
+/* What vm run --nat forwards has no place in libvirt's user networking. */
+static void warn_forwards(const struct config *cfg, enum qemu_network network)
+{
+	const char *forwards = config_get(cfg, "VM_NET_FORWARD");
+	if (network == QEMU_NET_NAT)
+		log_warn("libvirt's user networking forwards no ports: not the guest's ssh "
+			 "(127.0.0.1:%d)%s%s; reach the guest through its agent, virsh console "
+			 "or a bridge",
+			 qemu_nat_ssh_port(cfg), forwards ? ", nor VM_NET_FORWARD's " : "",
+			 forwards ? forwards : "");
+}
+
 static void warn_unmapped(struct strv *unmapped)
 {
 	if (!unmapped->n)
@@ -231,6 +243,7 @@ static int export_machine(const struct config *cfg, const struct export_options 
 	int rc = describe(&d, o, &xml, &unmapped, err);
 	if (rc == 0) {
 		warn_unmapped(&unmapped);
+		warn_forwards(d.cfg, d.network);
 		rc = write_output(o->output, strbuf_str(&xml), err);
 	}
 	if (rc == 0 && o->output && !o->state)

@@ -90,7 +90,12 @@ has "-initrd" "<initrd>/boot/initrd.img</initrd>"
 has "-append, escaped" "<cmdline>console=ttyS0 root=LABEL=&lt;r&amp;d&gt;</cmdline>"
 lacks "no boot device with a kernel" "<boot dev="
 has "-serial file: is the serial port" "<source path='$work/full/console.log'/>"
-check "no warning: all of VM_QEMU_EXTRA maps ($err)" test -z "$err"
+check "no unmapped words: all of VM_QEMU_EXTRA maps ($err)" not_contains "$err" "no libvirt element"
+check "a warning that the NAT ssh forward does not carry over" \
+	contains "$err" "libvirt's user networking forwards no ports: not the guest's ssh (127.0.0.1:2242)"
+printf '%s\n' 'VM_NET_FORWARD="8080:80"' >>.vmrc
+run export --nat
+check "... nor VM_NET_FORWARD's ($err)" contains "$err" "nor VM_NET_FORWARD's 8080:80"
 
 echo "# a display, words with no element, --name, -o"
 new_machine shown VM_QEMU_ACCEL=tcg VM_QEMU_VNC=127.0.0.1:3 \
