@@ -66,8 +66,8 @@ char *vt_lib(const char *global_vmrc)
 		return xstrdup(source_lib());
 	char *dir = vt_tmpdir();
 	free(vt_write(dir, "vmrc", global_vmrc));
-	const char *files[] = {"vm-functions.sh", "vm-shrc"};
-	for (size_t i = 0; i < 2; i++) {
+	const char *files[] = {"vm-functions.sh", "functions.sh", "functions-net.sh", "vm-shrc"};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char *from = xasprintf("%s/%s", source_lib(), files[i]);
 		char *to = xasprintf("%s/%s", dir, files[i]);
 		cr_assert_eq(symlink(from, to), 0);

@@ -19,7 +19,9 @@ static const char sh_usage[] =
     "Opens $SHELL (else bash) in the machine directory with every configured and\n"
     "derived variable exported and vm's shell functions (vm_echo, vm_ssh, ...)\n"
     "loaded. Arguments after vm's own options go to the shell, e.g.\n"
-    "  vm sh -c 'echo $VM_SNAPSHOT_BACKING_FILENAME'\n";
+    "  vm sh -c 'echo $VM_SNAPSHOT_BACKING_FILENAME'\n"
+    "Without arguments the shell is interactive on a terminal; otherwise it runs\n"
+    "the commands it reads (vm sh < FILE) as a script would.\n";
 
 static bool is_bash(const char *shell)
 {
@@ -67,7 +69,18 @@ int cmd_sh(int argc, char **argv)
 	free(params);
 	struct strv cmd = STRV_INIT;
 	strv_add(&cmd, shell);
-	if (first == argc) {
+	if (first == argc && !isatty(STDIN_FILENO)) {
+		/* vm sh < file: the commands of a file or pipe, run as a script
+		 * (no prompts, no ~/.bashrc, no history expansion). */
+		printf("Entering interactive mode; type 'exit' to quit.\n");
+		if (is_bash(shell)) {
+			vars_set(&cfg.vars, "BASH_ENV", functions);
+			strv_add(&cmd, "-s");
+		} else {
+			strv_add(&cmd, "-c");
+			strv_add(&cmd, ". \"$VM_FUNCTIONS\" && . /dev/stdin");
+		}
+	} else if (first == argc) {
 		if (is_bash(shell)) {
 			char *rcfile = config_data_path(&cfg, "vm-shrc");
 			strv_add(&cmd, "--rcfile");

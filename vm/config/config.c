@@ -41,15 +41,63 @@ static void set_defaults(struct vars *vars)
 			vars_set(vars, variables[i].name, variables[i].fallback);
 }
 
+static bool same_directory(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+/* VM_LIB as vm exports it to shells and scripts: absolute, so that it
+ * still holds in the machine directory. */
+static void make_lib_absolute(struct config *cfg)
+{
+	const char *lib = config_get(cfg, "VM_LIB");
+	if (!lib || lib[0] == '/')
+		return;
+	char resolved[PATH_MAX];
+	char *absolute = xasprintf("%s/%s", cfg->calling_dir, lib);
+	vars_set(&cfg->vars, "VM_LIB", realpath(absolute, resolved) ? resolved : absolute);
+	free(absolute);
+}
+
+/* The installed library's global vmrc is in the configuration directory.
+ * vm exports VM_LIB to scripts, so a vm they run finds it the same way. */
+static char *global_vmrc_path(const char *lib)
+{
+	if (!lib || same_directory(lib, VM_DATADIR))
+		return xasprintf("%s/vm/vmrc", VM_SYSCONFDIR);
+	return xasprintf("%s/vmrc", lib);
+}
+
+/* A VM_LIB left pointing at another install (the guide suggests setting it
+ * in /etc/environment for the original) would give scripts none of vm's
+ * functions, silently: refuse it, saying what to change. */
+static int check_library(const char *lib, struct error *err)
+{
+	char *functions = xasprintf("%s/vm-functions.sh", lib);
+	bool found = access(functions, R_OK) == 0;
+	free(functions);
+	if (found)
+		return 0;
+	return error_set(err,
+			 "VM_LIB is %s, which holds no shell library of vm (vm-functions.sh): "
+			 "perhaps the original vm's lib; unset VM_LIB (look in /etc/environment "
+			 "and your shell's start-up files) or set it to %s",
+			 lib, VM_DATADIR);
+}
+
 static int read_global_vmrc(struct config *cfg, struct error *err)
 {
 	const char *lib = config_get(cfg, "VM_LIB");
-	cfg->global_vmrc = lib ? xasprintf("%s/vmrc", lib) : xasprintf("%s/vm/vmrc", VM_SYSCONFDIR);
+	cfg->global_vmrc = global_vmrc_path(lib);
 	if (access(cfg->global_vmrc, F_OK) < 0)
 		return error_errno(err,
 				   "global configuration %s (reinstall vm, or set VM_LIB to the "
 				   "directory holding vmrc)",
 				   cfg->global_vmrc);
+	if (lib && check_library(lib, err) < 0)
+		return -1;
 	return vmrc_load(cfg->global_vmrc, &cfg->vars, err);
 }
 
@@ -62,6 +110,7 @@ int config_load_global(struct config *cfg, char **envp, struct error *err)
 	cfg->calling_dir = xstrdup(cwd);
 	set_defaults(&cfg->vars);
 	vars_import_environ(&cfg->vars, envp);
+	make_lib_absolute(cfg);
 	apply_logging(
 	    cfg); /* so that errors in the global vmrc reach an error log set in the environment */
 	if (read_global_vmrc(cfg, err) < 0)
@@ -82,13 +131,6 @@ static char *home_from_variable(const struct config *cfg, const char *value)
 	char *absolute = xasprintf("%s/%s", cfg->calling_dir, trimmed);
 	free(trimmed);
 	return absolute;
-}
-
-static bool same_directory(const char *a, const char *b)
-{
-	struct stat sa, sb;
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-	       sa.st_ino == sb.st_ino;
 }
 
 static bool has_file(const char *dir, const char *name)
@@ -230,6 +272,8 @@ static void derive(struct config *cfg)
 		self[n] = '\0';
 		vars_set(vars, "VM_BIN", self);
 	}
+	/* Scripts load the original's libraries from VM_LIB. */
+	vars_set_default(vars, "VM_LIB", VM_DATADIR);
 	char *functions = config_data_path(cfg, "vm-functions.sh");
 	vars_set(vars, "VM_FUNCTIONS", functions);
 	free(functions);
