@@ -115,6 +115,16 @@ static void assert_refused(const char *text, int line, const char *reason_part)
 	cr_assert(strstr(err.msg, reason_part), "'%s' does not mention '%s'", err.msg, reason_part);
 }
 
+/* Found by fuzz_vmrc: "J=L\n\x01\xff" was refused on line 2 with J set. */
+Test(vmrc, a_refused_text_changes_no_variable)
+{
+	assert_refused("NEW=1\nX=changed\nA=1; B=2\n", 3, "';'");
+	cr_assert_null(get("NEW"));
+	cr_assert_str_eq(get("X"), "ex");
+	cr_assert_str_eq(get("HOME"), "/home/daniel");
+	cr_assert_eq(vars.n, 2);
+}
+
 Test(vmrc, refuses_command_substitution_and_runs_nothing)
 {
 	char marker[] = "/tmp/vmrc-ran.XXXXXX";
@@ -191,6 +201,20 @@ Test(vmrc, refuses_ten_thousand_lines)
 		strbuf_adds(&sb, "A=1\n");
 	cr_assert_eq(vmrc_parse(".vmrc", sb.s, sb.len, &vars, &err), -1);
 	cr_assert_str_eq(err.msg, ".vmrc:4097: too many lines (at most 4096)");
+	strbuf_free(&sb);
+}
+
+/* Twenty lines of A=$A$A$A$A would make 16 TiB of A: refused, quickly. */
+Test(vmrc, refuses_expansions_that_grow_without_bound)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_adds(&sb, "A=0123456789abcdef\n");
+	for (int i = 0; i < 20; i++)
+		strbuf_adds(&sb, "A=$A$A${A}${A:-x}\n");
+	cr_assert_eq(vmrc_parse(".vmrc", sb.s, sb.len, &vars, &err), -1);
+	cr_assert(strstr(err.msg, ".vmrc:9: the expansions add up to more than 1 MiB"), "%s",
+		  err.msg);
+	cr_assert_null(get("A"));
 	strbuf_free(&sb);
 }
 

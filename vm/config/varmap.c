@@ -105,6 +105,18 @@ void vars_free_environ(char **envp)
 	free(envp);
 }
 
+void vars_copy(struct vars *to, const struct vars *from)
+{
+	*to = (struct vars){.v = xmalloc((from->n ? from->n : 1) * sizeof(*from->v)),
+			    .n = from->n,
+			    .cap = from->n ? from->n : 1};
+	for (size_t i = 0; i < from->n; i++) {
+		to->v[i] = from->v[i]; /* the marks too */
+		to->v[i].name = xstrdup(from->v[i].name);
+		to->v[i].value = xstrdup(from->v[i].value);
+	}
+}
+
 void vars_free(struct vars *vars)
 {
 	for (size_t i = 0; i < vars->n; i++) {

@@ -39,6 +39,8 @@ void vars_import_environ(struct vars *vars, char **envp);
 /* A fresh "NAME=value" array for execve; free with vars_free_environ. */
 char **vars_environ(const struct vars *vars);
 void vars_free_environ(char **envp);
+/* A copy of from, in the same order, export marks included. */
+void vars_copy(struct vars *to, const struct vars *from);
 void vars_free(struct vars *vars);
 /* True for a shell identifier: [A-Za-z_][A-Za-z0-9_]*. */
 bool vars_name_valid(const char *name, size_t len);

@@ -17,6 +17,7 @@ struct parser {
 	const char *p;
 	const char *end;
 	int line;
+	size_t expanded; /* bytes the expansions added so far */
 	struct vars *vars;
 	struct error *err;
 };
@@ -79,6 +80,21 @@ static const char *operator_reason(char c)
 
 static int parse_word(struct parser *ps, struct strbuf *out, bool in_braces);
 
+/* Adds a variable's value where it is expanded. A few lines of A=$A$A would
+ * otherwise grow without bound; what the budget refuses no environment
+ * could carry anyway. */
+static int add_expansion(struct parser *ps, struct strbuf *out, const char *value)
+{
+	size_t len = strlen(value);
+	if (len > VMRC_MAX_EXPANSION - ps->expanded)
+		return fail(
+		    ps, ps->line,
+		    "the expansions add up to more than 1 MiB: write the value out instead");
+	ps->expanded += len;
+	strbuf_add(out, value, len);
+	return 0;
+}
+
 /* After "${NAME": the rest up to '}', applying :- or - defaults. */
 static int parse_braced(struct parser *ps, struct strbuf *out, const char *name)
 {
@@ -88,8 +104,7 @@ static int parse_braced(struct parser *ps, struct strbuf *out, const char *name)
 		return fail(ps, ps->line, "unterminated ${ expansion");
 	if (peek(ps, 0) == '}') {
 		ps->p++;
-		strbuf_adds(out, value ? value : "");
-		return 0;
+		return add_expansion(ps, out, value ? value : "");
 	}
 	if (!colon && peek(ps, 0) != '-')
 		return fail(ps, ps->line,
@@ -100,7 +115,10 @@ static int parse_braced(struct parser *ps, struct strbuf *out, const char *name)
 	int rc = parse_word(ps, &word, true);
 	if (rc == 0) {
 		bool use_default = colon ? !(value && value[0]) : !value;
-		strbuf_adds(out, use_default ? strbuf_str(&word) : value);
+		if (use_default)
+			strbuf_adds(out, strbuf_str(&word));
+		else
+			rc = add_expansion(ps, out, value);
 	}
 	strbuf_free(&word);
 	return rc;
@@ -133,9 +151,9 @@ static int parse_dollar(struct parser *ps, struct strbuf *out)
 			ps->p++;
 		char *name = xstrndup(start, (size_t)(ps->p - start));
 		const char *value = vars_get(ps->vars, name);
-		strbuf_adds(out, value ? value : "");
+		int rc = add_expansion(ps, out, value ? value : "");
 		free(name);
-		return 0;
+		return rc;
 	}
 	if ((c >= '0' && c <= '9') || (c && strchr("@*#?$!-", c)))
 		return fail(ps, ps->line, "special parameters such as $1, $$ or $? are refused");
@@ -193,8 +211,9 @@ static int parse_word(struct parser *ps, struct strbuf *out, bool in_braces)
 	    (peek(ps, 1) == '/' || peek(ps, 1) == '\n' || is_blank(peek(ps, 1)) ||
 	     ps->p + 1 >= ps->end)) {
 		const char *home = vars_get(ps->vars, "HOME");
-		strbuf_adds(out, home ? home : "~");
 		ps->p++;
+		if (add_expansion(ps, out, home ? home : "~") < 0)
+			return -1;
 	}
 	while (!at_end(ps)) {
 		char c = *ps->p;
@@ -321,8 +340,6 @@ static int parse_statement(struct parser *ps)
 }
 
 /* Limits and characters checked before parsing, so the parser sees sane text.
- * Returns the text with the CR of each CRLF removed. */
-/* Limits and characters checked before parsing, so the parser sees sane text.
  * Each refusal names the line where it happens. Returns the text with the CR
  * of each CRLF removed. */
 static char *check_and_normalize(const char *path, const char *text, size_t len, struct error *err)
@@ -370,11 +387,15 @@ int vmrc_parse(const char *path, const char *text, size_t len, struct vars *vars
 	char *clean = check_and_normalize(path, text, len, err);
 	if (!clean)
 		return -1;
+	/* Assignments go to a copy, kept only when the whole text is read: a
+	 * refused file changes no variable. */
+	struct vars assigned;
+	vars_copy(&assigned, vars);
 	struct parser ps = {.path = path,
 			    .p = clean,
 			    .end = clean + strlen(clean),
 			    .line = 1,
-			    .vars = vars,
+			    .vars = &assigned,
 			    .err = err};
 	int rc = 0;
 	while (rc == 0 && !at_end(&ps)) {
@@ -385,7 +406,13 @@ int vmrc_parse(const char *path, const char *text, size_t len, struct vars *vars
 			rc = parse_statement(&ps);
 	}
 	free(clean);
-	return rc;
+	if (rc < 0) {
+		vars_free(&assigned);
+		return -1;
+	}
+	vars_free(vars);
+	*vars = assigned;
+	return 0;
 }
 
 int vmrc_load(const char *path, struct vars *vars, struct error *err)
