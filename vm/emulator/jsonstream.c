@@ -10,6 +10,11 @@
 void json_stream_init(struct json_stream *s, int fd)
 {
 	*s = (struct json_stream){.fd = fd, .tok = json_tokener_new()};
+	/* QEMU and its guest agent speak plain JSON. json-c's extensions
+	 * (comments, single quotes) would let a value's end depend on how the
+	 * bytes were cut into reads: after "'a' /" the value waits for the
+	 * comment to end, while a read ending after 'a' hands it over. */
+	json_tokener_set_flags(s->tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
 }
 
 void json_stream_close(struct json_stream *s)
