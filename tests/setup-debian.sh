@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Makes a fresh Debian 12 machine ready for vm: installs the packages it
 # needs to build, run and test, builds it, installs it under /usr/local and
-# builds the small test guest that the demo and the tests boot. Run as root.
+# builds the small test guest that the demo and the tests boot. It needs
+# root: run by another user, it asks sudo, or su (for the root password) on a
+# machine without sudo, as a fresh Debian 12 with a root password is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,8 +27,11 @@ packages=(
 )
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "setup-debian.sh: run it as root (sudo tests/setup-debian.sh)" >&2
-	exit 1
+	if command -v sudo >/dev/null; then
+		exec sudo "$0" "$@"
+	fi
+	echo "setup-debian.sh: needs root; there is no sudo, so su asks for root's password" >&2
+	exec su root -c "$(printf '%q ' "$0" "$@")"
 fi
 
 export DEBIAN_FRONTEND=noninteractive
