@@ -19,7 +19,7 @@ guest_machine "$work/tb" tb $ID
 machines+=("$work/tb")
 "$VM" init >/dev/null && "$VM" start --nat >/dev/null && "$VM" stop -s ready >/dev/null ||
 	{ echo "FAIL: cannot prepare the guest"; exit 1; }
-sock=$XDG_RUNTIME_DIR/vm/$ID/qmp.sock
+sock=$(runtime_dir $ID)/qmp.sock
 
 # cmd: vm (a whole process: configuration, runtime directory, QMP) against
 # the round trip alone.

@@ -68,7 +68,7 @@ kill_all() {
 	for dir in "${machines[@]}"; do
 		(cd "$dir" && "$VM" kill >/dev/null 2>&1)
 	done
-	for pid in "$XDG_RUNTIME_DIR"/vm/*/qemu.pid; do
+	for pid in "$state_dir"/*/*/qemu.pid "$XDG_RUNTIME_DIR"/vm/*/qemu.pid; do
 		[ -f "$pid" ] && kill -9 "$(cat "$pid")" 2>/dev/null
 	done
 	return 0
@@ -95,4 +95,4 @@ wait_ssh() {
 # gone PID: the process has ended (a zombie nobody reaps counts: in some
 # containers PID 1 does not reap the orphans it inherits).
 gone() { [ ! -e "/proc/$1" ] || grep -q '^State:.*zombie' "/proc/$1/status" 2>/dev/null; }
-qemu_pid() { cat "$XDG_RUNTIME_DIR/vm/$1/qemu.pid" 2>/dev/null; }
+qemu_pid() { cat "$(runtime_dir "$1")/qemu.pid" 2>/dev/null; }

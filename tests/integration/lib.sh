@@ -7,9 +7,29 @@ VM=${VM_TEST_BIN:?VM_TEST_BIN must name the vm binary}
 export VM_LIB=${VM_LIB:?VM_LIB must name vm/data/lib}
 unset VM_HOME VM_CONFIG VM_USE_SNAPSHOTS VM_LOG VM_ERRLOG
 
+# vm keeps running machines below the user's home (~/.local/state/vm), one
+# place per user whatever the session: each test gets a place of its own (a
+# bind mount in a mount namespace of its own), so that tests running at
+# once, and the user's own machines, never meet.
+if [ -z "${VM_TEST_OWN_STATE:-}" ]; then
+	export VM_TEST_OWN_STATE=1
+	if [ "$(id -u)" = 0 ]; then ns=(unshare -m --propagation private); else
+		ns=(unshare --map-current-user -m --propagation private); fi
+	if "${ns[@]}" true 2>/dev/null; then exec "${ns[@]}" "$BASH" "$0" "$@"; fi
+	VM_TEST_OWN_STATE=no
+	echo "# no mount namespace: using the real ~/.local/state/vm" >&2
+fi
+
 work=$(mktemp -d "/tmp/vm-test-${TEST_NAME:-images}-XXXXXX")
 export XDG_RUNTIME_DIR=$work/run
 mkdir -m 700 "$XDG_RUNTIME_DIR"
+state_dir=$(getent passwd "$(id -u)" | cut -d: -f6)/.local/state/vm
+if [ "$VM_TEST_OWN_STATE" = 1 ]; then
+	mkdir -p -m 700 "$state_dir" "$work/state" && mount --bind "$work/state" "$state_dir" ||
+		exit 1
+fi
+# runtime_dir ID: where vm keeps machine ID's handle while it runs.
+runtime_dir() { echo "$state_dir/$(uname -n)/$1"; }
 holder=
 mnt=
 
@@ -67,19 +87,21 @@ only_files() { [ "$(ls -A | grep -v '^\.vmrc$' | sort | xargs)" = "$*" ]; }
 # hold_lock ID [PID FILE CONTENT]: holds machine ID's lock as its emulator
 # would, until release_lock.
 hold_lock() {
-	mkdir -p -m 700 "$XDG_RUNTIME_DIR/vm" "$XDG_RUNTIME_DIR/vm/$1"
+	local dir
+	dir=$(runtime_dir "$1")
+	mkdir -p -m 700 "$state_dir" "$(dirname "$dir")" "$dir"
 	rm -f "$work/locked"
 	mkfifo "$work/locked"
 	# exec keeps the pid, so that killing it lets go of the lock.
 	(
-		exec 9>"$XDG_RUNTIME_DIR/vm/$1/lock"
+		exec 9>"$dir/lock"
 		flock -x 9
 		echo locked >"$work/locked"
 		exec sleep 600
 	) &
 	holder=$!
 	read -r _ <"$work/locked"
-	echo "$holder" >"$XDG_RUNTIME_DIR/vm/$1/qemu.pid"
+	echo "$holder" >"$dir/qemu.pid"
 }
 release_lock() {
 	kill "$holder" && wait "$holder" 2>/dev/null

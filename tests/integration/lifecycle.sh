@@ -80,7 +80,7 @@ check "... ssh not checked" contains "$out" "ssh:       not checked"
 "$VM" start --nat -l ready >"$work/start.out" 2>&1 &
 starter=$!
 for ((i = 0; i < 300; i++)); do
-	[ -S "$XDG_RUNTIME_DIR/vm/$ID/qmp.sock" ] && [ -n "$(qemu_pid $ID)" ] && break
+	[ -S "$(runtime_dir $ID)/qmp.sock" ] && [ -n "$(qemu_pid $ID)" ] && break
 	sleep 0.1
 done
 pid=$(qemu_pid $ID)
@@ -95,7 +95,7 @@ echo "# start, status, ssh"
 run start --nat -l ready
 check "start -l ready succeeds ($err)" test "$rc" = 0
 check "the monitor is a socket in a private runtime directory" \
-	test "$(stat -c %a "$XDG_RUNTIME_DIR/vm/$ID")" = 700 -a -S "$XDG_RUNTIME_DIR/vm/$ID/qmp.sock"
+	test "$(stat -c %a "$(runtime_dir $ID)")" = 700 -a -S "$(runtime_dir $ID)/qmp.sock"
 check "the emulator listens on nothing but the loopback ssh forward" \
 	test "$(ss -Hltunp | grep "pid=$(qemu_pid $ID)," | awk '{print $5}' | xargs)" = "127.0.0.1:22$ID"
 run status

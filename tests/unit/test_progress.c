@@ -58,6 +58,9 @@ static char *run_on_terminal(const char *dir, const char *const *args, int *stat
 	return strbuf_take(&seen);
 }
 
+/* Each test inits machine 33 of its own: a home (and runtime directory) each. */
+TestSuite(progress, .init = vt_private_home);
+
 Test(progress, init_draws_a_bar_on_a_terminal)
 {
 	char *dir = machine_with_seed();

@@ -5,10 +5,14 @@
 #include "xalloc.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +27,20 @@ char *vt_tmpdir(void)
 	char *dir = xstrdup("/tmp/vmtest.XXXXXX");
 	cr_assert_not_null(mkdtemp(dir), "mkdtemp");
 	return dir;
+}
+
+void vt_private_home(void)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	cr_assert_not_null(pw, "uid %u has no password entry", (unsigned)geteuid());
+	char options[64];
+	snprintf(options, sizeof(options), "mode=0700,uid=%u,gid=%u", (unsigned)geteuid(),
+		 (unsigned)getegid());
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("tmpfs", pw->pw_dir, "tmpfs", 0, options) < 0)
+		cr_skip_test("cannot give the test a private home %s: %s (run it through "
+			     "private-home.sh)",
+			     pw->pw_dir, strerror(errno));
 }
 
 char *vt_write(const char *dir, const char *name, const char *text)

@@ -12,6 +12,10 @@ struct vt_result {
 /* A fresh directory under /tmp, removed by nobody: tests run in their own
  * process and leave /tmp/vmtest.* for inspection on failure. */
 char *vt_tmpdir(void);
+/* Gives this test process (and the vm it runs) an empty home of its own: a
+ * tmpfs over the user's home in a new mount namespace (vm keeps running
+ * machines below the home). Skips the test when that cannot be done. */
+void vt_private_home(void);
 /* Writes text to dir/name (mode 0644); returns the path. */
 char *vt_write(const char *dir, const char *name, const char *text);
 char *vt_read(const char *path);

@@ -75,6 +75,7 @@ int cmd_run(int argc, char **argv)
 	free(shown);
 	fflush(stdout);
 	/* The emulator takes vm's place, and with it the machine's lock. */
+	runtime_hand_over(&m.rt, getpid());
 	execvp(cmdline.v[0], strv_argv(&cmdline));
 	log_error("cannot run the emulator %s: %s (install it, or set VM_QEMU)", cmdline.v[0],
 		  strerror(errno));

@@ -123,6 +123,14 @@ static int build_command(struct start *s, struct strv *cmdline, struct error *er
 					 "emulator (screen closes it): use --nat with a curses "
 					 "display, or another VM_QEMU_DISPLAY");
 		}
+		if (s->m.rt.sockets_via_fd) {
+			strv_free(&qemu);
+			return error_set(err,
+					 "--encapsulate cannot reach the emulator's sockets: the "
+					 "path of %s is too long for a unix socket, and screen "
+					 "closes the fd they go through; use another display",
+					 s->m.rt.dir);
+		}
 		strv_add(cmdline, "screen");
 		strv_add(cmdline, "-D");
 		strv_add(cmdline, "-m");
@@ -147,12 +155,18 @@ static int launch_emulator(struct start *s, struct error *err)
 	char *shown = words_join_quoted(strv_argv(&cmdline));
 	log_progress("starting %s", shown);
 	free(shown);
+	int keep[3];
+	size_t n_keep = runtime_emulator_fds(&s->m.rt, keep);
+	if (s->tap.fd >= 0)
+		keep[n_keep++] = s->tap.fd;
 	struct spawn_background_options opts = {.output = s->m.rt.stderr_log,
 						.new_session = true,
-						.keep_fds = &s->tap.fd,
-						.n_keep_fds = s->tap.fd >= 0 ? 1 : 0};
+						.keep_fds = keep,
+						.n_keep_fds = n_keep};
 	int rc = spawn_background(strv_argv(&cmdline), &opts, &s->child, err);
 	bridge_release(&s->tap); /* the emulator holds the tap now */
+	if (rc == 0)
+		runtime_hand_over(&s->m.rt, s->child);
 	if (rc < 0)
 		error_prefix(err, "cannot start the emulator (install it, or set VM_QEMU)");
 	strv_free(&cmdline);

@@ -29,7 +29,8 @@ static const char status_usage[] =
 struct status {
 	bool running;
 	int pid;
-	char *state; /* the emulator's run state; NULL when unknown */
+	int busy_pid; /* not running, and another vm command holds the lock */
+	char *state;  /* the emulator's run state; NULL when unknown */
 	char *monitor_error;
 	char *network;
 	struct forwards forwards; /* what the running emulator forwards (NAT) */
@@ -45,6 +46,8 @@ static void check_emulator(struct machine *m, struct status *st)
 	pid_t pid;
 	st->running = machine_running(m, &pid);
 	st->pid = (int)pid;
+	if (!st->running && runtime_state(&m->rt, &pid) == RUNTIME_BUSY)
+		st->busy_pid = (int)pid;
 	if (!st->running)
 		return;
 	struct qmp q;
@@ -88,7 +91,11 @@ static void print_text(const struct machine *m, const struct status *st)
 {
 	printf("machine:   %s (id %s) in %s\n", machine_name(m),
 	       config_get(&m->cfg, "VM_MACHINE_ID"), m->cfg.home);
-	if (!st->running)
+	if (!st->running && st->busy_pid)
+		printf("emulator:  not running; another vm command is working on this machine "
+		       "(pid %d)\n",
+		       st->busy_pid);
+	else if (!st->running)
 		printf("emulator:  not running\n");
 	else if (st->state)
 		printf("emulator:  running (pid %d), guest %s\n", st->pid, st->state);

@@ -49,12 +49,21 @@ const char *machine_name(const struct machine *m)
 int machine_claim(struct machine *m, const struct qemu_launch *launch, struct error *err)
 {
 	if (runtime_lock(&m->rt, err) < 0) {
-		pid_t pid = 0;
-		machine_running(m, &pid);
-		return error_set(err,
-				 "the machine %s is already running (pid %d): use 'vm stop' or "
-				 "'vm kill' first",
-				 machine_name(m), (int)pid);
+		pid_t pid;
+		enum runtime_state state = runtime_state(&m->rt, &pid);
+		if (state == RUNTIME_RUNNING)
+			return error_set(
+			    err,
+			    "the machine %s is already running (pid %d): use 'vm stop' "
+			    "or 'vm kill' first",
+			    machine_name(m), (int)pid);
+		if (state == RUNTIME_BUSY)
+			return error_set(
+			    err,
+			    "another vm command is working on the machine %s (pid %d): "
+			    "wait for it to finish, or stop it",
+			    machine_name(m), (int)pid);
+		return -1;
 	}
 	if (launch->network == QEMU_NET_NAT &&
 	    forwards_check_machine(&m->cfg, qemu_nat_ssh_port(&m->cfg), err) < 0) {

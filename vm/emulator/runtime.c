@@ -5,11 +5,17 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 int runtime_secure_dir(const char *path, struct error *err)
@@ -37,64 +43,255 @@ int runtime_secure_dir(const char *path, struct error *err)
 	return 0;
 }
 
-/* The per-user base: $XDG_RUNTIME_DIR/vm, else /tmp/vm-<uid>. */
-static char *base_dir(struct error *err)
+/* A group that only this user is in (the user private group scheme): its
+ * write access is the user's own. */
+static bool private_group(gid_t gid)
 {
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	struct passwd *pw = getpwuid(geteuid());
+	struct group *gr = getgrgid(gid);
+	return pw && gr && pw->pw_gid == gid && !strcmp(gr->gr_name, pw->pw_name) &&
+	       (!gr->gr_mem || !gr->gr_mem[0]);
+}
+
+/* A directory above the runtime directories: whoever may rename entries
+ * in it could swap what is below. It must be root's or the user's, and
+ * writable by no one else (unless sticky, like /tmp). */
+static int check_above(const char *path, struct error *err)
+{
 	struct stat st;
-	char *base;
-	if (xdg && xdg[0] == '/' && stat(xdg, &st) == 0 && S_ISDIR(st.st_mode) &&
-	    st.st_uid == geteuid())
-		base = xasprintf("%s/vm", xdg);
-	else
-		base = xasprintf("/tmp/vm-%u", (unsigned)geteuid());
-	if (runtime_secure_dir(base, err) < 0) {
-		free(base);
+	if (lstat(path, &st) < 0)
+		return error_errno(err, "%s", path);
+	if (!S_ISDIR(st.st_mode))
+		return error_set(err, "%s is not a directory: vm keeps running machines below it",
+				 path);
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return error_set(err,
+				 "%s belongs to uid %u, who could swap the runtime directories "
+				 "vm keeps below it: it must be yours or root's",
+				 path, (unsigned)st.st_uid);
+	bool sticky = st.st_mode & S_ISVTX;
+	if (!sticky && ((st.st_mode & 002) || ((st.st_mode & 020) && !private_group(st.st_gid))))
+		return error_set(err,
+				 "%s is writable by other users (mode %03o), who could swap the "
+				 "runtime directories vm keeps below it: run 'chmod go-w %s'",
+				 path, (unsigned)(st.st_mode & 0777), path);
+	return 0;
+}
+
+/* Checks every directory of the absolute, resolved path, from / down. */
+static int check_path_above(const char *path, struct error *err)
+{
+	char *prefix = xstrdup(path);
+	int rc = check_above("/", err);
+	for (char *slash = strchr(prefix + 1, '/'); rc == 0; slash = strchr(slash + 1, '/')) {
+		if (slash)
+			*slash = '\0';
+		rc = check_above(prefix, err);
+		if (!slash)
+			break;
+		*slash = '/';
+	}
+	free(prefix);
+	return rc;
+}
+
+/* A directory between the home and the runtime directories that the user
+ * may share with other programs (~/.local, ~/.local/state). */
+static int make_above(const char *path, struct error *err)
+{
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return error_errno(err, "cannot create %s", path);
+	return check_above(path, err);
+}
+
+static char *host_name(void)
+{
+	struct utsname u;
+	if (uname(&u) < 0 || !u.nodename[0] || strchr(u.nodename, '/') ||
+	    !strcmp(u.nodename, ".") || !strcmp(u.nodename, ".."))
+		return xstrdup("localhost");
+	return xstrdup(u.nodename);
+}
+
+char *runtime_base_in(const char *home_dir, struct error *err)
+{
+	char *home = realpath(home_dir, NULL);
+	if (!home) {
+		error_errno(err, "your home directory %s (vm keeps running machines there)",
+			    home_dir);
 		return NULL;
 	}
+	char *local = xasprintf("%s/.local", home), *state = xasprintf("%s/state", local),
+	     *vm = xasprintf("%s/vm", state), *host = host_name();
+	char *base = xasprintf("%s/%s", vm, host);
+	if (check_path_above(home, err) < 0 || make_above(local, err) < 0 ||
+	    make_above(state, err) < 0 || runtime_secure_dir(vm, err) < 0 ||
+	    runtime_secure_dir(base, err) < 0) {
+		free(base);
+		base = NULL;
+	}
+	free(home);
+	free(local);
+	free(state);
+	free(vm);
+	free(host);
 	return base;
 }
 
-int runtime_open(struct runtime *rt, const char *id, struct error *err)
+char *runtime_base(struct error *err)
 {
-	*rt = (struct runtime){.lock_fd = -1};
-	char *base = base_dir(err);
-	if (!base)
-		return -1;
-	rt->dir = xasprintf("%s/%s", base, id);
-	free(base);
-	if (runtime_secure_dir(rt->dir, err) < 0)
-		return -1;
-	rt->qmp_socket = xasprintf("%s/qmp.sock", rt->dir);
-	rt->ga_socket = xasprintf("%s/agent.sock", rt->dir);
+	struct passwd *pw = getpwuid(geteuid());
+	if (!pw || !pw->pw_dir || pw->pw_dir[0] != '/') {
+		error_set(err,
+			  "uid %u has no home directory in the password database: vm keeps "
+			  "running machines there (~/.local/state/vm)",
+			  (unsigned)geteuid());
+		return NULL;
+	}
+	return runtime_base_in(pw->pw_dir, err);
+}
+
+/* The bases of earlier versions: $XDG_RUNTIME_DIR/vm, /run/user/UID/vm,
+ * /tmp/vm-UID (never created; only looked into). */
+static void legacy_bases(struct strv *bases)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	if (xdg && xdg[0] == '/')
+		strv_addf(bases, "%s/vm", xdg);
+	char *run = xasprintf("/run/user/%u/vm", (unsigned)geteuid());
+	if (!(bases->n && !strcmp(bases->v[0], run)))
+		strv_add(bases, run);
+	free(run);
+	strv_addf(bases, "/tmp/vm-%u", (unsigned)geteuid());
+}
+
+/* An existing private directory of this user (checked as runtime_secure_dir
+ * does, without creating it). */
+static bool private_dir_exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+	       !(st.st_mode & 077);
+}
+
+static void set_paths(struct runtime *rt)
+{
+	struct sockaddr_un sun;
+	/* The longer socket name decides for both. */
+	rt->sockets_via_fd = strlen(rt->dir) + strlen("/agent.sock") >= sizeof(sun.sun_path);
+	if (rt->sockets_via_fd) {
+		rt->qmp_socket = xasprintf("/proc/self/fd/%d/qmp.sock", rt->dir_fd);
+		rt->ga_socket = xasprintf("/proc/self/fd/%d/agent.sock", rt->dir_fd);
+	} else {
+		rt->qmp_socket = xasprintf("%s/qmp.sock", rt->dir);
+		rt->ga_socket = xasprintf("%s/agent.sock", rt->dir);
+	}
 	rt->pid_file = xasprintf("%s/qemu.pid", rt->dir);
 	rt->lock_file = xasprintf("%s/lock", rt->dir);
 	rt->stderr_log = xasprintf("%s/qemu.stderr", rt->dir);
 	rt->info_file = xasprintf("%s/machine", rt->dir);
+}
+
+static int open_dir(struct runtime *rt, const char *dir, struct error *err)
+{
+	rt->dir = xstrdup(dir);
+	rt->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (rt->dir_fd < 0)
+		return error_errno(err, "runtime directory %s", dir);
+	set_paths(rt);
 	return 0;
 }
 
-static int open_lock_file(const struct runtime *rt, int flags)
+/* A machine that an earlier version started and that still runs. */
+static bool adopt_legacy(struct runtime *rt, const char *id)
 {
-	return open(rt->lock_file, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | flags, 0600);
+	struct strv bases = STRV_INIT;
+	legacy_bases(&bases);
+	bool adopted = false;
+	for (size_t i = 0; i < bases.n && !adopted; i++) {
+		char *dir = xasprintf("%s/%s", bases.v[i], id);
+		struct runtime old = {.lock_fd = -1, .dir_fd = -1};
+		struct error ignored;
+		if (private_dir_exists(bases.v[i]) && private_dir_exists(dir) &&
+		    open_dir(&old, dir, &ignored) == 0 &&
+		    runtime_state(&old, NULL) != RUNTIME_STOPPED) {
+			runtime_close(rt);
+			*rt = old;
+			adopted = true;
+		} else {
+			runtime_close(&old);
+		}
+		free(dir);
+	}
+	strv_free(&bases);
+	return adopted;
+}
+
+int runtime_open(struct runtime *rt, const char *id, struct error *err)
+{
+	*rt = (struct runtime){.lock_fd = -1, .dir_fd = -1};
+	char *base = runtime_base(err);
+	if (!base)
+		return -1;
+	char *dir = xasprintf("%s/%s", base, id);
+	free(base);
+	int rc = runtime_secure_dir(dir, err);
+	if (rc == 0)
+		rc = open_dir(rt, dir, err);
+	free(dir);
+	if (rc == 0 && runtime_state(rt, NULL) == RUNTIME_STOPPED)
+		adopt_legacy(rt, id);
+	return rc;
+}
+
+static void record_holder(int fd, const char *who, pid_t pid)
+{
+	char text[64];
+	int len = snprintf(text, sizeof(text), "%s %d\n", who, (int)pid);
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, text, (size_t)len, 0) != len)
+		(void)ftruncate(fd, 0); /* a partial record would be misread */
 }
 
 int runtime_lock(struct runtime *rt, struct error *err)
 {
-	int fd = open_lock_file(rt, 0);
+	int fd = open(rt->lock_file, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return error_errno(err, "cannot open lock %s", rt->lock_file);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		int saved = errno;
 		close(fd);
 		if (saved == EWOULDBLOCK)
-			return error_set(err, "the machine is already running (lock %s is held)",
-					 rt->lock_file);
+			return runtime_held_error(rt, "the machine", err);
 		errno = saved;
 		return error_errno(err, "cannot lock %s", rt->lock_file);
 	}
+	record_holder(fd, "vm", getpid());
 	rt->lock_fd = fd;
 	return 0;
+}
+
+size_t runtime_emulator_fds(const struct runtime *rt, int fds[2])
+{
+	size_t n = 0;
+	if (rt->lock_fd >= 0)
+		fds[n++] = rt->lock_fd;
+	if (rt->sockets_via_fd && rt->dir_fd >= 0)
+		fds[n++] = rt->dir_fd;
+	return n;
+}
+
+void runtime_hand_over(const struct runtime *rt, pid_t pid)
+{
+	if (rt->lock_fd < 0)
+		return;
+	record_holder(rt->lock_fd, "emulator", pid);
+	if (pid != getpid())
+		return;
+	/* This process is about to become the emulator (exec). */
+	int fds[2];
+	size_t n = runtime_emulator_fds(rt, fds);
+	for (size_t i = 0; i < n; i++)
+		fcntl(fds[i], F_SETFD, 0);
 }
 
 void runtime_unlock(struct runtime *rt)
@@ -109,30 +306,82 @@ static pid_t read_pid(const char *path)
 	FILE *f = fopen(path, "re");
 	long pid = 0;
 	if (f) {
-		if (fscanf(f, "%ld", &pid) != 1 || pid <= 0)
+		if (fscanf(f, "%ld", &pid) != 1 || pid <= 0 || pid > INT_MAX)
 			pid = 0;
 		fclose(f);
 	}
 	return (pid_t)pid;
 }
 
+static bool process_exists(pid_t pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+enum runtime_state runtime_state(const struct runtime *rt, pid_t *pid)
+{
+	pid_t unused;
+	if (!pid)
+		pid = &unused;
+	*pid = 0;
+	int fd = open(rt->lock_file, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return RUNTIME_STOPPED;
+	bool held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	char text[64] = "";
+	ssize_t len = held ? pread(fd, text, sizeof(text) - 1, 0) : 0;
+	close(fd);
+	if (!held)
+		return RUNTIME_STOPPED;
+	text[len > 0 ? len : 0] = '\0';
+	char who[16] = "";
+	int holder = 0;
+	/* Earlier versions recorded nothing: then only the pid file tells. */
+	if (sscanf(text, "%15s %d", who, &holder) != 2 || holder <= 0)
+		holder = 0;
+	if (!strcmp(who, "vm") && process_exists(holder)) {
+		*pid = holder;
+		return RUNTIME_BUSY;
+	}
+	pid_t emulator = read_pid(rt->pid_file);
+	*pid = emulator ? emulator : !strcmp(who, "emulator") ? holder : 0;
+	return RUNTIME_RUNNING;
+}
+
 bool runtime_is_running(const struct runtime *rt, pid_t *pid)
 {
+	pid_t found;
+	bool running = runtime_state(rt, &found) == RUNTIME_RUNNING;
 	if (pid)
-		*pid = 0;
-	int fd = open_lock_file(rt, O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	bool held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-	close(fd);
-	if (held && pid)
-		*pid = read_pid(rt->pid_file);
-	return held;
+		*pid = running ? found : 0;
+	return running;
+}
+
+int runtime_held_error(const struct runtime *rt, const char *name, struct error *err)
+{
+	pid_t pid;
+	switch (runtime_state(rt, &pid)) {
+	case RUNTIME_BUSY:
+		return error_set(err,
+				 "another vm command is working on %s (pid %d): wait for it to "
+				 "finish, or stop it",
+				 name, (int)pid);
+	case RUNTIME_RUNNING:
+		if (pid)
+			return error_set(err, "%s is already running (pid %d)", name, (int)pid);
+		return error_set(err, "%s is already running (its lock %s is held)", name,
+				 rt->lock_file);
+	default:
+		return error_set(err, "%s was busy a moment ago (lock %s): try again", name,
+				 rt->lock_file);
+	}
 }
 
 void runtime_close(struct runtime *rt)
 {
 	runtime_unlock(rt);
+	if (rt->dir_fd >= 0)
+		close(rt->dir_fd);
 	free(rt->dir);
 	free(rt->qmp_socket);
 	free(rt->ga_socket);
@@ -140,7 +389,7 @@ void runtime_close(struct runtime *rt)
 	free(rt->lock_file);
 	free(rt->stderr_log);
 	free(rt->info_file);
-	*rt = (struct runtime){.lock_fd = -1};
+	*rt = (struct runtime){.lock_fd = -1, .dir_fd = -1};
 }
 
 int runtime_lock_stopped(struct runtime *rt, const char *id, const char *name, const char *why,
@@ -148,20 +397,25 @@ int runtime_lock_stopped(struct runtime *rt, const char *id, const char *name, c
 {
 	if (runtime_open(rt, id, err) < 0)
 		return -1;
+	if (runtime_state(rt, NULL) == RUNTIME_STOPPED && runtime_lock(rt, err) == 0)
+		return 0;
 	pid_t pid;
-	if (!runtime_is_running(rt, &pid)) {
-		if (runtime_lock(rt, err) == 0)
-			return 0;
-		if (!runtime_is_running(rt, &pid))
-			return -1; /* not a running machine: the lock itself failed */
+	switch (runtime_state(rt, &pid)) {
+	case RUNTIME_BUSY:
+		return error_set(err,
+				 "another vm command is working on %s (pid %d); wait for it: %s",
+				 name, (int)pid, why);
+	case RUNTIME_RUNNING: {
+		char pid_text[32] = "";
+		if (pid)
+			snprintf(pid_text, sizeof(pid_text), " (pid %d)", (int)pid);
+		return error_set(err, "%s is running%s; stop it first (vm stop, or vm kill): %s",
+				 name, pid_text, why);
 	}
-	char pid_text[32] = "";
-	if (pid)
-		snprintf(pid_text, sizeof(pid_text), " (pid %d)", (int)pid);
-	return error_set(err, "%s is running%s; stop it first (vm stop, or vm kill): %s", name,
-			 pid_text, why);
+	default:
+		return -1; /* not held: the lock itself failed, err says why */
+	}
 }
-
 int runtime_write_info(const struct runtime *rt, const struct runtime_info *info, struct error *err)
 {
 	char *tmp = xasprintf("%s.tmp", rt->info_file);
@@ -238,24 +492,45 @@ static int compare_strings(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int runtime_list_ids(struct strv *ids, struct error *err)
+static bool is_id(const char *name)
 {
-	char *base = base_dir(err);
-	if (!base)
-		return -1;
+	return strlen(name) == 2 && name[0] >= '0' && name[0] <= '9' && name[1] >= '0' &&
+	       name[1] <= '9';
+}
+
+static bool listed(const struct strv *ids, const char *id)
+{
+	for (size_t i = 0; i < ids->n; i++)
+		if (!strcmp(ids->v[i], id))
+			return true;
+	return false;
+}
+
+static void add_ids_in(struct strv *ids, const char *base)
+{
 	DIR *dir = opendir(base);
-	if (!dir) {
-		error_errno(err, "cannot list %s", base);
-		free(base);
-		return -1;
-	}
+	if (!dir)
+		return;
 	struct dirent *entry;
 	while ((entry = readdir(dir)))
-		if (strlen(entry->d_name) == 2 && entry->d_name[0] >= '0' &&
-		    entry->d_name[0] <= '9' && entry->d_name[1] >= '0' && entry->d_name[1] <= '9')
+		if (is_id(entry->d_name) && !listed(ids, entry->d_name))
 			strv_add(ids, entry->d_name);
 	closedir(dir);
+}
+
+int runtime_list_ids(struct strv *ids, struct error *err)
+{
+	char *base = runtime_base(err);
+	if (!base)
+		return -1;
+	add_ids_in(ids, base);
 	free(base);
+	struct strv bases = STRV_INIT;
+	legacy_bases(&bases);
+	for (size_t i = 0; i < bases.n; i++)
+		if (private_dir_exists(bases.v[i]))
+			add_ids_in(ids, bases.v[i]);
+	strv_free(&bases);
 	if (ids->n)
 		qsort(ids->v, ids->n, sizeof(*ids->v), compare_strings);
 	return 0;

@@ -1,7 +1,18 @@
-/* The one place that knows a machine's runtime directory:
- * $XDG_RUNTIME_DIR/vm/<ID>/ (fallback /tmp/vm-<uid>/<ID>/), 0700, holding
- * the QMP socket, the pid file and the lock. Another local user must not be
- * able to pre-create or swap any part of it. */
+/* The one place that knows where a running machine's handle lives: its
+ * runtime directory, holding the QMP and agent sockets, the pid file, the
+ * lock, the emulator's stderr log and what runs there.
+ *
+ *   <home>/.local/state/vm/<host>/<ID>/      (0700, as are vm/ and <host>/)
+ *
+ * <home> is the user's home directory from the password database and <host>
+ * the host's name: never the environment or the session, so that a login
+ * session, a later one, cron, su, vm boot and systemd units all find the
+ * same machine, and the place outlives logouts (logind removes
+ * /run/user/UID) and is not aged by tmpfiles (/tmp). <host> keeps apart the
+ * machines of hosts that share a home over NFS. Machines started by earlier
+ * versions ($XDG_RUNTIME_DIR/vm/ID, /run/user/UID/vm/ID, /tmp/vm-UID/ID)
+ * are still found while they run. Another local user must not be able to
+ * pre-create or swap any part of it. */
 #pragma once
 
 #include "error.h"
@@ -12,6 +23,8 @@
 
 struct runtime {
 	char *dir;
+	/* The sockets: DIR/NAME, or /proc/self/fd/N/NAME through dir_fd when
+	 * DIR/NAME is too long for a unix socket (108 bytes). */
 	char *qmp_socket;
 	char *ga_socket; /* the guest agent's channel (VM_GUEST_AGENT=yes) */
 	char *pid_file;
@@ -19,20 +32,40 @@ struct runtime {
 	char *stderr_log; /* the emulator's stderr while it runs in the background */
 	char *info_file;  /* what runs there: struct runtime_info */
 	int lock_fd;	  /* -1 unless runtime_lock succeeded */
+	int dir_fd;	  /* the directory, open while rt is */
+	bool sockets_via_fd;
 };
 
-/* Finds (creating when needed) and checks the directory for machine id. */
+/* Finds (creating when needed) and checks the directory for machine id:
+ * the one where it runs, else the current layout's. */
 int runtime_open(struct runtime *rt, const char *id, struct error *err);
-/* Takes the machine's lock without waiting. The lock belongs to the
- * emulator's lifetime: the lock fd is inherited by the emulator (it is not
- * close-on-exec), so the machine counts as running exactly while that
- * process lives. Fails with "already running" when another holds it. */
+/* Takes the machine's lock without waiting and records this process in it
+ * ("vm PID"). The lock fd is close-on-exec: only the emulator inherits it
+ * (runtime_emulator_fds), so the machine counts as running exactly while
+ * that process lives. */
 int runtime_lock(struct runtime *rt, struct error *err);
+/* The fds the emulator must inherit (the lock, and the directory when the
+ * sockets go through it); returns how many (at most 2). */
+size_t runtime_emulator_fds(const struct runtime *rt, int fds[2]);
+/* Records in the lock that the emulator (pid) holds it now. */
+void runtime_hand_over(const struct runtime *rt, pid_t pid);
 /* Lets go of the lock in this process (the emulator keeps its copy). */
 void runtime_unlock(struct runtime *rt);
-/* True while some process holds the lock; *pid from the pid file (0 when
- * unknown). Never looks at the process list. */
+
+enum runtime_state {
+	RUNTIME_STOPPED,
+	RUNTIME_RUNNING, /* the emulator holds the lock */
+	RUNTIME_BUSY,	 /* another vm command holds it (init, archive, a start) */
+};
+/* Who holds the lock; *pid the emulator's (pid file, else the lock's
+ * record; 0 when unknown) or the vm command's. Never looks at the process
+ * list. */
+enum runtime_state runtime_state(const struct runtime *rt, pid_t *pid);
+/* runtime_state() == RUNTIME_RUNNING. */
 bool runtime_is_running(const struct runtime *rt, pid_t *pid);
+/* Why the lock cannot be had: "NAME is already running (pid N)" or
+ * "another vm command is working on NAME (pid N)". */
+int runtime_held_error(const struct runtime *rt, const char *name, struct error *err);
 void runtime_close(struct runtime *rt);
 /* Checks that path is a real directory (not a symlink) owned by the user
  * with no group/other access, creating it 0700 when missing. */
@@ -59,5 +92,11 @@ int runtime_write_info(const struct runtime *rt, const struct runtime_info *info
 /* Fails when nothing was recorded. Unknown keys are ignored. */
 int runtime_read_info(const struct runtime *rt, struct runtime_info *info, struct error *err);
 void runtime_info_free(struct runtime_info *info);
-/* The ids that have a runtime directory of this user (running or not). */
+/* The ids that have a runtime directory of this user (running or not), in
+ * the current layout and the earlier ones. */
 int runtime_list_ids(struct strv *ids, struct error *err);
+/* The directory that holds the runtime directories of this user on this
+ * host (created when missing). */
+char *runtime_base(struct error *err);
+/* The same below a given home directory (runtime_base uses the user's). */
+char *runtime_base_in(const char *home, struct error *err);

@@ -38,7 +38,7 @@ GUEST_IP=10.99.$ID.2
 
 cleanup() {
 	local pid
-	pid=$(cat "/tmp/vm-$(id -u $U 2>/dev/null)/$ID/qemu.pid" 2>/dev/null)
+	pid=$(cat "$D"/home/.local/state/vm/*/"$ID"/qemu.pid 2>/dev/null)
 	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	[ -n "$(id -u $U 2>/dev/null)" ] && rm -rf "/tmp/vm-$(id -u $U)"
