@@ -1,5 +1,6 @@
 #include "storage/tempfile.h"
 
+#include "sys/spawn.h"
 #include "xalloc.h"
 
 #include <dirent.h>
@@ -34,6 +35,8 @@ static struct sigaction saved_actions[3];
 
 static void remove_registered(int sig)
 {
+	/* A qemu-img still writing would make its file again after the unlink. */
+	spawn_stop_child();
 	/* Files first, so that their directories are empty when their turn comes. */
 	for (int i = 0; i < REGISTRY_SIZE; i++)
 		if (registry[i].kind == ENTRY_FILE)

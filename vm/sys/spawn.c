@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -105,15 +106,43 @@ static int become(const struct spawn_identity *id)
 	return 0;
 }
 
+/* The child spawn_run waits for (0: none), for spawn_stop_child. */
+static volatile pid_t running_child;
+
+void spawn_stop_child(void)
+{
+	pid_t pid = running_child;
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	running_child = 0;
+}
+
+/* In the child: it must not outlive vm (a qemu-img orphaned by a killed vm
+ * would go on writing a temporary file vm has removed, or hold a lock). Set
+ * after the identity change, which clears it. */
+static int die_with_parent(pid_t parent)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		return -1;
+	if (getppid() != parent) /* it died before the setting took */
+		_exit(127);
+	return 0;
+}
+
 /* In the child: take the identity, wire up stdin/stdout/stderr and exec;
  * never returns. The error pipe tells the parent why exec failed. */
-static void child_exec(char *const argv[], const struct spawn_options *opts, int in_fd, int out_fd,
-		       int err_fd, int report_fd)
+static void child_exec(char *const argv[], const struct spawn_options *opts, pid_t parent,
+		       int in_fd, int out_fd, int err_fd, int report_fd)
 {
 	/* fd 3 is about to be taken: move the error pipe out of the way. */
 	if (opts->pass_fd3 > 0 && report_fd == 3)
 		report_fd = fcntl(report_fd, F_DUPFD_CLOEXEC, 4);
 	if (opts->identity && become(opts->identity) < 0)
+		goto fail;
+	if (die_with_parent(parent) < 0)
 		goto fail;
 	if (opts->dir && chdir(opts->dir) < 0)
 		goto fail;
@@ -253,12 +282,14 @@ int spawn_run(char *const argv[], const struct spawn_options *opts, struct spawn
 	if ((opts->capture_stdout && pipe2(out, O_CLOEXEC) < 0) ||
 	    (opts->capture_stderr && pipe2(errp, O_CLOEXEC) < 0) || pipe2(report, O_CLOEXEC) < 0)
 		return error_errno(err, "cannot run %s", argv[0]);
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0)
 		return error_errno(err, "cannot run %s", argv[0]);
 	if (pid == 0)
-		child_exec(argv, opts, opts->input ? in[0] : devnull,
+		child_exec(argv, opts, parent, opts->input ? in[0] : devnull,
 			   opts->stdout_fd > 2 ? opts->stdout_fd : out[1], errp[1], report[1]);
+	running_child = pid;
 	int fds_to_close[] = {in[0], out[1], errp[1], report[1], devnull};
 	for (size_t i = 0; i < sizeof(fds_to_close) / sizeof(fds_to_close[0]); i++)
 		if (fds_to_close[i] >= 0)
@@ -278,6 +309,7 @@ int spawn_run(char *const argv[], const struct spawn_options *opts, struct spawn
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	running_child = 0;
 	int exec_errno = 0;
 	bool exec_failed = read(report[0], &exec_errno, sizeof(exec_errno)) == sizeof(exec_errno);
 	close(report[0]);

@@ -56,6 +56,10 @@ struct spawn_background_options {
  * program cannot be run at all; *pid is the child's. */
 int spawn_background(char *const argv[], const struct spawn_background_options *opts, pid_t *pid,
 		     struct error *err);
+/* For a signal handler (async-signal-safe): kills the child spawn_run is
+ * waiting for and reaps it, so that it writes nothing after the handler
+ * has cleaned up. Every spawn_run child also dies with vm (SIGKILL). */
+void spawn_stop_child(void);
 /* Waits up to timeout_ms for the process pid (any, not only a child) to
  * end; true when it has. Uses a pidfd, so a reused pid is never mistaken. */
 bool spawn_wait_exit(pid_t pid, int timeout_ms);
