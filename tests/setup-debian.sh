@@ -24,6 +24,8 @@ packages=(
 	# vm export's tests: libvirt's schemas (virt-xml-validate) and a real
 	# libvirt daemon to define and boot the export in
 	libvirt-daemon-system libvirt-clients libxml2-utils
+	# the boot test verifies the units (systemd-analyze)
+	systemd
 )
 
 if [ "$(id -u)" -ne 0 ]; then

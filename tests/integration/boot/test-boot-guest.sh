@@ -4,7 +4,11 @@
 #   start  brings the guest up, and its emulator belongs to the owner;
 #   status reports it;
 #   stop   suspends it and saves its state under the configured name;
-#   start  again restores that state: the same boot_id.
+#   start  again restores that state: the same boot_id;
+# and the same through vm boot directly, whether or not the owner is logged
+# in (/run/user/UID made and removed as logind does), and for a listed
+# machine the owner started by hand in a login session: boot start leaves
+# it alone, boot stop saves it.
 # Needs root, a vm whose start/stop exist (the lifecycle change), and the
 # test guest built by tests/guest/build-guest.sh in VM_TEST_GUEST_DIR (its
 # guest.env describes it). The machine is listed with 'nat', so no bridge or
@@ -33,6 +37,7 @@ chmod 755 "$tmp"
 init=$tmp/inst/etc/init.d/vm
 cleanup() {
 	[ -x "$init" ] && "$init" stop >/dev/null 2>&1
+	[ -n "${uid:-}" ] && rm -rf "/run/user/$uid"
 	local p
 	for p in $(pgrep -u "$owner" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
 	userdel "$owner" 2>/dev/null
@@ -42,6 +47,10 @@ trap cleanup EXIT
 userdel "$owner" 2>/dev/null
 useradd -M -d "$tmp/home" -s /usr/sbin/nologin "$owner" || exit 1
 mkdir -m 700 "$tmp/home" && chown "$owner:" "$tmp/home"
+uid=$(id -u "$owner")
+# What logind does at the owner's first login and last logout.
+login() { mkdir -p /run/user && mkdir -m 700 "/run/user/$uid" && chown "$owner:" "/run/user/$uid"; }
+logout() { rm -rf "/run/user/$uid"; }
 
 # The real thing: vm installed into a prefix, so that the init script, the
 # global vmrc and the state directory are the installed ones.
@@ -51,6 +60,13 @@ meson setup "$tmp/build" "$src" --prefix="$tmp/inst" -Droot_tests=disabled >"$tm
 	meson install -C "$tmp/build" --no-rebuild >"$tmp/install.log" 2>&1 ||
 	{ cat "$tmp"/*.log; echo "FAIL - install into a prefix"; exit 1; }
 chmod -R a+rX "$tmp/inst"
+# The units as installed (their ExecStart exists), the template as an
+# instance for a real directory.
+units=$(dirname "$(find "$tmp/inst" -name vm.service | head -1)")
+detail=$(SYSTEMD_UNIT_PATH=$units: systemd-analyze verify --man=no vm.service \
+	"vm@$(systemd-escape --path "$tmp").service" 2>&1)
+check "systemd-analyze verify: vm.service and vm@.service" test $? = 0 -a -z "$detail"
+detail=
 vm=$tmp/inst/bin/vm
 unset VM_LIB # the installed global vmrc, as at boot
 
@@ -104,6 +120,7 @@ check "init start: exit 0" test "$rc" = 0
 check "init start: the emulator runs as the owner, not as root" test "$(emulator_users)" = "$owner"
 id1=$(boot_id)
 check "the guest answers ssh" test -n "$id1"
+login # the owner logs in while the machine runs
 
 out=$("$init" status 2>&1)
 rc=$?
@@ -133,6 +150,57 @@ check "init start again: exit 0, state restored" \
 	bash -c '[ "$1" = 0 ] && grep -qF "restored" <<<"$2"' _ "$rc" "$out"
 id2=$(boot_id)
 check "the same boot: boot_id $id1 again" test -n "$id2" -a "$id2" = "$id1"
+
+# saved: the emulator is gone and the image holds a state named boot.
+saved() { [ -z "$(emulator_users)" ] && saved_as_boot; }
+# boot ACTION: vm boot directly, as the unit does; out and rc.
+boot() { out=$("$vm" boot "$@" 2>&1) && rc=0 || rc=$?; echo "$out" | sed 's/^/    | /'; }
+said() { [ "$rc" = 0 ] && grep -qF "$1" <<<"$out"; }
+
+echo "# vm boot directly, the owner logged in, then not"
+boot stop
+check "boot stop, the owner logged in: saved" said "state saved as 'boot'"
+check "boot stop: the emulator is gone, the state saved" saved
+logout
+boot start
+check "boot start, nobody logged in: restored" said "restored"
+check "the same boot: boot_id $id1" test "$(boot_id)" = "$id1"
+login
+boot status
+check "boot status, the owner logged in: running" said "running"
+boot stop
+check "boot stop: saved" said "state saved as 'boot'"
+check "the emulator is gone, the state saved" saved
+boot start
+check "boot start: restored" said "restored"
+check "the same boot: boot_id $id1" test "$(boot_id)" = "$id1"
+
+echo "# a listed machine the owner started by hand in a login session"
+boot stop
+hand() {
+	setpriv --reuid "$owner" --regid "$owner" --init-groups env -i HOME="$tmp/home" \
+		USER="$owner" LOGNAME="$owner" PATH=/usr/local/bin:/usr/bin:/bin \
+		XDG_RUNTIME_DIR="/run/user/$uid" VM_HOME="$machine" VM_HOME_OVERRIDES_CWD=yes \
+		"$vm" "$@"
+}
+hand start --nat -l boot >/dev/null 2>&1
+check "started by hand: the same boot" test "$(boot_id)" = "$id1"
+pid=$(pgrep -u "$owner" -f "^qemu-system")
+boot start
+check "boot start reports it running and leaves it alone" \
+	bash -c '[ "$1" = 0 ] && grep -qF "already running" <<<"$2" && [ "$(pgrep -u "$3" -f "^qemu-system")" = "$4" ]' \
+	_ "$rc" "$out" "$owner" "$pid"
+boot status
+check "boot status: running" said "running"
+logout
+boot stop
+check "boot stop saves it, its owner logged out" said "state saved as 'boot'"
+check "the emulator is gone, the state saved" saved
+boot status
+check "boot status: not running" bash -c '[ "$1" != 0 ] && grep -qF "not running" <<<"$2"' _ "$rc" "$out"
+boot start
+check "boot start restores it" said "restored"
+check "the same boot: boot_id $id1" test "$(boot_id)" = "$id1"
 
 "$init" stop >/dev/null 2>&1
 finish
