@@ -23,7 +23,7 @@
 
 int machine_open(struct machine *m, struct error *err)
 {
-	*m = (struct machine){.rt.lock_fd = -1};
+	*m = (struct machine){.rt.lock_fd = -1, .rt.dir_fd = -1};
 	if (config_load(&m->cfg, environ, err) < 0) {
 		config_free(&m->cfg);
 		return -1;
