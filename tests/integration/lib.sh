@@ -8,16 +8,17 @@ export VM_LIB=${VM_LIB:?VM_LIB must name vm/data/lib}
 unset VM_HOME VM_CONFIG VM_USE_SNAPSHOTS VM_LOG VM_ERRLOG
 
 # vm keeps running machines below the user's home (~/.local/state/vm), one
-# place per user whatever the session: each test gets a place of its own (a
-# bind mount in a mount namespace of its own), so that tests running at
-# once, and the user's own machines, never meet.
+# place per user whatever the session: as root, each test gets a place of
+# its own (a bind mount in a mount namespace of its own), so that tests
+# running at once, and root's own machines, never meet. (A user namespace
+# would not do for others: / would belong to an unmapped uid, which vm
+# refuses above its directories.)
 if [ -z "${VM_TEST_OWN_STATE:-}" ]; then
 	export VM_TEST_OWN_STATE=1
-	if [ "$(id -u)" = 0 ]; then ns=(unshare -m --propagation private); else
-		ns=(unshare --map-current-user -m --propagation private); fi
-	if "${ns[@]}" true 2>/dev/null; then exec "${ns[@]}" "$BASH" "$0" "$@"; fi
+	ns=(unshare -m --propagation private)
+	if [ "$(id -u)" = 0 ] && "${ns[@]}" true 2>/dev/null; then exec "${ns[@]}" "$BASH" "$0" "$@"; fi
 	VM_TEST_OWN_STATE=no
-	echo "# no mount namespace: using the real ~/.local/state/vm" >&2
+	echo "# not root: the tests use the real ~/.local/state/vm" >&2
 fi
 
 work=$(mktemp -d "/tmp/vm-test-${TEST_NAME:-images}-XXXXXX")
