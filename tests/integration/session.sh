@@ -54,16 +54,16 @@ chown -R "$U:" "$home"
 chmod 600 "$machine/$(basename "$GUEST_KEY")" "$machine/sm-seed.qcow2"
 place=$home/.local/state/vm/$(uname -n)/$ID
 
-# The owner's contexts. Each runs vm in the machine directory with the
+# The owner's contexts (exec: $! is vm's own pid). Each runs vm in the machine directory with the
 # environment that context has.
 base_env=(HOME="$home" USER="$U" LOGNAME="$U" SHELL=/bin/sh PATH=/usr/local/bin:/usr/bin:/bin
 	VM_LIB="$VM_LIB")
 as_session() {
-	(cd "$machine" && setpriv --reuid "$U" --regid "$U" --init-groups \
+	(cd "$machine" && exec setpriv --reuid "$U" --regid "$U" --init-groups \
 		env -i "${base_env[@]}" XDG_RUNTIME_DIR="/run/user/$uid" "$VM" "$@")
 }
 as_cron() {
-	(cd "$machine" && setpriv --reuid "$U" --regid "$U" --init-groups \
+	(cd "$machine" && exec setpriv --reuid "$U" --regid "$U" --init-groups \
 		env -i "${base_env[@]}" "$VM" "$@")
 }
 # su keeps root's XDG_RUNTIME_DIR (a directory that is not the owner's);
@@ -159,7 +159,7 @@ done
 printf '%s\n' "name=sm" "home=$machine" network=nat "ssh_port=22$ID" \
 	"disk=$machine/sm-backing.qcow2" >"$old/machine"
 chown "$U:" "$old/machine"
-(cd "$machine" && setpriv --reuid "$U" --regid "$U" --init-groups \
+(cd "$machine" && exec setpriv --reuid "$U" --regid "$U" --init-groups \
 	setsid flock "$old/lock" "${args[@]}" >"$work/old.out" 2>&1 &)
 for _ in $(seq 60); do [ -S "$old/qmp.sock" ] && [ -s "$old/qemu.pid" ] && break; sleep 0.5; done
 check "the earlier layout's emulator runs" test -S "$old/qmp.sock" -a -n "$(emulators)"
