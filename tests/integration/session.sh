@@ -54,8 +54,8 @@ chown -R "$U:" "$home"
 chmod 600 "$machine/$(basename "$GUEST_KEY")" "$machine/sm-seed.qcow2"
 place=$home/.local/state/vm/$(uname -n)/$ID
 
-# The owner's contexts (exec: $! is vm's own pid). Each runs vm in the machine directory with the
-# environment that context has.
+# The owner's contexts. Each runs vm in the machine directory with the
+# environment that context has (exec: $! is vm's own pid).
 base_env=(HOME="$home" USER="$U" LOGNAME="$U" SHELL=/bin/sh PATH=/usr/local/bin:/usr/bin:/bin
 	VM_LIB="$VM_LIB")
 as_session() {
