@@ -18,6 +18,10 @@ static struct vt_result vm(const char *cwd, const char *const *args)
 	return vt_vm(cwd, vt_lib(NULL), NULL, args);
 }
 
+/* Tests that run vm on machine 33 at once: a home (and runtime directory)
+ * each. */
+TestSuite(cli, .init = vt_private_home);
+
 Test(cli, no_command_lists_the_commands_and_fails)
 {
 	struct vt_result r = vm("/", (const char *[]){NULL});
