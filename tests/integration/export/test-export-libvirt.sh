@@ -52,7 +52,7 @@ if ! virsh version >/dev/null 2>&1; then
 	daemons+=($!)
 	unshare --net libvirtd >"$work/libvirtd.log" 2>&1 &
 	daemons+=($!)
-	for ((i = 0; i < 300; i++)); do
+	for ((i = 0; i < 600; i++)); do
 		virsh version >/dev/null 2>&1 && break
 		sleep 0.1
 	done
@@ -146,18 +146,29 @@ check "virsh snapshot-revert starts the emulator on the saved state ($out)" \
 	test "$(virsh domstate "$dom")" = running
 check "... with -loadvm ready" grep -q -- "-loadvm ready" "$domlog"
 check "... under TCG" grep -q -- "-accel tcg" "$domlog"
-check "the guest's agent answers through libvirt" wait_agent "$dom" 60
+check "the guest's agent answers through libvirt" wait_agent "$dom" 90
 resumed_boot=$(agent_boot_id "$dom")
 check "... from the same boot: the state resumed ($resumed_boot)" test "$resumed_boot" = "$saved_boot"
 virsh destroy "$dom" >/dev/null
 
 echo "# a plain virsh start boots afresh"
+: >"$dir/console.log" # vm's own runs wrote there too
 out=$(virsh start "$dom" 2>&1)
 check "virsh start ($out)" test "$(virsh domstate "$dom")" = running
 check "the guest boots and its agent answers through libvirt" wait_agent "$dom" 120
 fresh_boot=$(agent_boot_id "$dom")
 check "... from a new boot ($fresh_boot)" eval '[ ${#fresh_boot} = 36 ] && [ "$fresh_boot" != "$saved_boot" ]'
-check "the serial console went to the exported console.log" grep -q "press Enter" "$dir/console.log"
+# console_says TEXT SECONDS: the serial console shows TEXT in time.
+console_says() {
+	local end=$((SECONDS + $2))
+	while ((SECONDS < end)); do
+		grep -q "$1" "$dir/console.log" && return 0
+		sleep 1
+	done
+	return 1
+}
+check "the serial console goes to console.log, as VM_QEMU_EXTRA's -serial file: said" \
+	console_says "press Enter" 30
 
 echo "# clean up"
 out=$(virsh destroy "$dom" 2>&1)
