@@ -19,6 +19,8 @@ packages=(
 	iproute2 util-linux passwd libcap2-bin procps
 	# the test guest, built from Debian packages without mounting anything
 	e2fsprogs cpio binutils apt
+	# the console test drives a terminal
+	tmux
 	# the install test reads the man pages
 	man-db
 	# vm export's tests: libvirt's schemas (virt-xml-validate) and a real

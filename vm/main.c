@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"archive", cmd_archive, "back the machine's images up into a dated directory"},
     {"export", cmd_export, "print the stopped machine as a libvirt domain XML"},
     {"sh", cmd_sh, "open a shell in the machine directory with its variables"},
+    {"console", cmd_console, "attach the terminal to the guest's serial console"},
     {"ssh", cmd_ssh, "log into the guest, or run a command there"},
     {"list", cmd_list, "list this user's running machines"},
     {"net", cmd_net, "show what the network policy grants you"},

@@ -41,6 +41,10 @@ readonly INPUTS=(build-guest.sh sudo.c seedrng.c udpecho.c)
 
 readonly GUEST_USER=tester
 readonly GUEST_UID=1000
+# The test user's password on the serial console (never over ssh), and its
+# hash as busybox's mkpasswd -m sha512 gives it with this fixed salt.
+readonly CONSOLE_PASSWORD=tester
+readonly CONSOLE_PASSWORD_HASH='$6$vmtestguestsalt1$KAmpzCfM5e64kjndWDbDyhAq7XpFmdyTiVNR3kFHS4J8LRuxdgNEq23A71XDDrUjlLjh8kHWwkqjXYCVWokl91'
 readonly GUEST_HOSTNAME=testguest
 readonly ROOT_LABEL=vm-test-root
 readonly ROOTFS_SIZE=64M
@@ -558,10 +562,12 @@ tty:x:5:
 $GUEST_USER:x:$GUEST_UID:
 nogroup:x:65534:
 EOF
-	# `*`: no password can ever match; logins are by key only.
+	# `*`: no password can ever match; ssh logins are by key only (dropbear
+	# runs with -s). The test user's password, GUEST_CONSOLE_PASSWORD, serves
+	# the serial console's getty only (vm console's test).
 	put 0640 "$ROOTFS/etc/shadow" <<EOF
 root:*:19000:0:99999:7:::
-$GUEST_USER:*:19000:0:99999:7:::
+$GUEST_USER:$CONSOLE_PASSWORD_HASH:19000:0:99999:7:::
 nobody:*:19000:0:99999:7:::
 EOF
 	# dropbear refuses users whose shell is not listed here.
@@ -618,7 +624,7 @@ stage_init() {
 ::sysinit:/etc/init.d/rcS
 ::respawn:/usr/sbin/dropbear -F -E -s -r /etc/dropbear/dropbear_ed25519_host_key
 ::respawn:/sbin/acpid -f
-::askfirst:-/bin/sh
+ttyS0::respawn:/sbin/getty -L 115200 ttyS0 vt100
 ::ctrlaltdel:/sbin/reboot
 ::shutdown:/etc/init.d/rcK
 ::restart:/sbin/init
@@ -842,6 +848,7 @@ write_outputs() {
 		env_line GUEST_KNOWN_HOSTS "$OUTDIR/known_hosts"
 		env_line GUEST_HOST_KEY "$OUTDIR/host_ed25519.pub"
 		env_line GUEST_AGENT yes
+		env_line GUEST_CONSOLE_PASSWORD "$CONSOLE_PASSWORD"
 		env_line GUEST_APPEND "$append"
 		# The seed has no boot loader: whatever boots it passes these, e.g.
 		# vm through VM_QEMU_EXTRA (which honours the double quotes).

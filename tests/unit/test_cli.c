@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const commands[] = {"init", "run",	 "start",   "stop",   "kill",
-				       "cmd",  "status", "archive", "export", "sh",
-				       "ssh",  "list",	 "net",	    "boot"};
+static const char *const commands[] = {"init",	  "run",    "start",   "stop",	 "kill",
+				       "cmd",	  "status", "archive", "export", "sh",
+				       "console", "ssh",    "list",    "net",	 "boot"};
 
 static struct vt_result vm(const char *cwd, const char *const *args)
 {
@@ -46,10 +46,11 @@ Test(cli, unknown_command_names_the_known_ones)
 {
 	struct vt_result r = vm("/", (const char *[]){"strat", NULL});
 	cr_assert_eq(r.status, 1);
-	cr_assert_str_eq(r.err,
-			 "vm: unknown command 'strat'; the commands are: init, run, start, "
-			 "stop, kill, cmd, status, archive, export, sh, ssh, list, net, boot (or "
-			 "give a script's path)\n");
+	cr_assert_str_eq(
+	    r.err, "vm: unknown command 'strat'; the commands are: init, run, start, "
+		   "stop, kill, cmd, status, archive, export, sh, console, ssh, list, net, boot "
+		   "(or "
+		   "give a script's path)\n");
 	vt_result_free(&r);
 }
 

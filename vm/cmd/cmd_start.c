@@ -4,6 +4,7 @@
 #include "cmd/commands.h"
 #include "config/words.h"
 #include "emulator/bridge.h"
+#include "emulator/console.h"
 #include "emulator/machine.h"
 #include "emulator/qemu.h"
 #include "emulator/savedstate.h"
@@ -29,6 +30,7 @@
 #define BANNER_POLL_MS 100
 #define LOGIN_TIMEOUT_MS 30000
 #define STDERR_LINES 3
+#define CONSOLE_TAIL_LINES 5
 
 static const char start_usage[] =
     "Usage: vm start [-n|--nat] [-c|--bridge] [-s|--ssh-attempts N] [-l|--loadvm NAME]\n"
@@ -277,6 +279,30 @@ static bool ssh_attempt(struct start *s, const struct guest *g, struct error *er
 	}
 }
 
+/* The guest never answered: what its console showed last is often why
+ * (a kernel panic, a file system check, a login prompt on a dead network),
+ * and vm console is the way in. */
+static void ssh_never_answered(struct start *s, const char *address, const struct error *last,
+			       struct error *err)
+{
+	char *log = console_log_read(&s->m.rt);
+	char *tail = log ? spawn_last_lines(log, CONSOLE_TAIL_LINES) : NULL;
+	if (tail && *tail)
+		error_set(err,
+			  "the guest did not answer ssh at %s after %d attempts (last: %s); the "
+			  "emulator is still running. Last lines of the console: %s. 'vm console' "
+			  "to look, 'vm kill' to stop it",
+			  address, s->attempts, last->msg, tail);
+	else
+		error_set(err,
+			  "the guest did not answer ssh at %s after %d attempts (last: %s); the "
+			  "emulator is still running: 'vm console' or 'vm ssh' to look, 'vm kill' "
+			  "to stop it",
+			  address, s->attempts, last->msg);
+	free(tail);
+	free(log);
+}
+
 static int wait_ssh(struct start *s, struct error *err)
 {
 	struct guest g;
@@ -304,10 +330,7 @@ static int wait_ssh(struct start *s, struct error *err)
 		log_debug("ssh attempt %d of %d: %s", i, s->attempts, last.msg);
 	}
 	if (rc < 0 && !reported)
-		error_set(err,
-			  "the guest did not answer ssh at %s after %d attempts (last: %s); the "
-			  "emulator is still running: 'vm ssh' to look, 'vm kill' to stop it",
-			  address, s->attempts, last.msg);
+		ssh_never_answered(s, address, &last, err);
 	free(address);
 	guest_close(&g);
 	return rc;

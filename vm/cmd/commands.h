@@ -17,6 +17,7 @@ void commands_print_usage(FILE *out);
 int cmd_archive(int argc, char **argv);
 int cmd_boot(int argc, char **argv);
 int cmd_cmd(int argc, char **argv);
+int cmd_console(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_kill(int argc, char **argv);

@@ -73,6 +73,8 @@ int machine_claim(struct machine *m, const struct qemu_launch *launch, struct er
 	unlink(m->rt.qmp_socket);
 	unlink(m->rt.ga_socket);
 	unlink(m->rt.pid_file);
+	unlink(m->rt.console_socket);
+	unlink(m->rt.console_log); /* a new run, a new console log */
 	char *disk = qemu_disk_image(&m->cfg, launch->base_only);
 	char *disk_path = xasprintf("%s/%s", m->cfg.home, disk);
 	struct runtime_info info = {

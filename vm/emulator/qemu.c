@@ -73,11 +73,11 @@ static bool kvm_usable(void)
 	return usable;
 }
 
-/* Whether argv (from index from on) chooses a CPU model itself. */
-static bool names_cpu(char *const argv[], size_t from)
+/* Whether argv (from index from on) has option (-NAME, or QEMU's --NAME). */
+static bool names_option(char *const argv[], size_t from, const char *option)
 {
 	for (size_t i = from; argv[i]; i++)
-		if (!strcmp(argv[i], "-cpu") || !strcmp(argv[i], "--cpu"))
+		if (!strcmp(argv[i], option) || (argv[i][0] == '-' && !strcmp(argv[i] + 1, option)))
 			return true;
 	return false;
 }
@@ -88,7 +88,7 @@ static bool names_cpu(char *const argv[], size_t from)
  * another. */
 const char *qemu_default_cpu(const char *accel, char *const words[])
 {
-	return strcmp(accel, "kvm") || names_cpu(words, 0) ? NULL : "host";
+	return strcmp(accel, "kvm") || names_option(words, 0, "-cpu") ? NULL : "host";
 }
 
 /* Called once the whole command line is built. */
@@ -278,6 +278,27 @@ static int refuse_daemonize(char *const argv[], struct error *err)
 	return 0;
 }
 
+bool qemu_user_takes_serial(char *const argv[], size_t user_from)
+{
+	return names_option(argv, user_from, "-serial") ||
+	       names_option(argv, user_from, "-nographic");
+}
+
+/* The guest's first serial port on a socket for vm console, with what the
+ * guest writes there logged: QEMU appends to the log (logappend), so that
+ * vm can trim it while the emulator runs. Not when the user's words take
+ * the serial port or the terminal themselves. */
+static void add_console(const struct qemu_launch *launch, struct strv *argv, size_t user_from)
+{
+	if (qemu_user_takes_serial(strv_argv(argv), user_from))
+		return;
+	strv_add(argv, "-chardev");
+	strv_addf(argv, "socket,id=console,path=%s,server=on,wait=off,logfile=%s,logappend=on",
+		  launch->rt->console_socket, launch->rt->console_log);
+	strv_add(argv, "-serial");
+	strv_add(argv, "chardev:console");
+}
+
 int qemu_build_command(const struct qemu_launch *launch, struct strv *argv, struct error *err)
 {
 	const struct config *cfg = launch->cfg;
@@ -306,6 +327,7 @@ int qemu_build_command(const struct qemu_launch *launch, struct strv *argv, stru
 	for (int i = 0; i < launch->user_argc; i++)
 		strv_add(argv, launch->user_args[i]);
 	add_host_cpu(accel, argv, user_from);
+	add_console(launch, argv, user_from);
 	return refuse_daemonize(strv_argv(argv), err);
 }
 

@@ -54,6 +54,9 @@ int qemu_nat_ssh_port(const struct config *cfg);
 int qemu_build_command(const struct qemu_launch *launch, struct strv *argv, struct error *err);
 /* The network part of the command line (NAT, or the bridged tap). */
 int qemu_add_network(const struct qemu_launch *launch, struct strv *argv, struct error *err);
+/* Whether the user's words (argv from user_from on) take the guest's serial
+ * port or the terminal (-serial, -nographic): then vm console has none. */
+bool qemu_user_takes_serial(char *const argv[], size_t user_from);
 /* Whether the command line asks for a curses display (which needs a
  * terminal of its own). */
 bool qemu_uses_curses(char *const argv[]);

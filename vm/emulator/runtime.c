@@ -177,19 +177,23 @@ static bool private_dir_exists(const char *path)
 static void set_paths(struct runtime *rt)
 {
 	struct sockaddr_un sun;
-	/* The longer socket name decides for both. */
-	rt->sockets_via_fd = strlen(rt->dir) + strlen("/agent.sock") >= sizeof(sun.sun_path);
+	/* The longest socket name decides for all. */
+	rt->sockets_via_fd = strlen(rt->dir) + strlen("/console.sock") >= sizeof(sun.sun_path);
 	if (rt->sockets_via_fd) {
 		rt->qmp_socket = xasprintf("/proc/self/fd/%d/qmp.sock", rt->dir_fd);
 		rt->ga_socket = xasprintf("/proc/self/fd/%d/agent.sock", rt->dir_fd);
+		rt->console_socket = xasprintf("/proc/self/fd/%d/console.sock", rt->dir_fd);
 	} else {
 		rt->qmp_socket = xasprintf("%s/qmp.sock", rt->dir);
 		rt->ga_socket = xasprintf("%s/agent.sock", rt->dir);
+		rt->console_socket = xasprintf("%s/console.sock", rt->dir);
 	}
 	rt->pid_file = xasprintf("%s/qemu.pid", rt->dir);
 	rt->lock_file = xasprintf("%s/lock", rt->dir);
 	rt->stderr_log = xasprintf("%s/qemu.stderr", rt->dir);
 	rt->info_file = xasprintf("%s/machine", rt->dir);
+	rt->console_log = xasprintf("%s/console.log", rt->dir);
+	rt->console_lock = xasprintf("%s/console.lock", rt->dir);
 }
 
 static int open_dir(struct runtime *rt, const char *dir, struct error *err)
@@ -389,6 +393,9 @@ void runtime_close(struct runtime *rt)
 	free(rt->lock_file);
 	free(rt->stderr_log);
 	free(rt->info_file);
+	free(rt->console_socket);
+	free(rt->console_log);
+	free(rt->console_lock);
 	*rt = (struct runtime){.lock_fd = -1, .dir_fd = -1};
 }
 

@@ -29,10 +29,13 @@ struct runtime {
 	char *ga_socket; /* the guest agent's channel (VM_GUEST_AGENT=yes) */
 	char *pid_file;
 	char *lock_file;
-	char *stderr_log; /* the emulator's stderr while it runs in the background */
-	char *info_file;  /* what runs there: struct runtime_info */
-	int lock_fd;	  /* -1 unless runtime_lock succeeded */
-	int dir_fd;	  /* the directory, open while rt is */
+	char *stderr_log;     /* the emulator's stderr while it runs in the background */
+	char *info_file;      /* what runs there: struct runtime_info */
+	char *console_socket; /* the guest's first serial port (vm console), as the others */
+	char *console_log;    /* what the guest wrote there, kept by QEMU */
+	char *console_lock;   /* held by the vm console that is attached */
+	int lock_fd;	      /* -1 unless runtime_lock succeeded */
+	int dir_fd;	      /* the directory, open while rt is */
 	bool sockets_via_fd;
 };
 

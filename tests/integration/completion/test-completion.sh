@@ -42,7 +42,8 @@ trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
 
 # --- commands and options ---------------------------------------------------
-expect_has "all commands" init run start stop kill cmd status archive export sh ssh list net boot -- "$(offers '')"
+expect_has "all commands" init run start stop kill cmd status archive export sh ssh console list net boot -- "$(offers '')"
+expect_has "console's options" --log -- "$(offers console --)"
 expect "commands by prefix" "$(printf 'start\nstatus\nstop')" "$(offers st)"
 nl=$'\n'
 # (stop's old spellings --vm-save and --nosuspend work but are not offered.)
