@@ -40,6 +40,14 @@ check "vm.service: 0644" mode_is "$unitdir/vm.service" 644 root
 check "vm@.service: 0644" mode_is "$unitdir/vm@.service" 644 root
 check "completion: 0644" mode_is "$completiondir/vm" 644 root
 check "completion start-up hook: 0644" mode_is "$hookdir/vm" 644 root
+# Nothing outside the prefix and sysconfdir: an install under /tmp must not
+# make every user's shell source a file under /tmp.
+case $hookdir in "$prefix"/* | "$sysconfdir"/*) hook_inside=yes ;; *) hook_inside=no ;; esac
+detail="hook dir $hookdir, prefix $prefix, sysconfdir $sysconfdir" \
+	check "completion start-up hook: inside the prefix or sysconfdir" [ "$hook_inside" = yes ]
+outside=$(cd "$dest" && find . -type f | sed 's|^\.||' | grep -v -e "^$prefix/" -e "^$sysconfdir/" \
+	-e "^/lib/systemd/" -e "^/usr/lib/systemd/")
+detail=$outside check "meson install writes nothing outside the prefix and sysconfdir" [ -z "$outside" ]
 for page in man1/vm.1 man5/vmrc.5 man8/vm-netd.8 man5/vm-netd.conf.5; do
 	check "man page $page: 0644" mode_is "$mandir/$page" 644 root
 done
