@@ -30,6 +30,36 @@ static int check_file(int fd, const char *path, uid_t owner, struct stat *st, st
 	return 0;
 }
 
+int policy_check_parents(const char *path, uid_t owner, struct error *err)
+{
+	if (path[0] != '/')
+		return error_set(err, "%s: not an absolute path", path);
+	char dir[4096];
+	size_t len = strlen(path);
+	if (len >= sizeof(dir))
+		return error_set(err, "%s: path too long", path);
+	memcpy(dir, path, len + 1);
+	/* Every directory from the file's up to /: whoever can write one can
+	 * swap the file (a sticky one lets them only remove their own). */
+	for (char *slash = strrchr(dir, '/'); slash; slash = strrchr(dir, '/')) {
+		slash[slash == dir] = '\0';
+		struct stat st;
+		if (stat(dir, &st) < 0)
+			return error_errno(err, "%s", dir);
+		if (st.st_uid != 0 && st.st_uid != owner)
+			return error_set(err, "%s: the directory %s is owned by uid %u, not root",
+					 path, dir, (unsigned)st.st_uid);
+		if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
+			return error_set(err,
+					 "%s: the directory %s is writable by others; run "
+					 "'chmod o-w %s'",
+					 path, dir, dir);
+		if (slash == dir)
+			break;
+	}
+	return 0;
+}
+
 static int read_all(int fd, const char *path, char *buf, size_t size, size_t *len,
 		    struct error *err)
 {
@@ -62,6 +92,9 @@ static int load_file(struct policy *policy, struct parse_context *ctx, const cha
 	if (ctx->depth > POLICY_INCLUDE_DEPTH)
 		return error_set(err, "%s: includes nested deeper than %d files", path,
 				 POLICY_INCLUDE_DEPTH);
+	int rc = policy_check_parents(path, ctx->owner, err);
+	if (rc < 0)
+		return rc;
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return errno == ELOOP ? error_set(err, "%s: is a symbolic link", path)
@@ -69,7 +102,7 @@ static int load_file(struct policy *policy, struct parse_context *ctx, const cha
 	struct stat st;
 	char *text = xmalloc(POLICY_FILE_MAX + 1);
 	size_t len = 0;
-	int rc = check_file(fd, path, ctx->owner, &st, err);
+	rc = check_file(fd, path, ctx->owner, &st, err);
 	if (rc == 0 && in_chain(ctx, &st))
 		rc = error_set(err, "%s: includes itself (an include loop)", path);
 	if (rc == 0)
@@ -103,7 +136,9 @@ static int include_pattern(struct policy *policy, struct parse_context *ctx, con
 	if (rc == GLOB_NOMATCH) {
 		char *dir = xstrdup(pattern);
 		*strrchr(dir, '/') = '\0';
-		int ok = has_wildcard(dir) || access(dir[0] ? dir : "/", R_OK | X_OK) == 0;
+		/* Effective ids: as the setuid helper, the real ones are the caller's. */
+		int ok = has_wildcard(dir) ||
+			 faccessat(AT_FDCWD, dir[0] ? dir : "/", R_OK | X_OK, AT_EACCESS) == 0;
 		rc = ok ? 0 : error_errno(err, "include %s: directory %s", pattern, dir);
 		free(dir);
 		return rc;

@@ -75,6 +75,10 @@ int policy_load(struct policy *policy, const char *path, uid_t owner, struct err
 int policy_parse_text(struct policy *policy, const char *name, const char *text, size_t len,
 		      struct error *err);
 void policy_free(struct policy *policy);
+/* path is absolute, and each directory above it is owned by root (or
+ * owner) and not writable by others (unless sticky): for the policy's
+ * files and the audit log. */
+int policy_check_parents(const char *path, uid_t owner, struct error *err);
 
 const struct policy_bridge *policy_find_bridge(const struct policy *policy, const char *name);
 /* The largest quota the rules give subject on bridge (0: none). When rule is

@@ -1,70 +1,70 @@
-/* Step 7: make the tap (and the bridge, when the policy lets us and the
- * caller asked). Any failure undoes what this request did: the tap vanishes
- * with its fd when we exit, and a bridge made here is deleted. */
+/* Step 7: the bridge (made, or brought to its declared state) and the tap
+ * under its own name, with the bridge's MTU, enslaved and up. Any failure
+ * undoes what this request did: the tap vanishes with its fd, and a bridge
+ * made here is deleted. */
 #include "netd.h"
 
+#include "bridge.h"
+#include "ifname.h"
 #include "netlink.h"
-#include "tap.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <unistd.h>
 
-static int make_bridge(struct netd_state *s, struct link_info *bridge, struct error *err)
-{
-	const struct policy_bridge *decl = policy_find_bridge(&s->policy, s->req.bridge);
-	if (bridge_create(s->nl, decl->name, err) < 0 ||
-	    link_get(s->nl, decl->name, bridge, err) < 0)
-		return -1;
-	if ((decl->address[0] && addr_add(s->nl, bridge->index, decl->address, err) < 0) ||
-	    link_set_up(s->nl, bridge->index, err) < 0) {
-		int saved = errno;
-		struct error ignored;
-		link_delete(s->nl, bridge->index, &ignored);
-		errno = saved;
-		return -1;
-	}
-	return 0;
-}
-
+/* vm<ID>t<n>, the lowest n free; another request of the caller's for the
+ * same machine may take a name first, then the next one is tried. */
 static int attach_tap(struct netd_state *s, const struct link_info *bridge, struct error *err)
 {
-	struct link_info tap;
-	if (tap_create(s->tun_fd, s->tap, s->uid, err) < 0 ||
-	    link_get(s->nl, s->tap, &tap, err) < 0 ||
-	    link_set_mtu(s->nl, tap.index, bridge->mtu, err) < 0 ||
-	    link_set_master(s->nl, tap.index, bridge->index, err) < 0 ||
-	    link_set_up(s->nl, tap.index, err) < 0)
-		return -1;
-	return 0;
+	char name[NETD_NAME_SIZE];
+	for (unsigned n = 0; n <= IFNAME_TAP_MAX_INDEX; n++) {
+		if (s->names_taken[n])
+			continue;
+		ifname_tap(name, s->req.machine_id, n);
+		struct link_change attach = {
+		    .name = name, .mtu = bridge->mtu, .master = bridge->index, .up = true};
+		if (link_change(s->nl, s->tap_index, NULL, &attach, err) == 0) {
+			netd_field_set(s->tap, sizeof(s->tap), name);
+			return 0;
+		}
+		if (errno != EEXIST)
+			return -1;
+	}
+	errno = ENOSPC;
+	return error_set(err, "no free tap name for machine %02u", s->req.machine_id);
+}
+
+void undo_grant(struct netd_state *s)
+{
+	struct error ignored;
+	/* Not persistent: the tap vanishes with its fd. */
+	if (s->tun_fd >= 0)
+		close(s->tun_fd);
+	s->tun_fd = -1;
+	if (s->made_bridge)
+		link_delete(s->nl, s->made_bridge, &ignored);
+	s->made_bridge = 0;
 }
 
 void act(struct netd_state *s)
 {
 	if (s->decided || !s->have_request || s->req.op != NETD_OP_TAP)
 		return;
-	if (!s->dropped || !s->sandboxed) {
-		netd_decide(s, NETD_FAILED, EPERM, "refusing to act outside the sandbox");
-		return;
-	}
 	struct error err;
 	struct link_info bridge;
-	if (s->create_bridge ? make_bridge(s, &bridge, &err) < 0
-			     : link_get(s->nl, s->req.bridge, &bridge, &err) < 0) {
-		netd_decide(s, NETD_FAILED, errno, "%s", err.msg);
-		return;
-	}
-	if (attach_tap(s, &bridge, &err) < 0) {
+	const struct policy_bridge *decl = policy_find_bridge(&s->policy, s->req.bridge);
+	bool made = false;
+	int rc = s->create_bridge ? bridge_make(s->nl, decl, &bridge, &made, &err)
+				  : link_get(s->nl, decl->name, &bridge, &err);
+	if (made)
+		s->made_bridge = bridge.index;
+	if (rc < 0 || bridge_ready(s->nl, decl, &bridge, &err) < 0 ||
+	    attach_tap(s, &bridge, &err) < 0) {
 		int saved = errno;
-		struct error ignored;
-		if (s->create_bridge)
-			link_delete(s->nl, bridge.index, &ignored);
-		/* Not persistent: the tap vanishes with its fd. */
-		close(s->tun_fd);
-		s->tun_fd = -1;
+		undo_grant(s);
 		netd_decide(s, NETD_FAILED, saved, "%s", err.msg);
 		return;
 	}
-	netd_decide(s, NETD_GRANTED, 0,
-		    s->create_bridge ? "tap %s on new bridge %s" : "tap %s on %s", s->tap,
-		    s->req.bridge);
+	netd_decide(s, NETD_GRANTED, 0, s->made_bridge ? "tap %s on new bridge %s" : "tap %s on %s",
+		    s->tap, s->req.bridge);
 }

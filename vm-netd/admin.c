@@ -3,7 +3,9 @@
  * setuid program must not read files or change links on a user's say. */
 #include "netd.h"
 
+#include "bridge.h"
 #include "ifname.h"
+#include "maker.h"
 #include "netlink.h"
 
 #include <errno.h>
@@ -16,7 +18,7 @@
 static const char usage[] =
     "Usage: vm-netd --check [FILE]   validate a policy (default: the installed one)\n"
     "       vm-netd --setup          create the bridges the policy declares 'create'\n"
-    "       vm-netd --list           show vm's taps and their owners\n"
+    "       vm-netd --list           show vm's taps and whom vm-netd made them for\n"
     "vm starts vm-netd itself for each tap; these modes are for root.\n";
 
 static int check_policy(const char *path)
@@ -37,21 +39,18 @@ static int setup_bridge(struct netlink *nl, const struct policy_bridge *b)
 {
 	struct error err;
 	struct link_info link;
-	if (link_get(nl, b->name, &link, &err) == 0) {
-		if (strcmp(link.kind, "bridge")) {
-			fprintf(stderr, "vm-netd: %s exists and is not a bridge\n", b->name);
-			return 1;
-		}
-		printf("%s: exists\n", b->name);
-		return 0;
+	bool made = false;
+	if (link_get(nl, b->name, &link, &err) == 0 && strcmp(link.kind, "bridge")) {
+		fprintf(stderr, "vm-netd: %s exists and is not a bridge\n", b->name);
+		return 1;
 	}
-	if (bridge_create(nl, b->name, &err) < 0 || link_get(nl, b->name, &link, &err) < 0 ||
-	    (b->address[0] && addr_add(nl, link.index, b->address, &err) < 0) ||
-	    link_set_up(nl, link.index, &err) < 0) {
+	if ((errno == ENODEV && bridge_make(nl, b, &link, &made, &err) < 0) ||
+	    bridge_ready(nl, b, &link, &err) < 0) {
 		fprintf(stderr, "vm-netd: %s\n", err.msg);
 		return 1;
 	}
-	printf("%s: created%s%s\n", b->name, b->address[0] ? " with " : "", b->address);
+	printf("%s: %s%s%s\n", b->name, made ? "created" : "exists, as declared",
+	       b->address[0] ? " with " : "", b->address);
 	return 0;
 }
 
@@ -60,7 +59,7 @@ static int setup_bridges(const char *path)
 	struct policy policy;
 	struct error err;
 	struct netlink *nl;
-	if (policy_load(&policy, path, 0, &err) < 0 || !(nl = netlink_open(&err))) {
+	if (policy_load(&policy, path, 0, &err) < 0 || !(nl = netlink_open(-1, &err))) {
 		fprintf(stderr, "vm-netd: %s\n", err.msg);
 		return 1;
 	}
@@ -77,32 +76,33 @@ struct tap_listing {
 	int count;
 };
 
+/* The maker, from the tap's alias: its owner is whatever its holder set. */
 static void print_tap(const struct link_info *link, void *data)
 {
 	struct tap_listing *l = data;
-	char master[IF_NAMESIZE] = "-", owner[64];
-	if (!ifname_is_tap(link->name, NULL, NULL) || strcmp(link->kind, "tun"))
+	char master[IF_NAMESIZE] = "-", maker[64];
+	struct tap_maker m;
+	if (!ifname_is_tap(link->name, NULL, NULL) || !maker_of(link, &m))
 		return;
 	if (link->master && !if_indextoname((unsigned)link->master, master))
 		snprintf(master, sizeof(master), "%d", link->master);
-	struct passwd *pw = link->has_owner ? getpwuid(link->owner) : NULL;
+	struct passwd *pw = getpwuid(m.uid);
 	if (pw)
-		snprintf(owner, sizeof(owner), "%s", pw->pw_name);
-	else if (link->has_owner)
-		snprintf(owner, sizeof(owner), "%u", (unsigned)link->owner);
+		snprintf(maker, sizeof(maker), "%s", pw->pw_name);
 	else
-		snprintf(owner, sizeof(owner), "-");
+		snprintf(maker, sizeof(maker), "%u", (unsigned)m.uid);
 	if (!l->count++)
-		printf("%-15s %-15s %-16s %s\n", "TAP", "BRIDGE", "OWNER", "STATE");
-	printf("%-15s %-15s %-16s %s\n", link->name, master, owner,
-	       link->flags & IFF_UP ? "up" : "down");
+		printf("%-15s %-15s %-16s %s\n", "TAP", "BRIDGE", "MADE FOR", "STATE");
+	printf("%-15s %-15s %-16s %s%s\n", link->name, master, maker,
+	       link->flags & IFF_UP ? "up" : "down",
+	       link->persistent ? (link->carrier ? ", persistent" : ", persistent, unheld") : "");
 }
 
 static int list_taps(void)
 {
 	struct error err;
 	struct tap_listing listing = {0};
-	listing.nl = netlink_open(&err);
+	listing.nl = netlink_open(-1, &err);
 	if (!listing.nl || link_dump(listing.nl, print_tap, &listing, &err) < 0) {
 		fprintf(stderr, "vm-netd: %s\n", err.msg);
 		return 1;

@@ -4,6 +4,7 @@
 
 #include "audit.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,7 +33,7 @@ static void escape(char *buf, size_t size, const char *s, bool quoted)
 size_t audit_format(char *buf, size_t size, const struct audit_record *r)
 {
 	char stamp[32] = "-", user[4 * 32 + 1], bridge[4 * 16 + 1], tap[4 * 16 + 1];
-	char reason[4 * 256 + 1], machine[16] = "-";
+	char reason[4 * 256 + 1], rule[4 * 128 + 1], machine[16] = "-";
 	struct tm tm;
 	if (gmtime_r(&r->time, &tm))
 		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -42,42 +43,64 @@ size_t audit_format(char *buf, size_t size, const struct audit_record *r)
 	escape(bridge, sizeof(bridge), r->bridge, false);
 	escape(tap, sizeof(tap), r->tap, false);
 	escape(reason, sizeof(reason), r->reason, true);
+	escape(rule, sizeof(rule), r->rule, false);
 	int n = snprintf(buf, size,
-			 "%s uid=%u user=%s op=%s machine=%s bridge=%s tap=%s result=%s "
+			 "%s uid=%u user=%s op=%s machine=%s bridge=%s tap=%s result=%s rule=%s "
 			 "reason=\"%s\"",
-			 stamp, r->uid, user, r->op, machine, bridge, tap, r->result, reason);
+			 stamp, r->uid, user, r->op, machine, bridge, tap, r->result, rule, reason);
 	if (n < 0)
 		n = 0;
 	return (size_t)n < size ? (size_t)n : size - 1;
 }
 
-static void to_syslog(const struct netd_state *s, const char *record)
+/* Sent whole or not at all (a datagram), without waiting. */
+static bool to_syslog(const struct netd_state *s, const char *record)
 {
 	if (s->syslog_fd < 0)
-		return;
-	char line[2048];
+		return false;
+	char line[AUDIT_RECORD_MAX + 64];
 	int priority = LOG_AUTHPRIV | (s->status == NETD_GRANTED ? LOG_INFO : LOG_WARNING);
 	int n = snprintf(line, sizeof(line), "<%d>vm-netd[%d]: %s", priority, (int)s->pid, record);
-	if (n > 0)
-		send(s->syslog_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1,
-		     MSG_DONTWAIT | MSG_NOSIGNAL);
+	size_t len = n < 0 ? 0 : (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
+	return send(s->syslog_fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len;
 }
 
-static void to_log_file(const struct netd_state *s, const char *record, size_t len)
+/* A record a full disk cut short becomes a line of '#' in place (its bytes
+ * are on disk already, so this needs no room), so that the next record
+ * never continues it. The caller cannot lower our RLIMIT_FSIZE in between:
+ * caps.c keeps a saved gid that makes prlimit() refuse. */
+static void blank_cut_record(const struct netd_state *s, size_t written)
 {
-	if (s->log_fd < 0)
+	char hashes[AUDIT_RECORD_MAX + 1];
+	off_t end = lseek(s->log_fd, 0, SEEK_CUR);
+	if (end < (off_t)written || s->log_repair_fd < 0)
 		return;
-	char line[2048];
-	memcpy(line, record, len);
-	line[len] = '\n';
-	/* One write, O_APPEND: records of parallel helpers never interleave. */
-	ssize_t ignored = write(s->log_fd, line, len + 1);
+	memset(hashes, '#', written);
+	hashes[written - 1] = '\n';
+	ssize_t ignored = pwrite(s->log_repair_fd, hashes, written, end - (off_t)written);
 	(void)ignored;
 }
 
-void audit(struct netd_state *s)
+/* One write, O_APPEND: records of parallel helpers never interleave. */
+static bool to_log_file(const struct netd_state *s, const char *record, size_t len)
+{
+	char line[AUDIT_RECORD_MAX + 1];
+	memcpy(line, record, len);
+	line[len] = '\n';
+	ssize_t n = write(s->log_fd, line, len + 1);
+	if (n == (ssize_t)len + 1)
+		return true;
+	if (n > 0)
+		blank_cut_record(s, (size_t)n);
+	return false;
+}
+
+static size_t format_record(const struct netd_state *s, char *line, size_t size)
 {
 	bool tap_op = !s->have_request || s->req.op == NETD_OP_TAP;
+	char rule[4096] = "";
+	if (s->status == NETD_GRANTED && s->rule)
+		snprintf(rule, sizeof(rule), "%s:%u", s->rule->origin.file, s->rule->origin.line);
 	struct audit_record record = {
 	    .time = time(NULL),
 	    .uid = (unsigned)s->uid,
@@ -87,10 +110,35 @@ void audit(struct netd_state *s)
 	    .bridge = tap_op ? s->req.bridge : "-",
 	    .tap = s->status == NETD_GRANTED && tap_op ? s->tap : "-",
 	    .result = netd_status_name(s->status),
+	    .rule = rule,
 	    .reason = s->reason,
 	};
-	char line[2047];
-	size_t len = audit_format(line, sizeof(line), &record);
-	to_syslog(s, line);
-	to_log_file(s, line, len);
+	return audit_format(line, size, &record);
+}
+
+/* The record goes to the policy's log file, when it names one, and to
+ * syslog; the grant stands only if the record that must hold it was
+ * written whole: the log file, or syslog when there is none. Else the grant
+ * is undone and the answer is a failure, recorded where it can be. */
+void audit(struct netd_state *s)
+{
+	char line[AUDIT_RECORD_MAX];
+	size_t len = format_record(s, line, sizeof(line));
+	bool has_log = s->log_fd >= 0;
+	bool in_log = has_log && to_log_file(s, line, len);
+	bool granted = s->status == NETD_GRANTED;
+	if (granted && has_log && !in_log) {
+		undo_grant(s);
+		netd_revoke(s, EIO,
+			    "the audit record could not be written whole to the log file; "
+			    "nothing was granted");
+		len = format_record(s, line, sizeof(line));
+	}
+	bool in_syslog = to_syslog(s, line);
+	if (granted && !has_log && !in_syslog) {
+		undo_grant(s);
+		netd_revoke(s, EIO,
+			    "syslog did not take the audit record and the policy names no "
+			    "log file; nothing was granted");
+	}
 }

@@ -1,5 +1,7 @@
 /* One audit record per request, granted or denied:
- *   TIME uid=UID user=USER op=OP machine=ID bridge=NAME tap=NAME result=RESULT reason="..."
+ *   TIME uid=UID user=USER op=OP machine=ID bridge=NAME tap=NAME result=RESULT
+ *   rule=FILE:LINE reason="..."
+ * (one line; rule is the policy line that granted, or "-")
  * TIME is UTC (ISO 8601); a missing field is "-"; anything the caller sent
  * is escaped, so that a record is always one line of printable ASCII. */
 #pragma once
@@ -16,8 +18,12 @@ struct audit_record {
 	const char *bridge;
 	const char *tap;
 	const char *result;
+	const char *rule; /* "FILE:LINE", or NULL */
 	const char *reason;
 };
 
-/* Writes the record (without a newline) into buf; returns its length. */
+/* Writes the record (without a newline) into buf; returns its length. Each
+ * field is cut to its own bound, so that a buffer of AUDIT_RECORD_MAX
+ * bytes always holds a whole record. */
+#define AUDIT_RECORD_MAX 4096
 size_t audit_format(char *buf, size_t size, const struct audit_record *record);

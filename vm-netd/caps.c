@@ -1,11 +1,25 @@
-/* Step 4a: down to CAP_NET_ADMIN, as the caller. */
+/* Step 4a: down to CAP_NET_ADMIN, as the caller.
+ *
+ * As root, the saved gid stays one the caller does not have: the kernel
+ * lets a process prlimit() another only when all its ids are the caller's,
+ * and a caller that could lower our RLIMIT_FSIZE after the drop could cut
+ * the audit record short. The gid opens nothing here (the sandbox allows no
+ * open and no set*id), and the caller can still signal its own helper,
+ * which only ever ends its own request. */
 #include "netd.h"
 
 #include <cap-ng.h>
 #include <errno.h>
+#include <grp.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
 #include <unistd.h>
+
+/* 0, or, for a caller whose group is 0, the overflow gid. */
+static gid_t saved_gid_for(gid_t caller)
+{
+	return caller != 0 ? 0 : 65534;
+}
 
 static bool ids_are_callers(const struct netd_state *s, bool was_root)
 {
@@ -13,8 +27,9 @@ static bool ids_are_callers(const struct netd_state *s, bool was_root)
 	gid_t rg, eg, sg;
 	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
 		return false;
+	gid_t saved = was_root ? saved_gid_for(s->gid) : s->gid;
 	if (ru != s->uid || eu != s->uid || su != s->uid || rg != s->gid || eg != s->gid ||
-	    sg != s->gid)
+	    sg != saved)
 		return false;
 	/* As root we drop the supplementary groups; with file capabilities they
 	 * are the caller's own already. */
@@ -42,8 +57,11 @@ void drop_privileges(struct netd_state *s)
 	capng_clear(CAPNG_SELECT_ALL);
 	capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_ADMIN);
 	int flags = CAPNG_CLEAR_BOUNDING | CAPNG_CLEAR_AMBIENT;
-	int rc = was_root ? capng_change_id((int)s->uid, (int)s->gid, flags | CAPNG_DROP_SUPP_GRP)
-			  : capng_change_id(-1, -1, flags);
+	int rc = -1;
+	if (!was_root)
+		rc = capng_change_id(-1, -1, flags);
+	else if (setgroups(0, NULL) == 0 && setresgid(s->gid, s->gid, saved_gid_for(s->gid)) == 0)
+		rc = capng_change_id((int)s->uid, -1, flags);
 	/* Check the result rather than trust the calls. */
 	s->dropped = rc == 0 && ids_are_callers(s, was_root) && only_net_admin_left();
 	if (!s->dropped)

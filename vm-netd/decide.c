@@ -1,73 +1,16 @@
-/* Step 6: does the policy give this caller this tap, now? Counting the
- * caller's taps and creating the next one happen under one exclusive lock,
- * so that helpers started in parallel cannot overrun a quota together. */
+/* Step 6: does the policy give this caller this tap, now? There is no lock
+ * (a caller can stop its own helper, so any lock it held would stall
+ * everyone): the tap is made first, then counted with the others, and taken
+ * back when over the quota (census.c). */
 #include "netd.h"
 
-#include "ifname.h"
+#include "maker.h"
 #include "netlink.h"
+#include "tap.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
-#include <time.h>
-
-/* What the links in the namespace say about the caller and the machine. */
-struct tap_census {
-	uid_t uid;
-	int bridge_index;
-	unsigned machine_id;
-	unsigned callers_taps_on_bridge;
-	bool machine_used_by_other;
-	bool index_taken[IFNAME_TAP_MAX_INDEX + 1];
-};
-
-static void count_tap(const struct link_info *link, void *data)
-{
-	struct tap_census *c = data;
-	unsigned id, index;
-	if (!ifname_is_tap(link->name, &id, &index))
-		return;
-	if (id == c->machine_id)
-		c->index_taken[index] = true;
-	if (!link->has_owner || link->owner != c->uid) {
-		if (id == c->machine_id)
-			c->machine_used_by_other = true;
-		return;
-	}
-	if (link->master == c->bridge_index && c->bridge_index > 0)
-		c->callers_taps_on_bridge++;
-}
-
-static int take_census(struct netd_state *s, int bridge_index, unsigned machine_id,
-		       struct tap_census *c)
-{
-	struct error err;
-	*c = (struct tap_census){
-	    .uid = s->uid, .bridge_index = bridge_index, .machine_id = machine_id};
-	if (link_dump(s->nl, count_tap, c, &err) < 0) {
-		netd_decide(s, NETD_FAILED, errno, "%s", err.msg);
-		return -1;
-	}
-	return 0;
-}
-
-/* After the drop a caller can stop its own helper while it holds the lock;
- * the others wait a bounded time and say so, rather than hang. */
-static int take_lock(struct netd_state *s)
-{
-	struct timespec pause = {0, NETD_LOCK_POLL_MS * 1000000L};
-	for (int waited = 0; waited < NETD_LOCK_WAIT_S * 1000; waited += NETD_LOCK_POLL_MS) {
-		if (flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0)
-			return 0;
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			break;
-		nanosleep(&pause, NULL);
-	}
-	netd_decide(s, NETD_FAILED, errno == EWOULDBLOCK ? EBUSY : errno,
-		    "other requests held the lock for %d s; try again", NETD_LOCK_WAIT_S);
-	return -1;
-}
 
 static struct policy_subject subject_of(const struct netd_state *s)
 {
@@ -118,60 +61,58 @@ static int find_bridge(struct netd_state *s, const struct policy_bridge *decl,
 	return 0;
 }
 
-static void pick_tap_name(struct netd_state *s, const struct tap_census *c)
+/* The tap, under its pending name and with its alias and MAC, before
+ * anything else: from here on the census sees it, and whose it is. */
+static int claim_tap(struct netd_state *s)
 {
-	for (unsigned i = 0; i <= IFNAME_TAP_MAX_INDEX; i++)
-		if (!c->index_taken[i]) {
-			ifname_tap(s->tap, s->req.machine_id, i);
-			return;
-		}
-	netd_decide(s, NETD_FAILED, ENOSPC, "no free tap name for machine %02u", s->req.machine_id);
+	struct error err;
+	char alias[LINK_ALIAS_SIZE];
+	unsigned char mac[LINK_MAC_SIZE];
+	maker_pending_name(s->tap, sizeof(s->tap), s->uid, s->pid);
+	maker_alias(alias, sizeof(alias), s->uid, s->req.machine_id, s->req.bridge);
+	maker_tap_mac(mac, s->uid, s->pid);
+	struct link_change marks = {.alias = alias, .mac = mac};
+	if (tap_create(s->tun_fd, s->tap, s->uid, &err) < 0 ||
+	    link_change(s->nl, 0, s->tap, &marks, &err) < 0) {
+		netd_decide(s, NETD_FAILED, errno, "%s", err.msg);
+		return -1;
+	}
+	return 0;
 }
 
 static void decide_tap(struct netd_state *s)
 {
 	const char *name = s->req.bridge;
 	struct policy_subject who = subject_of(s);
-	const struct policy_rule *rule;
-	s->quota = policy_quota(&s->policy, &who, name, &rule);
+	s->quota = policy_quota(&s->policy, &who, name, &s->rule);
 	if (!s->quota) {
 		char reason[128];
 		snprintf(reason, sizeof(reason), "no rule grants %s a tap on %s", s->user, name);
 		deny(s, reason);
 		return;
 	}
-	if (take_lock(s) < 0)
+	if (!s->dropped || !s->sandboxed) {
+		netd_decide(s, NETD_FAILED, EPERM, "refusing to act outside the sandbox");
 		return;
+	}
 	struct link_info bridge;
-	struct tap_census census;
-	if (find_bridge(s, policy_find_bridge(&s->policy, name), &bridge) < 0 ||
-	    take_census(s, bridge.index, s->req.machine_id, &census) < 0)
-		return;
-	if (census.machine_used_by_other) {
-		netd_decide(s, NETD_MACHINE_IN_USE, EBUSY, "machine %02u has taps of another user",
-			    s->req.machine_id);
-		return;
-	}
-	if (census.callers_taps_on_bridge >= s->quota) {
-		netd_decide(s, NETD_QUOTA, EDQUOT, "%u of %u taps on %s in use (%s:%u)",
-			    census.callers_taps_on_bridge, s->quota, name, rule->origin.file,
-			    rule->origin.line);
-		return;
-	}
-	pick_tap_name(s, &census);
+	if (find_bridge(s, policy_find_bridge(&s->policy, name), &bridge) < 0 || claim_tap(s) < 0 ||
+	    take_census(s) < 0)
+		undo_grant(s);
 }
 
 struct grant_count {
 	uid_t uid;
-	int bridge_index;
+	const char *bridge;
 	unsigned used;
 };
 
 static void count_grant(const struct link_info *link, void *data)
 {
 	struct grant_count *g = data;
-	if (ifname_is_tap(link->name, NULL, NULL) && link->has_owner && link->owner == g->uid &&
-	    link->master == g->bridge_index)
+	struct tap_maker m;
+	if (maker_of(link, &m) && m.uid == g->uid && !strcmp(m.bridge, g->bridge) &&
+	    !(link->persistent && !link->carrier))
 		g->used++;
 }
 
@@ -194,7 +135,7 @@ static void decide_query(struct netd_state *s)
 		if (link_get(s->nl, b->name, &link, &err) < 0 || strcmp(link.kind, "bridge"))
 			continue;
 		g->flags |= NETD_GRANT_EXISTS;
-		struct grant_count count = {s->uid, link.index, 0};
+		struct grant_count count = {s->uid, b->name, 0};
 		if (link_dump(s->nl, count_grant, &count, &err) == 0)
 			g->used = count.used;
 	}

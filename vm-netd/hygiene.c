@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -66,7 +67,12 @@ static void reset_inherited_limits(void)
 {
 	struct rlimit unlimited = {RLIM_INFINITY, RLIM_INFINITY}, none = {0, 0};
 	struct rlimit fds = {64, 64}, have;
-	setrlimit(RLIMIT_FSIZE, &unlimited);
+	/* Raising the hard limit needs CAP_SYS_RESOURCE; the soft one may
+	 * always go up to it. */
+	if (setrlimit(RLIMIT_FSIZE, &unlimited) < 0 && getrlimit(RLIMIT_FSIZE, &have) == 0) {
+		have.rlim_cur = have.rlim_max;
+		setrlimit(RLIMIT_FSIZE, &have);
+	}
 	setrlimit(RLIMIT_CORE, &none);
 	if (getrlimit(RLIMIT_NOFILE, &have) == 0 && have.rlim_cur < fds.rlim_cur)
 		setrlimit(RLIMIT_NOFILE, &fds);
@@ -79,6 +85,25 @@ static void reset_inherited_limits(void)
 	signal(SIGALRM, SIG_DFL);
 }
 
+/* In a user namespace of the caller's the setuid bit means nothing and
+ * the caller is root over everything but the network we act on: vm-netd
+ * runs only in the initial one, whose uid map is the identity. */
+static bool in_initial_user_namespace(void)
+{
+	char map[128];
+	int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, map, sizeof(map) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return false;
+	map[n] = '\0';
+	unsigned long inside, outside, count;
+	int used = 0;
+	return sscanf(map, " %lu %lu %lu %n", &inside, &outside, &count, &used) == 3 &&
+	       map[used] == '\0' && inside == 0 && outside == 0 && count == 4294967295UL;
+}
+
 void hygiene(struct netd_state *s)
 {
 	reset_inherited_limits();
@@ -89,6 +114,10 @@ void hygiene(struct netd_state *s)
 		netd_decide(s, NETD_BAD_REQUEST, 0, "%s", problem);
 	else
 		s->sock = NETD_REQUEST_FD;
+	if (!in_initial_user_namespace())
+		netd_decide(s, NETD_NOT_PRIVILEGED, EPERM,
+			    "vm-netd runs only in the initial user namespace; run vm outside "
+			    "'unshare --user' and containers");
 	clearenv();
 	umask(077);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

@@ -9,16 +9,12 @@
 #ifndef NETD_POLICY_PATH
 #define NETD_POLICY_PATH VM_NETD_POLICY
 #endif
-#ifndef NETD_LOCK_PATH
-#define NETD_LOCK_PATH "/run/vm-netd.lock"
-#endif
 #ifndef NETD_SYSLOG_PATH
 #define NETD_SYSLOG_PATH "/dev/log"
 #endif
 
 static const struct netd_paths paths = {
     .policy = NETD_POLICY_PATH,
-    .lock = NETD_LOCK_PATH,
     .syslog = NETD_SYSLOG_PATH,
 };
 
@@ -35,7 +31,7 @@ int main(int argc, char **argv)
 	identify_caller(&s);
 	/* 3. Policy: the compiled-in file, root's alone, parsed in full. */
 	load_policy(&s, paths.policy);
-	/* Still privileged: tun, netlink, the lock and the logs. */
+	/* Still privileged: tun, netlink and the logs. */
 	open_resources(&s, &paths);
 	/* 4. Drop: CAP_NET_ADMIN only, as the caller; no_new_privs; seccomp. */
 	drop_privileges(&s);
@@ -43,11 +39,12 @@ int main(int argc, char **argv)
 	apply_seccomp(&s);
 	/* 5. One request, with a time-out, decoded strictly. */
 	read_request(&s);
-	/* 6. Decide: grant, bridge, quota, under the lock. */
+	/* 6. Decide: grant, bridge; the tap made first, then counted. */
 	decide(&s);
-	/* 7. Act: the tap (and the bridge), undone on failure. */
+	/* 7. Act: the bridge, the tap named, enslaved, up; undone on failure. */
 	act(&s);
-	/* 8. Audit: one record, to syslog and the policy's log file. */
+	/* 8. Audit: one record, to syslog and the policy's log file; a grant
+	 *    whose record was not written whole is undone. */
 	audit(&s);
 	/* 9. Reply: the answer, and the tap's fd when granted. */
 	return reply(&s);

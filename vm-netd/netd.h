@@ -14,14 +14,10 @@
 
 #define NETD_REQUEST_FD 3
 #define NETD_REQUEST_TIMEOUT_S 5
-#define NETD_MAX_GROUPS 64
-#define NETD_LOCK_WAIT_S 20
-#define NETD_LOCK_POLL_MS 5
 
 /* Compiled into main.c; a test build compiles other paths. */
 struct netd_paths {
 	const char *policy; /* the policy file, never from the caller */
-	const char *lock;   /* serializes counting and creating taps */
 	const char *syslog; /* the syslog socket */
 };
 
@@ -33,17 +29,16 @@ struct netd_state {
 	uid_t uid;
 	gid_t gid;
 	char user[NETD_USER_SIZE];
-	char group_storage[NETD_MAX_GROUPS][POLICY_NAME_MAX + 1];
-	const char *groups[NETD_MAX_GROUPS];
+	const char **groups; /* the names of all the caller's groups */
 	size_t ngroups;
 	/* 3. policy */
 	const char *policy_path;
 	struct policy policy;
-	/* resources opened while still privileged */
+	/* resources opened while still privileged, at sandbox.h's numbers */
 	int tun_fd;
 	struct netlink *nl;
-	int lock_fd;
 	int log_fd;
+	int log_repair_fd;
 	int syslog_fd;
 	bool dropped;	/* privileges are down to CAP_NET_ADMIN as the caller */
 	bool sandboxed; /* no_new_privs and seccomp are in place */
@@ -55,9 +50,13 @@ struct netd_state {
 	enum netd_status status;
 	int error;
 	unsigned quota;
+	const struct policy_rule *rule; /* the rule that grants, for the record */
 	char reason[256];
-	bool create_bridge;
+	bool create_bridge; /* the bridge is missing, and we may make it */
+	int made_bridge;    /* the index of the bridge this request made, or 0 */
+	int tap_index;	    /* the tap this request made (pending until act), or 0 */
 	char tap[NETD_NAME_SIZE];
+	bool names_taken[100];	 /* vm<ID>t<n> in use, by n */
 	struct netd_reply reply; /* grants, for a query */
 };
 
@@ -65,6 +64,9 @@ void netd_state_init(struct netd_state *s);
 /* Records the outcome once; later calls keep the first. */
 void netd_decide(struct netd_state *s, enum netd_status status, int error, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Turns a grant into a failure (audit: its record could not be written). */
+void netd_revoke(struct netd_state *s, int error, const char *reason);
 
 /* The steps, in order. */
 void hygiene(struct netd_state *s);
@@ -78,6 +80,11 @@ void read_request(struct netd_state *s);
 void decide(struct netd_state *s);
 void act(struct netd_state *s);
 void audit(struct netd_state *s);
+/* Takes back a grant (the tap, a bridge this request made): act on
+ * failure, audit when the record could not be written. */
+void undo_grant(struct netd_state *s);
+/* In decide: counts the taps vm-netd made, as census.c says. */
+int take_census(struct netd_state *s);
 int reply(struct netd_state *s);
 
 /* Root's modes: --check [FILE], --setup, --list. */

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
 #include <linux/if_tun.h>
@@ -12,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Large enough for a link dump's messages (libmnl's advice for dumps). */
 #define NL_BUFFER_SIZE 32768
@@ -23,11 +26,19 @@ struct netlink {
 	unsigned seq;
 };
 
-struct netlink *netlink_open(struct error *err)
+struct netlink *netlink_open(int at, struct error *err)
 {
-	struct mnl_socket *sock = mnl_socket_open(NETLINK_ROUTE);
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd >= 0 && at >= 0 && fd != at) {
+		int moved = dup3(fd, at, O_CLOEXEC);
+		close(fd);
+		fd = moved;
+	}
+	struct mnl_socket *sock = fd >= 0 ? mnl_socket_fdopen(fd) : NULL;
 	if (!sock) {
 		error_errno(err, "cannot open a netlink socket");
+		if (fd >= 0)
+			close(fd);
 		return NULL;
 	}
 	if (mnl_socket_bind(sock, 0, MNL_SOCKET_AUTOPID) < 0) {
@@ -81,10 +92,12 @@ static void parse_tun_data(const struct nlattr *data, struct link_info *info)
 	const struct nlattr *attr;
 	mnl_attr_for_each_nested(attr, data)
 	{
-		if (mnl_attr_get_type(attr) == IFLA_TUN_OWNER &&
-		    mnl_attr_validate(attr, MNL_TYPE_U32) >= 0) {
+		int type = mnl_attr_get_type(attr);
+		if (type == IFLA_TUN_OWNER && mnl_attr_validate(attr, MNL_TYPE_U32) >= 0) {
 			info->has_owner = true;
 			info->owner = (uid_t)mnl_attr_get_u32(attr);
+		} else if (type == IFLA_TUN_PERSIST && mnl_attr_validate(attr, MNL_TYPE_U8) >= 0) {
+			info->persistent = mnl_attr_get_u8(attr) != 0;
 		}
 	}
 }
@@ -118,6 +131,10 @@ static void parse_link(const struct nlmsghdr *msg, struct link_info *info)
 			info->mtu = mnl_attr_get_u32(attr);
 		else if (type == IFLA_MASTER && mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
 			info->master = (int)mnl_attr_get_u32(attr);
+		else if (type == IFLA_CARRIER && mnl_attr_validate(attr, MNL_TYPE_U8) >= 0)
+			info->carrier = mnl_attr_get_u8(attr) != 0;
+		else if (type == IFLA_IFALIAS && mnl_attr_validate(attr, MNL_TYPE_STRING) >= 0)
+			snprintf(info->alias, sizeof(info->alias), "%s", mnl_attr_get_str(attr));
 		else if (type == IFLA_LINKINFO && mnl_attr_validate(attr, MNL_TYPE_NESTED) >= 0)
 			parse_linkinfo(attr, info);
 	}
@@ -177,11 +194,15 @@ static int change(struct netlink *nl, struct nlmsghdr *msg)
 	return transact(nl, msg, NULL, NULL) < 0 ? -1 : 0;
 }
 
-int bridge_create(struct netlink *nl, const char *name, struct error *err)
+int bridge_create(struct netlink *nl, const char *name, const unsigned char *mac, struct error *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *msg = link_message(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(msg);
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_UP;
 	mnl_attr_put_strz(msg, IFLA_IFNAME, name);
+	mnl_attr_put(msg, IFLA_ADDRESS, LINK_MAC_SIZE, mac);
 	struct nlattr *linkinfo = mnl_attr_nest_start(msg, IFLA_LINKINFO);
 	mnl_attr_put_strz(msg, IFLA_INFO_KIND, "bridge");
 	mnl_attr_nest_end(msg, linkinfo);
@@ -199,35 +220,42 @@ int link_delete(struct netlink *nl, int index, struct error *err)
 	return 0;
 }
 
-int link_set_master(struct netlink *nl, int index, int master, struct error *err)
+int link_delete_name(struct netlink *nl, const char *name, struct error *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *msg = link_message(buf, RTM_NEWLINK, 0, index);
-	mnl_attr_put_u32(msg, IFLA_MASTER, (uint32_t)master);
+	struct nlmsghdr *msg = link_message(buf, RTM_DELLINK, 0, 0);
+	mnl_attr_put_strz(msg, IFLA_IFNAME, name);
 	if (change(nl, msg) < 0)
-		return error_errno(err, "cannot attach link %d to the bridge", index);
+		return error_errno(err, "cannot delete link %s", name);
 	return 0;
 }
 
-int link_set_mtu(struct netlink *nl, int index, unsigned mtu, struct error *err)
+int link_change(struct netlink *nl, int index, const char *by_name, const struct link_change *c,
+		struct error *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *msg = link_message(buf, RTM_NEWLINK, 0, index);
-	mnl_attr_put_u32(msg, IFLA_MTU, mtu);
+	if (!index)
+		mnl_attr_put_strz(msg, IFLA_IFNAME, by_name);
+	if (c->up) {
+		struct ifinfomsg *ifi = mnl_nlmsg_get_payload(msg);
+		ifi->ifi_flags = IFF_UP;
+		ifi->ifi_change = IFF_UP;
+	}
+	if (c->mac)
+		mnl_attr_put(msg, IFLA_ADDRESS, LINK_MAC_SIZE, c->mac);
+	if (c->mtu)
+		mnl_attr_put_u32(msg, IFLA_MTU, c->mtu);
+	if (c->name)
+		mnl_attr_put_strz(msg, IFLA_IFNAME, c->name);
+	if (c->alias)
+		mnl_attr_put_strz(msg, IFLA_IFALIAS, c->alias);
+	if (c->master)
+		mnl_attr_put_u32(msg, IFLA_MASTER, (uint32_t)c->master);
 	if (change(nl, msg) < 0)
-		return error_errno(err, "cannot set the MTU of link %d to %u", index, mtu);
-	return 0;
-}
-
-int link_set_up(struct netlink *nl, int index, struct error *err)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *msg = link_message(buf, RTM_NEWLINK, 0, index);
-	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(msg);
-	ifi->ifi_flags = IFF_UP;
-	ifi->ifi_change = IFF_UP;
-	if (change(nl, msg) < 0)
-		return error_errno(err, "cannot bring link %d up", index);
+		return index ? error_errno(err, "cannot set up link %d%s%s", index,
+					   c->name ? " as " : "", c->name ? c->name : "")
+			     : error_errno(err, "cannot set up link %s", by_name);
 	return 0;
 }
 
@@ -262,7 +290,7 @@ int addr_add(struct netlink *nl, int index, const char *cidr, struct error *err)
 	size_t len = family == AF_INET ? 4 : 16;
 	mnl_attr_put(msg, IFA_LOCAL, len, addr);
 	mnl_attr_put(msg, IFA_ADDRESS, len, addr);
-	if (change(nl, msg) < 0)
+	if (change(nl, msg) < 0 && errno != EEXIST)
 		return error_errno(err, "cannot add address %s", cidr);
 	return 0;
 }

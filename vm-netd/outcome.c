@@ -10,8 +10,8 @@ void netd_state_init(struct netd_state *s)
 	*s = (struct netd_state){
 	    .sock = -1,
 	    .tun_fd = -1,
-	    .lock_fd = -1,
 	    .log_fd = -1,
+	    .log_repair_fd = -1,
 	    .syslog_fd = -1,
 	    .status = NETD_FAILED,
 	};
@@ -32,4 +32,11 @@ void netd_decide(struct netd_state *s, enum netd_status status, int error, const
 	va_start(ap, fmt);
 	vsnprintf(s->reason, sizeof(s->reason), fmt, ap);
 	va_end(ap);
+}
+
+void netd_revoke(struct netd_state *s, int error, const char *reason)
+{
+	s->status = NETD_FAILED;
+	s->error = error;
+	snprintf(s->reason, sizeof(s->reason), "%s", reason);
 }

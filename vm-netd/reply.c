@@ -1,5 +1,7 @@
-/* Step 9: the answer, with the tap's fd when granted. The exit status says
- * the same: 0 granted, 1 denied or failed. */
+/* Step 9: the answer, with the tap's fd when granted, sent without waiting:
+ * a caller that fills or never reads its socket only loses its own answer
+ * (and its tap, which vanishes when we exit). The exit status says the
+ * same: 0 granted, 1 denied or failed. */
 #include "fdpass.h"
 #include "netd.h"
 
@@ -44,7 +46,8 @@ int reply(struct netd_state *s)
 	if (s->sock < 0)
 		return 1;
 	bool pass_fd = s->status == NETD_GRANTED && s->req.op == NETD_OP_TAP;
-	if (fdpass_send(s->sock, &r, sizeof(r), pass_fd ? s->tun_fd : -1, MSG_NOSIGNAL) < 0)
+	if (fdpass_send(s->sock, &r, sizeof(r), pass_fd ? s->tun_fd : -1,
+			MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		return 1;
 	return s->status == NETD_GRANTED ? 0 : 1;
 }

@@ -1,16 +1,17 @@
-/* Everything the sandboxed steps will need, opened while still privileged:
- * /dev/net/tun is 0600 root on hosts without udev rules, the lock and the
- * audit log are root's, and the sandbox allows no open() or socket(). */
+/* Everything the sandboxed steps will need, opened while still privileged
+ * and put at sandbox.h's fd numbers: /dev/net/tun is 0600 root on hosts
+ * without udev rules, the audit log is root's, and the sandbox allows no
+ * open() or socket(). */
 #include "netd.h"
 
 #include "netlink.h"
+#include "sandbox.h"
 
 #include <cap-ng.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -37,15 +38,39 @@ static void check_privilege(struct netd_state *s)
 			    "with the file capabilities cap_net_admin,cap_setpcap+ep");
 }
 
-/* Root's own regular file, never a link: a user must not aim our writes. */
-static int open_root_file(const char *path, int flags, mode_t mode)
+/* fd at number to (closing fd), or -1. */
+static int move_fd(int fd, int to)
 {
-	int fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode);
+	if (fd < 0 || fd == to)
+		return fd;
+	int moved = dup3(fd, to, O_CLOEXEC);
+	close(fd);
+	return moved;
+}
+
+static bool is_root_file(int fd)
+{
 	struct stat st;
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 && st.st_gid == 0 &&
+	       !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/* Root's own regular file, never a link, a FIFO or a device: a user must
+ * not aim our writes or make the open hang. One we create is root:root,
+ * not root and the caller's group. */
+static int open_log(const char *path)
+{
+	int flags = O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	int fd = open(path, flags);
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(path, flags | O_CREAT | O_EXCL, 0640);
+		/* Not the caller's group, and 0640 whatever our umask. */
+		if (fd >= 0 && (fchown(fd, 0, 0) < 0 || fchmod(fd, 0640) < 0)) {
+			close(fd);
+			return -1;
+		}
+	}
+	if (fd >= 0 && !is_root_file(fd)) {
 		close(fd);
 		errno = EPERM;
 		return -1;
@@ -53,9 +78,25 @@ static int open_root_file(const char *path, int flags, mode_t mode)
 	return fd;
 }
 
+/* The same file again, without O_APPEND, to blank a record a full disk cut
+ * short (pwrite on an O_APPEND fd appends). */
+static int open_log_repair(const char *path, int log_fd)
+{
+	struct stat a, b;
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd >= 0 && (fstat(fd, &a) < 0 || fstat(log_fd, &b) < 0 || a.st_dev != b.st_dev ||
+			a.st_ino != b.st_ino)) {
+		close(fd);
+		errno = EAGAIN;
+		return -1;
+	}
+	return fd;
+}
+
 /* hygiene() raised RLIMIT_FSIZE where the system lets it (CAP_SYS_RESOURCE
- * in the bounding set); where it could not, a limit the caller set must
- * not leave a grant without its record in the log file. */
+ * in the bounding set); where it could not, a limit the caller set at exec
+ * must not cut a record short (and after the drop the caller cannot change
+ * it: see caps.c). */
 static bool room_for_a_record(int fd)
 {
 	struct rlimit limit;
@@ -63,7 +104,7 @@ static bool room_for_a_record(int fd)
 	if (getrlimit(RLIMIT_FSIZE, &limit) < 0 || fstat(fd, &st) < 0)
 		return false;
 	return limit.rlim_cur == RLIM_INFINITY ||
-	       (unsigned long long)st.st_size + 4096 <= (unsigned long long)limit.rlim_cur;
+	       (unsigned long long)st.st_size + 65536 <= (unsigned long long)limit.rlim_cur;
 }
 
 static int connect_syslog(const char *path)
@@ -80,46 +121,53 @@ static int connect_syslog(const char *path)
 	return fd;
 }
 
-void open_resources(struct netd_state *s, const struct netd_paths *paths)
+static void open_audit_log(struct netd_state *s)
 {
 	struct error err;
-	check_privilege(s);
-	s->syslog_fd = connect_syslog(paths->syslog);
-	if (s->policy.log)
-		s->log_fd = open_root_file(s->policy.log, O_WRONLY | O_APPEND | O_CREAT, 0640);
-	if (s->policy.log && s->log_fd < 0)
-		netd_decide(s, NETD_FAILED, errno, "cannot open the audit log %s: %s",
-			    s->policy.log, strerror(errno));
-	else if (s->log_fd >= 0 && !room_for_a_record(s->log_fd))
+	const char *log = s->policy.log;
+	if (policy_check_parents(log, 0, &err) < 0) {
+		netd_decide(s, NETD_FAILED, EPERM, "audit log: %s", err.msg);
+		return;
+	}
+	s->log_fd = move_fd(open_log(log), SANDBOX_FD_LOG);
+	if (s->log_fd < 0) {
+		netd_decide(s, NETD_FAILED, errno, "cannot open the audit log %s: %s", log,
+			    strerror(errno));
+		return;
+	}
+	s->log_repair_fd = move_fd(open_log_repair(log, s->log_fd), SANDBOX_FD_LOG_REPAIR);
+	if (s->log_repair_fd < 0)
+		netd_decide(s, NETD_FAILED, errno, "cannot open the audit log %s: %s", log,
+			    strerror(errno));
+	else if (!room_for_a_record(s->log_fd))
 		netd_decide(s, NETD_FAILED, EFBIG,
 			    "the caller's file size limit (ulimit -f) leaves no room for the audit "
 			    "record in %s",
-			    s->policy.log);
+			    log);
+}
+
+void open_resources(struct netd_state *s, const struct netd_paths *paths)
+{
+	struct error err;
+	/* Whatever the name service left open goes: the numbers are ours. */
+	close_range(NETD_REQUEST_FD + 1, ~0U, 0);
+	check_privilege(s);
+	/* In the order of the numbers: each lands at or below its own. */
+	s->nl = netlink_open(SANDBOX_FD_NETLINK, &err);
+	if (!s->nl)
+		netd_decide(s, NETD_FAILED, errno, "%s", err.msg);
+	if (!s->decided) {
+		s->tun_fd = move_fd(open("/dev/net/tun", O_RDWR | O_CLOEXEC), SANDBOX_FD_TUN);
+		if (s->tun_fd < 0)
+			netd_decide(s, NETD_FAILED, errno, "cannot open /dev/net/tun: %s",
+				    strerror(errno));
+	}
+	s->syslog_fd = move_fd(connect_syslog(paths->syslog), SANDBOX_FD_SYSLOG);
+	if (s->policy.log)
+		open_audit_log(s);
 	/* gmtime_r reads the time zone once; do it now, not in the sandbox. */
 	tzset();
 	struct timeval timeout = {.tv_sec = NETD_REQUEST_TIMEOUT_S};
 	if (s->sock >= 0)
 		setsockopt(s->sock, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-	if (s->decided)
-		return;
-	s->tun_fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	if (s->tun_fd < 0) {
-		netd_decide(s, NETD_FAILED, errno, "cannot open /dev/net/tun: %s", strerror(errno));
-		return;
-	}
-	s->lock_fd = open_root_file(paths->lock, O_RDWR | O_CREAT, 0600);
-	/* With file capabilities we are not root: flock works on a read-only
-	 * fd of a lock file root made (systemd-tmpfiles, see SECURITY.md). */
-	if (s->lock_fd < 0 && errno == EACCES)
-		s->lock_fd = open_root_file(paths->lock, O_RDONLY, 0);
-	if (s->lock_fd < 0) {
-		netd_decide(s, NETD_FAILED, errno, "cannot open the lock %s: %s", paths->lock,
-			    strerror(errno));
-		return;
-	}
-	s->nl = netlink_open(&err);
-	if (!s->nl) {
-		netd_decide(s, NETD_FAILED, errno, "%s", err.msg);
-		return;
-	}
 }

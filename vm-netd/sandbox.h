@@ -1,17 +1,18 @@
 /* The seccomp allow-list, apart from the steps so that tests can install it
- * in a child of their own and watch what it kills. */
+ * in a child of their own and watch what it kills.
+ *
+ * The fds the sandboxed steps use sit at fixed numbers (resources.c puts
+ * them there), so that the filter is built once, at build time
+ * (gen-filter.c), and loading it is one system call. */
 #pragma once
 
-/* The fds the sandboxed steps use; -1 for one that is not open. */
-struct sandbox_fds {
-	int request;
-	int netlink;
-	int syslog;
-	int log;
-	int lock;
-	int tun;
-};
+#define SANDBOX_FD_REQUEST 3	/* the request socket */
+#define SANDBOX_FD_NETLINK 4	/* rtnetlink */
+#define SANDBOX_FD_TUN 5	/* /dev/net/tun */
+#define SANDBOX_FD_SYSLOG 6	/* the syslog socket */
+#define SANDBOX_FD_LOG 7	/* the audit log, O_APPEND */
+#define SANDBOX_FD_LOG_REPAIR 8 /* the same file, to blank a record cut short */
 
 /* Installs the filter (no_new_privs must be set, or CAP_SYS_ADMIN held).
  * Returns 0 or -1. */
-int sandbox_install(const struct sandbox_fds *fds);
+int sandbox_install(void);

@@ -29,7 +29,7 @@ mkdir -m 0755 -p "$D"
 install -o root -g root -m 4755 "${NETD_HELPER:?}" "$D/vm-netd"
 install -o root -g root -m 0755 "${NETD_BENCH:?}" "$D/netd-bench"
 useradd -M -s /usr/sbin/nologin "$U"
-printf 'bridge br0\nallow %s br0 1\n' "$U" >"$D/netd.conf"
+printf 'log %s/audit.log\nbridge br0\nallow %s br0 1\n' "$D" "$U" >"$D/netd.conf"
 ip netns add "$NS"
 ip -n "$NS" link add br0 type bridge
 ip -n "$NS" link set br0 up

@@ -1,11 +1,14 @@
-/* vm-netd's seccomp filter, installed in a child: what it lets through works,
- * everything else (other syscalls, other fds, other ioctls, x32, i386) kills. */
+/* vm-netd's seccomp filter (built at build time), installed in a child with
+ * its fds at sandbox.h's numbers: what it lets through works, everything
+ * else (other syscalls, other fds, other ioctls, x32, i386) kills. */
 #include "sandbox.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <net/if.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -26,7 +29,9 @@ enum action {
 	WRONG_IOCTL,
 	RIGHT_IOCTL_WRONG_FD,
 	SENDTO_REQUEST,
-	OPEN
+	OPEN,
+	RESTART_SYSCALL,
+	SET_TAP_MAC
 };
 
 /* Runs action in a sandboxed child; returns its wait status. */
@@ -34,24 +39,25 @@ static int run_sandboxed(enum action action)
 {
 	int sv[2];
 	cr_assert(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
-	int tun = open("/dev/null", O_RDWR); /* stands in: the filter acts before any driver */
 	pid_t pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0) {
-		struct sandbox_fds fds = {.request = sv[1],
-					  .netlink = -1,
-					  .syslog = -1,
-					  .log = -1,
-					  .lock = -1,
-					  .tun = tun};
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || sandbox_install(&fds) < 0)
+		/* /dev/null stands in for the tun: the filter acts before any driver. */
+		int tun = SANDBOX_FD_TUN, request = SANDBOX_FD_REQUEST;
+		int null = open("/dev/null", O_RDWR);
+		if (dup2(sv[1], request) != request || dup2(null, tun) != tun)
+			_exit(97);
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || sandbox_install() < 0)
 			_exit(99);
 		char byte = 'x';
 		struct iovec iov = {&byte, 1};
 		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
 		switch (action) {
 		case SEND_ON_REQUEST:
-			_exit(sendmsg(sv[1], &msg, 0) == 1 ? 0 : 98);
+			_exit(sendmsg(request, &msg, 0) == 1 ? 0 : 98);
+		case RESTART_SYSCALL:
+			/* With nothing to restart the kernel answers EINTR. */
+			_exit(syscall(SYS_restart_syscall) < 0 ? 0 : 98);
 		case GETPID:
 			getpid();
 			break;
@@ -70,10 +76,13 @@ static int run_sandboxed(enum action action)
 			ioctl(tun, TUNSETPERSIST, 1);
 			break;
 		case RIGHT_IOCTL_WRONG_FD:
-			ioctl(sv[1], TUNSETIFF, NULL);
+			ioctl(request, TUNSETIFF, NULL);
+			break;
+		case SET_TAP_MAC:
+			ioctl(tun, SIOCSIFHWADDR, NULL);
 			break;
 		case SENDTO_REQUEST:
-			sendto(sv[1], "x", 1, 0, NULL, 0);
+			sendto(request, "x", 1, 0, NULL, 0);
 			break;
 		case OPEN:
 			syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY);
@@ -85,7 +94,6 @@ static int run_sandboxed(enum action action)
 	cr_assert(waitpid(pid, &status, 0) == pid);
 	close(sv[0]);
 	close(sv[1]);
-	close(tun);
 	return status;
 }
 
@@ -105,13 +113,28 @@ static void expect_killed(enum action action, const char *what)
 #endif
 #endif
 
+static void expect_allowed(enum action action, const char *what)
+{
+	int status = run_sandboxed(action);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s: status 0x%x", what, status);
+}
+
 Test(sandbox, allowed_calls_work)
 {
 #ifdef SANITIZED
 	cr_skip_test("the sanitizers' run-time makes syscalls vm-netd's filter refuses");
 #endif
-	int status = run_sandboxed(SEND_ON_REQUEST);
-	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status 0x%x", status);
+	expect_allowed(SEND_ON_REQUEST, "sendmsg on the request socket");
+}
+
+/* A helper stopped and continued while it waits (Ctrl-Z, then fg) resumes
+ * through restart_syscall, which the kernel issues itself. */
+Test(sandbox, the_kernels_restart_syscall_is_allowed)
+{
+#ifdef SANITIZED
+	cr_skip_test("the sanitizers' run-time makes syscalls vm-netd's filter refuses");
+#endif
+	expect_allowed(RESTART_SYSCALL, "restart_syscall");
 }
 
 Test(sandbox, everything_else_kills)
@@ -120,12 +143,40 @@ Test(sandbox, everything_else_kills)
 	expect_killed(OPEN, "openat");
 	expect_killed(WRITE_STDOUT, "write to an fd that is not the audit log");
 	expect_killed(WRONG_IOCTL, "a tun ioctl other than TUNSETIFF/TUNSETOWNER");
+	expect_killed(SET_TAP_MAC, "SIOCSIFHWADDR on the tun fd");
 	expect_killed(RIGHT_IOCTL_WRONG_FD, "TUNSETIFF on another fd");
 	expect_killed(SENDTO_REQUEST, "sendto on the request socket");
+}
+
+/* Whether this kernel runs i386 system calls at all: without ia32
+ * emulation (not built in, or ia32_emulation=0) int 0x80 faults with
+ * SIGSEGV before any filter sees it. Asked of an unfiltered child. */
+static void fault_exit(int sig)
+{
+	_exit(128 + sig);
+}
+
+static bool kernel_has_i386_abi(void)
+{
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		signal(SIGSEGV, fault_exit); /* a plain exit, not the runner's crash report */
+		long ret = 20;		     /* getpid in the i386 table */
+		__asm__ volatile("int $0x80" : "+a"(ret)::"memory");
+		_exit(ret == getpid() ? 0 : 1);
+	}
+	int status;
+	cr_assert(waitpid(pid, &status, 0) == pid);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 Test(sandbox, other_abis_kill)
 {
 	expect_killed(X32_GETPID, "x32 getpid");
-	expect_killed(I386_GETPID, "i386 getpid through int 0x80");
+	if (kernel_has_i386_abi())
+		expect_killed(I386_GETPID, "i386 getpid through int 0x80");
+	else
+		cr_log_info(
+		    "this kernel has no i386 ABI (int 0x80 faults): nothing to filter there");
 }

@@ -4,10 +4,10 @@
 # when root), configuration files are never overwritten, and what was
 # installed works from there: vm --help, vm-netd --check on the example
 # policy, man -l on each page, the completion, the units and the init script.
-# Usage: test-install.sh MESON BUILD-DIR PREFIX BINDIR SYSCONFDIR LIBEXECDIR DATADIR MANDIR UNITDIR COMPLETIONDIR NETD-PRIVILEGE HOOKDIR
+# Usage: test-install.sh MESON BUILD-DIR PREFIX BINDIR SYSCONFDIR LIBEXECDIR DATADIR MANDIR UNITDIR COMPLETIONDIR NETD-PRIVILEGE HOOKDIR SOURCE-DIR
 set -u
 meson=$1 build=$2 prefix=$3 bindir=$4 sysconfdir=$5 libexecdir=$6 datadir=$7 mandir=$8
-unitdir=$9 completiondir=${10} netd_privilege=${11} hookdir=${12}
+unitdir=$9 completiondir=${10} netd_privilege=${11} hookdir=${12} srcdir=${13}
 case $mandir in /*) ;; *) mandir=$prefix/$mandir ;; esac
 # shellcheck source=../check.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../check.sh"
@@ -51,6 +51,13 @@ detail=$outside check "meson install writes nothing outside the prefix and sysco
 for page in man1/vm.1 man5/vmrc.5 man8/vm-netd.8 man5/vm-netd.conf.5; do
 	check "man page $page: 0644" mode_is "$mandir/$page" 644 root
 done
+
+# vm-netd's policy path is compiled in; a relative one would be resolved
+# against whatever directory the caller runs it from.
+out=$("$meson" setup "$dest/relative-policy" "$srcdir" -Dnetd_policy=etc/vm/netd.conf 2>&1)
+detail=$(tail -n 3 <<<"$out") check "meson setup refuses a relative netd_policy" \
+	bash -c '! [ -e "$2/relative-policy/build.ninja" ] && grep -q "netd_policy must be an absolute path" <<<"$1"' _ "$out" "$dest"
+rm -rf "$dest/relative-policy"
 
 # --- what was installed works from there -------------------------------------
 out=$("$dest$bindir/vm" --help 2>&1)

@@ -1,7 +1,10 @@
 /* The root tests' client: speaks to vm-netd as an unprivileged user would,
  * through vm's own netclient code, or raw, to send what vm never would.
  *
- *   netd-client tap BRIDGE ID [-c] [-n COUNT] [--hold]
+ *   netd-client tap BRIDGE ID [-c] [-n COUNT] [--hold] [--persist-owner UID]
+ *                   [--mac MAC]     what a holder of the tap fd may do with it:
+ *                                   make it persistent and give it to UID, set
+ *                                   its MAC (each before --hold, or close)
  *   netd-client query
  *   netd-client raw KIND [HEXNAME]   KIND: valid name truncated oversized version
  *                                     type double none flags fdpass
@@ -9,6 +12,12 @@
  *                                     program's environment, as it is)
  *   netd-client fd3 KIND             KIND: notsock stream closed close012
  *   netd-client status BRIDGE ID     /proc/<helper>/status during the request
+ *   netd-client prlimit BRIDGE ID    lowers the helper's RLIMIT_FSIZE to 0 once
+ *                                     it runs as the caller, then asks
+ *   netd-client stopcont BRIDGE ID   asks, then stops and continues the helper
+ *   netd-client stall BRIDGE ID      asks, keeping a copy of the helper's end
+ *                                     and filling it so that the reply cannot
+ *                                     go; holds until stdin closes
  *   netd-client syslog-sink SOCKET FILE
  *   netd-client syslog-send SOCKET MESSAGE
  *
@@ -26,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -55,6 +65,27 @@ static void wait_for_eof(void)
 		;
 }
 
+/* What vm never does with a tap, and the kernel lets its holder do. */
+static void abuse_tap(int fd, long persist_owner, const char *mac)
+{
+	if (persist_owner >= 0) {
+		int ok = ioctl(fd, TUNSETPERSIST, 1L) == 0 &&
+			 ioctl(fd, TUNSETOWNER, (unsigned long)persist_owner) == 0;
+		printf("abused: persistent, owner %ld: %s\n", persist_owner,
+		       ok ? "done" : strerror(errno));
+	}
+	if (mac) {
+		struct ifreq ifr;
+		memset(&ifr, 0, sizeof(ifr));
+		unsigned char *b = (unsigned char *)ifr.ifr_hwaddr.sa_data;
+		ifr.ifr_hwaddr.sa_family = 1; /* ARPHRD_ETHER */
+		sscanf(mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &b[0], &b[1], &b[2], &b[3], &b[4],
+		       &b[5]);
+		printf("abused: mac %s: %s\n", mac,
+		       ioctl(fd, SIOCSIFHWADDR, &ifr) == 0 ? "done" : strerror(errno));
+	}
+}
+
 static int cmd_tap(int argc, char **argv)
 {
 	if (argc < 3)
@@ -63,6 +94,8 @@ static int cmd_tap(int argc, char **argv)
 	unsigned id = (unsigned)atoi(argv[2]);
 	bool create = false, hold = false;
 	int count = 1;
+	long persist_owner = -1;
+	const char *mac = NULL;
 	for (int i = 3; i < argc; i++) {
 		if (!strcmp(argv[i], "-c"))
 			create = true;
@@ -70,6 +103,10 @@ static int cmd_tap(int argc, char **argv)
 			hold = true;
 		else if (!strcmp(argv[i], "-n") && i + 1 < argc)
 			count = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--persist-owner") && i + 1 < argc)
+			persist_owner = atol(argv[++i]);
+		else if (!strcmp(argv[i], "--mac") && i + 1 < argc)
+			mac = argv[++i];
 	}
 	for (int i = 0; i < count; i++) {
 		struct netclient_tap tap;
@@ -81,6 +118,9 @@ static int cmd_tap(int argc, char **argv)
 			memset(&ifr, 0, sizeof(ifr));
 			ioctl(tap.fd, TUNGETIFF, &ifr);
 			printf("granted %s fd-name=%s\n", tap.name, ifr.ifr_name);
+			abuse_tap(tap.fd, persist_owner, mac);
+			if (persist_owner >= 0 && !hold)
+				close(tap.fd); /* and leave it persistent behind */
 		}
 		fflush(stdout);
 	}
@@ -241,33 +281,101 @@ static int cmd_fd3(const char *kind)
 	return finish(pid, sv[0]);
 }
 
+/* Waits until the helper sits in its sandbox (running as the caller); the
+ * text of its /proc status is left in text. */
+static bool wait_for_sandbox(pid_t pid, char *text, size_t size)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	for (int tries = 0; tries < 4000; tries++) {
+		FILE *f = fopen(path, "r");
+		size_t n = f ? fread(text, 1, size - 1, f) : 0;
+		if (f)
+			fclose(f);
+		text[n] = '\0';
+		if (strstr(text, "Seccomp:\t2"))
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+static int request_socket(int argc, char **argv, int sv[2], struct netd_request *req)
+{
+	struct error err;
+	if (argc < 3 ||
+	    netd_request_init(req, NETD_OP_TAP, (unsigned)atoi(argv[2]), argv[1], 0, &err) < 0)
+		return -1;
+	return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv);
+}
+
+static int cmd_prlimit(int argc, char **argv)
+{
+	struct netd_request req;
+	int sv[2];
+	char text[4096];
+	if (request_socket(argc, argv, sv, &req) < 0)
+		return 2;
+	pid_t pid = start_helper(sv[1], false);
+	close(sv[1]);
+	if (!wait_for_sandbox(pid, text, sizeof(text)))
+		printf("status: the helper never reached its sandbox\n");
+	struct rlimit zero = {0, 0};
+	printf("prlimit: %s\n",
+	       prlimit(pid, RLIMIT_FSIZE, &zero, NULL) == 0 ? "done" : strerror(errno));
+	send(sv[0], &req, sizeof(req), 0);
+	return finish(pid, sv[0]);
+}
+
+static int cmd_stopcont(int argc, char **argv)
+{
+	struct netd_request req;
+	int sv[2];
+	if (request_socket(argc, argv, sv, &req) < 0)
+		return 2;
+	send(sv[0], &req, sizeof(req), 0);
+	pid_t pid = start_helper(sv[1], false);
+	close(sv[1]);
+	usleep(100000);
+	kill(pid, SIGSTOP);
+	usleep(100000);
+	kill(pid, SIGCONT);
+	return finish(pid, sv[0]);
+}
+
+/* The helper's reply goes into sv[0], whose queue this fills through a kept
+ * copy of the helper's own end. */
+static int cmd_stall(int argc, char **argv)
+{
+	struct netd_request req;
+	int sv[2];
+	if (request_socket(argc, argv, sv, &req) < 0)
+		return 2;
+	char junk[512] = {0};
+	while (send(sv[1], junk, sizeof(junk), MSG_DONTWAIT) > 0)
+		;
+	send(sv[0], &req, sizeof(req), 0);
+	pid_t pid = start_helper(sv[1], false);
+	printf("stalling %d\n", (int)pid);
+	fflush(stdout);
+	wait_for_eof();
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return 0;
+}
+
 /* Holds the request back until the helper sits in its sandbox waiting for
  * it, then shows the helper's credentials as the kernel sees them. */
 static int cmd_status(int argc, char **argv)
 {
 	struct netd_request req;
-	struct error err;
 	int sv[2];
-	if (argc < 3 ||
-	    netd_request_init(&req, NETD_OP_TAP, (unsigned)atoi(argv[2]), argv[1], 0, &err) < 0)
+	char text[4096];
+	if (request_socket(argc, argv, sv, &req) < 0)
 		return 2;
-	socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv);
 	pid_t pid = start_helper(sv[1], false);
 	close(sv[1]);
-	char path[64], text[4096];
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	bool seen = false;
-	for (int tries = 0; tries < 4000 && !seen; tries++) {
-		FILE *f = fopen(path, "r");
-		size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
-		if (f)
-			fclose(f);
-		text[n] = '\0';
-		seen = strstr(text, "Seccomp:\t2") != NULL;
-		if (!seen)
-			usleep(1000);
-	}
-	if (!seen)
+	if (!wait_for_sandbox(pid, text, sizeof(text)))
 		printf("status: the helper never reached its sandbox\n");
 	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
 		if (!strncmp(line, "Uid:", 4) || !strncmp(line, "Gid:", 4) ||
@@ -326,6 +434,12 @@ int main(int argc, char **argv)
 		return cmd_fd3(argv[2]);
 	if (!strcmp(mode, "status"))
 		return cmd_status(argc - 1, argv + 1);
+	if (!strcmp(mode, "prlimit"))
+		return cmd_prlimit(argc - 1, argv + 1);
+	if (!strcmp(mode, "stopcont"))
+		return cmd_stopcont(argc - 1, argv + 1);
+	if (!strcmp(mode, "stall"))
+		return cmd_stall(argc - 1, argv + 1);
 	if (!strcmp(mode, "syslog-send") && argc > 3)
 		return cmd_syslog_send(argv[2], argv[3]);
 	if (!strcmp(mode, "syslog-sink") && argc > 3)

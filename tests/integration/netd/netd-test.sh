@@ -41,6 +41,7 @@ cleanup() {
 		kill "$pid" 2>/dev/null
 	done
 	wait 2>/dev/null
+	umount "$D/full" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	for u in $USERS; do
 		userdel "$u" 2>/dev/null
@@ -201,9 +202,13 @@ info=$(ip -n "$NS" link show vm10t0 2>&1)
 detail=$info check "granted tap: gone once the fd is closed" contains "$info" "does not exist"
 last=$(grep "user=$ALICE op=query" "$D/audit.log" | tail -n 1)
 detail=$last check "audit record: time uid user op machine bridge tap result reason" \
-	matches "$last" "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z uid=$(id -u $ALICE) user=$ALICE op=query machine=00 bridge=- tap=- result=granted reason=\"[^\"]*\"$"
+	matches "$last" "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z uid=$(id -u $ALICE) user=$ALICE op=query machine=00 bridge=- tap=- result=granted rule=- reason=\"[^\"]*\"$"
 grep -E "op=tap machine=10 bridge=br0 tap=vm10t0 result=granted" "$D/audit.log" >/dev/null
 check "audit record of the grant names machine, bridge and tap" [ $? = 0 ]
+grant_line=$(grep -n "^allow $ALICE br0 2\$" "$D/netd.conf" | cut -d: -f1)
+last=$(grep "tap=vm10t0 result=granted" "$D/audit.log" | tail -n 1)
+detail=$last check "audit record of a grant names the policy line that granted it" \
+	contains "$last" "result=granted rule=$D/netd.conf:$grant_line "
 
 # ---- vm run, bridged, with a stand-in emulator --------------------------------
 # The stand-in shows what the emulator would get: its arguments, and what
@@ -273,7 +278,8 @@ detail=$out check "vm run --nat: no vm-netd involved" contains "$out" "-netdev u
 st=$(as "$ALICE" status br0 12)
 uid=$(id -u $ALICE) gid=$(id -g $ALICE)
 detail=$st check "helper state: Uid all the caller's" matches "$st" "Uid:	$uid	$uid	$uid	$uid$"
-detail=$st check "helper state: Gid all the caller's" matches "$st" "Gid:	$gid	$gid	$gid	$gid$"
+detail=$st check "helper state: real, effective and fs gid the caller's, the saved one 0 (no prlimit from the caller)" \
+	matches "$st" "Gid:	$gid	$gid	0	$gid$"
 detail=$st check "helper state: no supplementary groups" matches "$st" "Groups:[[:space:]]*$"
 detail=$st check "helper state: CapEff 0x1000" contains "$st" "CapEff:	0000000000001000"
 detail=$st check "helper state: CapPrm 0x1000" contains "$st" "CapPrm:	0000000000001000"
@@ -465,8 +471,208 @@ policy_attack "with an include a user owns"
 echo "include $D/netd.conf" >>"$D/netd.conf"
 policy_attack "including itself"
 
+# ---- attacks: what a tap's holder may do with its fd (finding 1, 4) ------------------------------
+# The kernel lets whoever holds a tap's fd make it persistent, give it to
+# any uid and set its MAC, without a capability. vm-netd counts taps by the
+# alias it set (only CAP_NET_ADMIN changes that) and deletes persistent taps
+# no process holds.
+tap_mac() { ip -n "$NS" -o link show "$1" 2>/dev/null | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
+info=""
+for i in 1 2 3; do
+	out=$(as "$BOBBY" tap br3 70 --persist-owner 4242)
+	info+="$out; "
+done
+detail="$info $(links)" check "persist + re-own + close, 3 times (quota 1): never more than one tap" \
+	[ "$(ip -n "$NS" -o link show master br3 | grep -c ' vm70t')" -le 1 ]
+detail=$info check "persist + re-own + close: the holder's own request still works" \
+	[ "$(grep -c '^granted' <<<"$info")" = 3 ]
+out=$(as "$BOBBY" tap br3 71)
+info=$(ip -n "$NS" link show vm70t0 2>&1)
+detail=$info check "a persistent vm tap no process holds is deleted by the next request" \
+	contains "$info" "does not exist"
+coproc EVIL { as "$BOBBY" tap br3 72 --persist-owner 4242 --hold; }
+bg_pids+=($EVIL_PID)
+read -r -t 30 line <&"${EVIL[0]}"
+read -r -t 30 abused <&"${EVIL[0]}"
+read -r -t 30 holding <&"${EVIL[0]}"
+detail="$line / $abused" check "holder made its tap persistent and gave it to uid 4242" \
+	contains "$abused" "owner 4242: done"
+out=$(as "$BOBBY" tap br3 73)
+detail=$out check "re-owned tap still counts against its maker: quota denied" \
+	contains "$out" "already has 1 taps on br3"
+admin_list=$(ip netns exec "$NS" "$D/vm-netd" --list 2>&1)
+detail=$admin_list check "vm-netd --list shows whom the tap was made for, not the owner its holder set" \
+	matches "$admin_list" "vm72t0 +br3 +$BOBBY +up"
+exec {EVIL[1]}>&-
+wait "$EVIL_PID"
+coproc EVIL { as "$BOB" tap br0 74 --persist-owner "$(id -u "$ALICE")" --hold; }
+bg_pids+=($EVIL_PID)
+read -r -t 30 line <&"${EVIL[0]}"
+read -r -t 30 abused <&"${EVIL[0]}"
+read -r -t 30 holding <&"${EVIL[0]}"
+out=$(as "$ALICE" tap br0 75 -n 2)
+detail="$abused / $out" check "a tap given to alice does not use up alice's quota: 2 of 2 granted" \
+	[ "$(grep -c '^granted' <<<"$out")" = 2 ]
+out=$(as "$ALICE" tap br0 74)
+detail=$out check "a tap given to alice does not give alice its machine ID" \
+	contains "$out" "machine ID 74 already has taps of another user"
+exec {EVIL[1]}>&-
+wait "$EVIL_PID"
+out=$(as "$ALICE" tap br0 76 --hold --mac 00:00:00:00:00:01 </dev/null)
+mac=$(tap_mac vm76t0)
+detail=$out check "holder may set its tap's MAC (the kernel allows it; SECURITY.md says what remains)" \
+	contains "$out" "abused: mac 00:00:00:00:00:01: done"
+coproc HOLD { as "$ALICE" tap br0 77 --hold; }
+bg_pids+=($HOLD_PID)
+read -r -t 30 line <&"${HOLD[0]}"
+read -r -t 30 holding <&"${HOLD[0]}"
+mac=$(tap_mac vm77t0)
+detail="$line: $mac" check "a new tap has a high MAC (FE:...) from vm-netd, before it is enslaved" \
+	matches "$mac" "^fe:"
+exec {HOLD[1]}>&-
+wait "$HOLD_PID"
+coproc HOLD { as "$ALICE" tap vmlab 78 -c --hold --mac 00:00:00:00:00:01; }
+bg_pids+=($HOLD_PID)
+read -r -t 30 line <&"${HOLD[0]}"
+read -r -t 30 abused <&"${HOLD[0]}"
+read -r -t 30 holding <&"${HOLD[0]}"
+mac=$(tap_mac vmlab)
+assign=$(ip netns exec "$NS" cat /sys/class/net/vmlab/addr_assign_type 2>&1)
+detail="$line / $abused / bridge $mac, assign type $assign" \
+	check "a bridge vm-netd creates has a fixed MAC: a port's low MAC is not adopted" \
+	[ "${mac:0:6}" = "fe:ff:" ] && [ "$assign" = 3 ]
+exec {HOLD[1]}>&-
+wait "$HOLD_PID"
+ip -n "$NS" link del vmlab
+
+# ---- a half-made bridge is brought to its declared state (finding 5) -------------------
+ip -n "$NS" link add vmlab type bridge # as a helper killed half-way leaves it: down, no address
+out=$(as "$ALICE" tap vmlab 79)
+info=$(ip -n "$NS" addr show vmlab 2>&1)
+detail="$out $info" check "half-made 'create' bridge: a request brings it up with its address" \
+	bash -c 'grep -q "granted vm79t0" <<<"$1" && grep -q "10\.77\.0\.1/24" <<<"$2" && grep -q "[<,]UP[,>]" <<<"$2"' _ "$out" "$info"
+ip -n "$NS" link del vmlab
+ip -n "$NS" link add vmlab type bridge
+setup=$(ip netns exec "$NS" "$D/vm-netd" --setup 2>&1)
+info=$(ip -n "$NS" addr show vmlab 2>&1)
+detail="$setup $info" check "half-made 'create' bridge: --setup brings it up with its address" \
+	bash -c 'grep -q "10\.77\.0\.1/24" <<<"$1" && grep -q "[<,]UP[,>]" <<<"$1"' _ "$info"
+ip -n "$NS" link del vmlab
+
+# ---- one user cannot stall another (finding 3, 6) -----------------------------------------
+coproc STALL { as "$BOB" stall br0 80; }
+bg_pids+=($STALL_PID)
+read -r -t 30 line <&"${STALL[0]}"
+start=$(date +%s%N)
+out=$(timeout 10 bash -c "$(declare -f as); NS=$NS D=$D CLIENT=$CLIENT; as $ALICE tap br0 81")
+ms=$((($(date +%s%N) - start) / 1000000))
+detail="$line: $out (${ms} ms)" check "bob's helper with a reply bob never reads does not delay alice (< 1 s)" \
+	bash -c '[ "$1" -lt 1000 ] && grep -q "granted vm81t0" <<<"$2"' _ "$ms" "$out"
+exec {STALL[1]}>&-
+wait "$STALL_PID"
+flock "$D/lock" sleep 1 & # the lock the helper once took: now nobody's business
+bg_pids+=($!)
+out=$(as "$ALICE" stopcont br0 82)
+detail=$out check "helper stopped and continued during its request (Ctrl-Z, fg): still answers" \
+	contains "$out" "result: granted vm82t0"
+wait
+# Fifty helpers at once: the quota holds exactly, without a lock.
+mkfifo -m 0644 "$D/hold"
+exec {holdfd}<>"$D/hold"
+race_pids=()
+for i in $(seq 1 50); do
+	as "$ALICE" tap br0 83 --hold {holdfd}>&- <"$D/hold" >"$D/race50.$i" &
+	race_pids+=($!)
+done
+for i in $(seq 1 50); do
+	for t in $(seq 1 600); do
+		grep -qE 'holding|^denied' "$D/race50.$i" && break
+		sleep 0.05
+	done
+done
+granted=$(cat "$D"/race50.* | grep -c '^granted')
+on_br0=$(ip -n "$NS" -o link show master br0 | grep -c ' vm83t')
+detail="$(sort "$D"/race50.* | uniq -c)" check "quota under 50 parallel requests: exactly 2 granted, 2 taps" \
+	[ "$granted" = 2 ] && [ "$on_br0" = 2 ]
+exec {holdfd}>&-
+rm -f "$D/hold" "$D"/race50.*
+wait "${race_pids[@]}"
+
+# ---- the audit record is whole, or there is no grant (finding 2) --------------------------
+before=$(audit_lines)
+out=$(as "$ALICE" prlimit br0 84)
+after=$(tail -n 1 "$D/audit.log")
+detail=$out check "prlimit(RLIMIT_FSIZE=0) on the running helper: refused by the kernel" \
+	contains "$out" "prlimit: Operation not permitted"
+detail="$out / $after" check "prlimit attempt: granted with its whole record" \
+	bash -c 'grep -q "result: granted vm84t0" <<<"$1" && [ "$2" = 1 ] && grep -q "tap=vm84t0 result=granted .*\"$" <<<"$3"' _ \
+	"$out" "$(($(audit_lines) - before))" "$after"
+# A full file system: the record cannot be written whole, so nothing is
+# granted, and the cut record does not swallow the next one.
+mkdir -m 0755 "$D/full"
+mount -t tmpfs -o size=8k,mode=0755 tmpfs "$D/full"
+head -c 8100 /dev/zero | tr '\0' '#' | fold -w 99 >"$D/full/audit.log" 2>/dev/null
+chmod 0640 "$D/full/audit.log"
+sed -i "s|^log .*|log $D/full/audit.log|" "$D/netd.conf"
+before_links=$(links)
+out=$(as "$ALICE" tap br0 85)
+detail="$out; $(tail -c 300 "$D/full/audit.log")" check "full disk: the grant is undone and answered as failed" \
+	contains "$out" "could not be written whole"
+detail="$before_links / $(links)" check "full disk: no tap left" [ "$before_links" = "$(links)" ]
+bad=$(grep -vcE '^(#+|[0-9-]{10}T[0-9:]{8}Z uid=.*reason="[^"]*")$' "$D/full/audit.log")
+detail=$(tail -c 300 "$D/full/audit.log") check "full disk: the log holds no cut record (a cut one is blanked)" [ "$bad" = 0 ]
+umount "$D/full"
+rmdir "$D/full"
+write_policy
+
+# ---- files the helper makes are root's (finding 7) ------------------------------------
+mv "$D/audit.log" "$D/audit.log.keep"
+out=$(as "$ALICE" tap br0 86)
+detail="$out $(ls -l "$D/audit.log")" check "an audit log vm-netd creates is root:root, 0640" \
+	[ "$(stat -c %U:%G:%a "$D/audit.log")" = root:root:640 ]
+cat "$D/audit.log" >>"$D/audit.log.keep"
+mv "$D/audit.log.keep" "$D/audit.log"
+rm -f "$D/audit.fifo"
+mkfifo -m 0640 "$D/audit.fifo"
+sed -i "s|^log .*|log $D/audit.fifo|" "$D/netd.conf"
+out=$(timeout 10 bash -c "$(declare -f as); NS=$NS D=$D CLIENT=$CLIENT; as $ALICE tap br0 87")
+detail=$out check "a FIFO as the audit log: refused at once, not hung" contains "$out" "audit log"
+rm -f "$D/audit.fifo"
+write_policy
+
+# ---- where the policy and the log live (finding 8, 10) -----------------------------------
+mkdir -m 0700 "$D/netd.d"
+echo "include $D/netd.d/*.conf" >>"$D/netd.conf"
+out=$(as "$ALICE" tap br0 88)
+detail=$out check "an empty drop-in directory only root can read: checked as root, the policy works" \
+	contains "$out" "granted vm88t0"
+rmdir "$D/netd.d"
+write_policy
+chmod o+w "$D"
+out=$(as "$ALICE" tap br0 89)
+chmod o-w "$D"
+detail=$out check "the policy's directory writable by others: everything denied" \
+	contains "$out" "is unusable"
+mkdir -m 0777 "$D/open"
+sed -i "s|^log .*|log $D/open/audit.log|" "$D/netd.conf"
+out=$(as "$ALICE" tap br0 89)
+detail=$out check "the log's directory writable by others: refused" contains "$out" "writable by others"
+rmdir "$D/open"
+write_policy
+many=$(seq -s, 60001 60070),$(getent group "$LAB" | cut -d: -f3)
+out=$(ip netns exec "$NS" setpriv --reuid="$DAVE" --regid="$(id -gn "$DAVE")" --groups="$many" \
+	env -i VM_NETD="$D/vm-netd" "$CLIENT" tap br0 90 2>&1)
+detail=$out check "a caller in 71 groups: the 71st still counts (@$LAB grants)" contains "$out" "granted vm90t0"
+if unshare --user --map-root-user true 2>/dev/null; then
+	out=$(ip netns exec "$NS" setpriv --reuid="$ALICE" --regid="$(id -gn $ALICE)" --init-groups \
+		unshare --user --map-root-user env -i VM_NETD="$D/vm-netd" "$CLIENT" raw valid 2>&1)
+	detail=$out check "started in a user namespace: refused, saying so" contains "$out" "initial user namespace"
+else
+	echo "ok - started in a user namespace: refused # SKIP no user namespaces here"
+fi
+
 # ---- every audit record has every field ---------------------------------------------------
-bad=$(grep -vcE '^[0-9-]{10}T[0-9:]{8}Z uid=[0-9]+ user=[^ ]+ op=(tap|query|-) machine=([0-9]{2}|-) bridge=[^ ]+ tap=[^ ]+ result=[a-z-]+ reason="[^"]*"$' "$D/audit.log")
+bad=$(grep -vcE '^[0-9-]{10}T[0-9:]{8}Z uid=[0-9]+ user=[^ ]+ op=(tap|query|-) machine=([0-9]{2}|-) bridge=[^ ]+ tap=[^ ]+ result=[a-z-]+ rule=[^ ]+ reason="[^"]*"$' "$D/audit.log")
 detail=$(head -n 3 "$D/audit.log") check "audit file: every record is one well-formed line" [ "$bad" = 0 ]
 bad=$(grep 'vm-netd\[' "$D/syslog.out" | grep -vcE '^<(84|86)>vm-netd\[[0-9]+\]: [0-9-]{10}T[0-9:]{8}Z uid=')
 check "syslog: every record is authpriv and well-formed" [ "$bad" = 0 ]
