@@ -309,17 +309,27 @@ static int request_socket(int argc, char **argv, int sv[2], struct netd_request 
 	return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv);
 }
 
+/* Starts the helper with the request held back, and waits for its sandbox. */
+static pid_t start_sandboxed(int argc, char **argv, int sv[2], struct netd_request *req, char *text,
+			     size_t size)
+{
+	if (request_socket(argc, argv, sv, req) < 0)
+		return -1;
+	pid_t pid = start_helper(sv[1], false);
+	close(sv[1]);
+	if (!wait_for_sandbox(pid, text, size))
+		printf("status: the helper never reached its sandbox\n");
+	return pid;
+}
+
 static int cmd_prlimit(int argc, char **argv)
 {
 	struct netd_request req;
 	int sv[2];
 	char text[4096];
-	if (request_socket(argc, argv, sv, &req) < 0)
+	pid_t pid = start_sandboxed(argc, argv, sv, &req, text, sizeof(text));
+	if (pid < 0)
 		return 2;
-	pid_t pid = start_helper(sv[1], false);
-	close(sv[1]);
-	if (!wait_for_sandbox(pid, text, sizeof(text)))
-		printf("status: the helper never reached its sandbox\n");
 	struct rlimit zero = {0, 0};
 	printf("prlimit: %s\n",
 	       prlimit(pid, RLIMIT_FSIZE, &zero, NULL) == 0 ? "done" : strerror(errno));
@@ -371,12 +381,9 @@ static int cmd_status(int argc, char **argv)
 	struct netd_request req;
 	int sv[2];
 	char text[4096];
-	if (request_socket(argc, argv, sv, &req) < 0)
+	pid_t pid = start_sandboxed(argc, argv, sv, &req, text, sizeof(text));
+	if (pid < 0)
 		return 2;
-	pid_t pid = start_helper(sv[1], false);
-	close(sv[1]);
-	if (!wait_for_sandbox(pid, text, sizeof(text)))
-		printf("status: the helper never reached its sandbox\n");
 	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
 		if (!strncmp(line, "Uid:", 4) || !strncmp(line, "Gid:", 4) ||
 		    !strncmp(line, "Groups:", 7) || !strncmp(line, "Cap", 3) ||

@@ -485,7 +485,7 @@ done
 detail="$info $(links)" check "persist + re-own + close, 3 times (quota 1): never more than one tap" \
 	[ "$(ip -n "$NS" -o link show master br3 | grep -c ' vm70t')" -le 1 ]
 detail=$info check "persist + re-own + close: the holder's own request still works" \
-	[ "$(grep -c '^granted' <<<"$info")" = 3 ]
+	[ "$(grep -o 'granted vm70t' <<<"$info" | wc -l)" = 3 ]
 out=$(as "$BOBBY" tap br3 71)
 info=$(ip -n "$NS" link show vm70t0 2>&1)
 detail=$info check "a persistent vm tap no process holds is deleted by the next request" \
@@ -571,11 +571,12 @@ detail="$line: $out (${ms} ms)" check "bob's helper with a reply bob never reads
 exec {STALL[1]}>&-
 wait "$STALL_PID"
 flock "$D/lock" sleep 1 & # the lock the helper once took: now nobody's business
-bg_pids+=($!)
+lock_pid=$!
 out=$(as "$ALICE" stopcont br0 82)
 detail=$out check "helper stopped and continued during its request (Ctrl-Z, fg): still answers" \
 	contains "$out" "result: granted vm82t0"
-wait
+wait "$lock_pid"
+rm -f "$D/lock"
 # Fifty helpers at once: the quota holds exactly, without a lock.
 mkfifo -m 0644 "$D/hold"
 exec {holdfd}<>"$D/hold"
