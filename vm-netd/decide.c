@@ -71,7 +71,7 @@ static int claim_tap(struct netd_state *s)
 	maker_pending_name(s->tap, sizeof(s->tap), s->uid, s->pid);
 	maker_alias(alias, sizeof(alias), s->uid, s->req.machine_id, s->req.bridge);
 	maker_tap_mac(mac, s->uid, s->pid);
-	struct link_change marks = {.alias = alias, .mac = mac};
+	struct link_change marks = {.alias = alias, .mac = mac, .no_ipv6_addresses = true};
 	if (tap_create(s->tun_fd, s->tap, s->uid, &err) < 0 ||
 	    link_change(s->nl, 0, s->tap, &marks, &err) < 0) {
 		netd_decide(s, NETD_FAILED, errno, "%s", err.msg);

@@ -250,6 +250,13 @@ int link_change(struct netlink *nl, int index, const char *by_name, const struct
 		mnl_attr_put_strz(msg, IFLA_IFNAME, c->name);
 	if (c->alias)
 		mnl_attr_put_strz(msg, IFLA_IFALIAS, c->alias);
+	if (c->no_ipv6_addresses) {
+		struct nlattr *af = mnl_attr_nest_start(msg, IFLA_AF_SPEC);
+		struct nlattr *inet6 = mnl_attr_nest_start(msg, AF_INET6);
+		mnl_attr_put_u8(msg, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+		mnl_attr_nest_end(msg, inet6);
+		mnl_attr_nest_end(msg, af);
+	}
 	if (c->master)
 		mnl_attr_put_u32(msg, IFLA_MASTER, (uint32_t)c->master);
 	if (change(nl, msg) < 0)

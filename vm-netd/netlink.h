@@ -36,6 +36,7 @@ struct link_change {
 	unsigned mtu;
 	int master;
 	bool up;
+	bool no_ipv6_addresses; /* no link-local address: a bridge port needs none */
 };
 
 /* Opens and binds the rtnetlink socket (needs no privilege, but is done
