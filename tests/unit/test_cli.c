@@ -252,6 +252,38 @@ Test(cli, vmrc_exports_reach_the_emulator_qemu_img_and_ssh)
 	free(got), free(expected), free(vmrc), free(seen);
 }
 
+/* The compressors too: archive --create -z gzip runs the gzip PATH in .vmrc
+ * chooses, with the variables .vmrc exports. */
+Test(cli, vmrc_exports_reach_the_compressor)
+{
+	char *dir = vt_tmpdir(), *bin = vt_tmpdir();
+	char *seen = xasprintf("%s/seen", bin);
+	char *fake = xasprintf("#!/bin/sh\nenv | grep -E '^(QEMU_AUDIO_DRV|MY_LOCAL)=' >>%s\n"
+			       "exec /bin/gzip \"$@\"\n",
+			       seen);
+	cr_assert_eq(chmod(vt_write(bin, "gzip", fake), 0755), 0);
+	char *vmrc = xasprintf("%sexport QEMU_AUDIO_DRV=none\nMY_LOCAL=x\nPATH=%s:$PATH\n",
+			       vt_guide_vmrc, bin);
+	free(vt_write(dir, ".vmrc", vmrc));
+	char *runtime = xasprintf("XDG_RUNTIME_DIR=%s", vt_tmpdir());
+	const char *env[] = {runtime, NULL};
+	struct vt_result r = vt_exec(dir, (const char *[]){"PATH=/usr/bin:/bin", NULL},
+				     (const char *[]){"qemu-img", "create", "-q", "-f", "qcow2",
+						      "guix-seed.qcow2", "1M", NULL});
+	cr_assert_eq(r.status, 0, "qemu-img: %s", r.err);
+	vt_result_free(&r);
+	const char *const runs[][5] = {{"init", NULL}, {"archive", "--create", "-z", "gzip", NULL}};
+	for (size_t i = 0; i < 2; i++) {
+		r = vt_vm(dir, vt_lib(NULL), env, runs[i]);
+		cr_assert_eq(r.status, 0, "vm %s: %s", runs[i][0], r.err);
+		vt_result_free(&r);
+	}
+	char *got = vt_read(seen);
+	cr_assert_not_null(got, "the gzip of .vmrc's PATH did not run");
+	cr_assert_str_eq(got, "QEMU_AUDIO_DRV=none\n");
+	free(got), free(fake), free(vmrc), free(seen), free(runtime);
+}
+
 Test(cli, sh_runs_the_shell_in_the_machine_directory)
 {
 	char *dir = machine();
