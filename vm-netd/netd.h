@@ -8,11 +8,12 @@
 
 #include "policy.h"
 #include "protocol.h"
+#include "sandbox.h"
 
 #include <stdbool.h>
 #include <sys/types.h>
 
-#define NETD_REQUEST_FD 3
+#define NETD_REQUEST_FD SANDBOX_FD_REQUEST
 #define NETD_REQUEST_TIMEOUT_S 5
 
 /* Compiled into main.c; a test build compiles other paths. */
