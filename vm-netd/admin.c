@@ -40,11 +40,12 @@ static int setup_bridge(struct netlink *nl, const struct policy_bridge *b)
 	struct error err;
 	struct link_info link;
 	bool made = false;
-	if (link_get(nl, b->name, &link, &err) == 0 && strcmp(link.kind, "bridge")) {
+	int rc = link_get(nl, b->name, &link, &err);
+	if (rc == 0 && strcmp(link.kind, "bridge")) {
 		fprintf(stderr, "vm-netd: %s exists and is not a bridge\n", b->name);
 		return 1;
 	}
-	if ((errno == ENODEV && bridge_make(nl, b, &link, &made, &err) < 0) ||
+	if ((rc < 0 && (errno != ENODEV || bridge_make(nl, b, &link, &made, &err) < 0)) ||
 	    bridge_ready(nl, b, &link, &err) < 0) {
 		fprintf(stderr, "vm-netd: %s\n", err.msg);
 		return 1;
