@@ -50,7 +50,7 @@ static int setup_bridge(struct netlink *nl, const struct policy_bridge *b)
 		fprintf(stderr, "vm-netd: %s\n", err.msg);
 		return 1;
 	}
-	printf("%s: %s%s%s\n", b->name, made ? "created" : "exists, as declared",
+	printf("%s: %s%s%s\n", b->name, made ? "created" : "exists, up",
 	       b->address[0] ? " with " : "", b->address);
 	return 0;
 }
