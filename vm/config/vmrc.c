@@ -363,7 +363,8 @@ static char *check_and_normalize(const char *path, const char *text, size_t len,
 		if (c == '\n') {
 			line++;
 			line_start = n + 1;
-			if (line > VMRC_MAX_LINES) {
+			/* The newline that ends the last allowed line is fine. */
+			if (line > VMRC_MAX_LINES && i + 1 < len) {
 				error_set(err, "%s:%d: too many lines (at most %d)", path, line,
 					  VMRC_MAX_LINES);
 				goto fail;
