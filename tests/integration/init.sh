@@ -129,14 +129,18 @@ check "init works once the machine stopped ($err)" test "$rc" = 0
 echo "# a copy interrupted by SIGTERM leaves no half base"
 new_machine interrupted
 rm t-seed.qcow2
-truncate -s 2G t-seed.qcow2
-dd if=/dev/urandom of=t-seed.qcow2 bs=1M count=256 seek=1024 conv=notrunc status=none
-"$VM" init &
+truncate -s 2G "$work/seed.raw"
+dd if=/dev/urandom of="$work/seed.raw" bs=1M count=256 seek=1024 conv=notrunc status=none
+qemu-img convert -f raw -O qcow2 "$work/seed.raw" t-seed.qcow2
+rm "$work/seed.raw"
+"$VM" init 2>"$work/stderr" &
 pid=$!
 wait_for_temp ".t-base.qcow2.tmp-*"
 kill -TERM "$pid"
 wait "$pid" && rc=0 || rc=$?
 check "vm died of SIGTERM (status $rc)" test "$rc" = 143
+err=$(cat "$work/stderr")
+check "... saying what it removed ($err)" contains "$err" "vm: interrupted; removed ./.t-base.qcow2.tmp-"
 check "no half base and no temporary file" only_files t-seed.qcow2
 
 echo "# a full disk leaves no half base"

@@ -53,6 +53,39 @@ struct init_plan {
 	bool replace_backing;
 };
 
+/* An image init builds on must be of the machine's format and whole: the
+ * seed is checked before gigabytes are copied, a kept base before a
+ * backing file is made on it. advice says what to do when it is not. */
+static int check_image(const char *path, const char *fmt, const char *advice, struct error *err)
+{
+	struct image_info info;
+	if (image_info(path, &info, err) < 0)
+		return error_prefix(err, "%s", advice);
+	int rc = 0;
+	if (info.virtual_size == 0)
+		rc = error_set(err, "%s is empty (a %s image of size 0); %s", path, info.format,
+			       advice);
+	else if (!info.format || strcmp(info.format, fmt))
+		rc = error_set(err,
+			       "%s is a %s image, and VM_FMT is %s: set VM_FMT=%s in .vmrc, or "
+			       "convert it (qemu-img convert -O %s %s NEW); %s",
+			       path, info.format ? info.format : "?", fmt,
+			       info.format ? info.format : "?", fmt, path, advice);
+	image_info_free(&info);
+	if (rc == 0 && image_open_chain(path, err) < 0)
+		rc = error_prefix(err, "%s", advice);
+	return rc;
+}
+
+static int check_inputs(const struct init_files *f, const struct init_plan *plan, struct error *err)
+{
+	if (plan->copy_base)
+		return check_image(f->seed, f->fmt,
+				   "the seed must be the installed guest's disk image, whole", err);
+	return check_image(f->base, f->fmt,
+			   "'vm init -b' copies the seed again over the existing base", err);
+}
+
 /* Applies the rules on existing and orphaned files. */
 static int make_plan(const struct init_files *f, const struct init_options *o,
 		     struct init_plan *plan, struct error *err)
@@ -87,7 +120,7 @@ static int make_plan(const struct init_files *f, const struct init_options *o,
 				 "there under that name%s",
 				 f->seed, f->home,
 				 have_base ? ", or leave out -b to keep the base" : "");
-	return 0;
+	return check_inputs(f, plan, err);
 }
 
 static void print_plan(const struct init_files *f, const struct init_plan *plan)
@@ -122,6 +155,12 @@ static int carry_out(const struct init_files *f, const struct init_plan *plan, s
 
 static int init_machine(const struct config *cfg, const struct init_options *o, struct error *err)
 {
+	if (!strcmp(config_get(cfg, "VM_FMT"), "raw"))
+		return error_set(err,
+				 "VM_FMT=raw has no backing files, and init makes a base and a "
+				 "backing file on it: set VM_USE_SNAPSHOTS=no to run on the "
+				 "single image %s",
+				 config_get(cfg, "VM_IMAGE_FILENAME"));
 	struct init_files f = {
 	    .home = cfg->home,
 	    .seed = config_get(cfg, "VM_SNAPSHOT_SEED_FILENAME"),

@@ -146,6 +146,12 @@ static int create_locked(const struct archive_job *job, struct error *err)
 	if (check_backing(job, err) < 0 || check_other_overlays(job, err) < 0)
 		return -1;
 	remove_partials(job);
+	long leaks;
+	if (image_repair_leaks(job->base, job->fmt, &leaks, err) < 0)
+		return -1;
+	if (leaks)
+		log_progress("freed %ld leaked cluster%s in %s (left by an interrupted commit)",
+			     leaks, leaks == 1 ? "" : "s", job->base);
 	log_progress("committing %s into %s", job->backing, job->base);
 	if (image_commit(job->backing, IMAGE_PROGRESS, err) < 0)
 		return -1;

@@ -46,6 +46,9 @@ struct image_info {
 /* qemu-img info --output=json; works on images another emulator has open. */
 int image_info(const char *path, struct image_info *info, struct error *err);
 void image_info_free(struct image_info *info);
+/* Whether the image and all its backing files open (qemu-img info
+ * --backing-chain); else what qemu-img said. */
+int image_open_chain(const char *path, struct error *err);
 
 /* Creates an empty overlay path on backing (qemu-img create -f FMT -b BACKING
  * -F FMT), through a temporary file like image_copy. backing is recorded as
@@ -60,5 +63,9 @@ int image_commit(const char *path, unsigned flags, struct error *err);
 int image_snapshot_delete(const char *path, const char *fmt, const char *name, struct error *err);
 /* qemu-img check: 0 when the image is clean, else the problems found. */
 int image_check(const char *path, const char *fmt, struct error *err);
+/* qemu-img check -r leaks: frees the clusters an interrupted write (a
+ * killed commit) left allocated but unused; *repaired says how many. Fails
+ * when the image has worse problems than leaks. */
+int image_repair_leaks(const char *path, const char *fmt, long *repaired, struct error *err);
 /* The command lines the functions above run, for dry runs and -v. */
 char *image_create_overlay_command(const char *path, const char *backing, const char *fmt);

@@ -3,14 +3,33 @@
 
 #include "log.h"
 #include "storage/tempfile.h"
+#include "strbuf.h"
 #include "sys/progress.h"
 #include "sys/spawn.h"
 #include "xalloc.h"
 
 #include <json-c/json.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* Without qemu-img's "qemu-img: " before each line: the message names
+ * the job. */
+static char *without_prefixes(const char *text)
+{
+	static const char prefix[] = "qemu-img: ";
+	struct strbuf sb = STRBUF_INIT;
+	for (const char *in = text; *in; in++) {
+		bool line_start = in == text || (in - text >= 2 && !strncmp(in - 2, "; ", 2));
+		if (line_start && !strncmp(in, prefix, sizeof(prefix) - 1))
+			in += sizeof(prefix) - 1;
+		if (!*in)
+			break;
+		strbuf_addc(&sb, *in);
+	}
+	return strbuf_take(&sb);
+}
 
 /* Runs qemu-img with args; what describes the job for messages. stdout is
  * captured unless show_output (for qemu-img's own progress display). */
@@ -30,10 +49,13 @@ static int run_qemu_img(struct strv *args, const char *what, bool show_output,
 	if (res->status != 0) {
 		/* check reports on stdout, everything else on stderr. */
 		bool quiet_stderr = !res->err[0] || res->err[strspn(res->err, " \n")] == '\0';
-		char *reason = spawn_last_lines(quiet_stderr && res->out ? res->out : res->err, 1);
-		/* Without its "qemu-img: " prefix: the message names the job. */
-		const char *why = strncmp(reason, "qemu-img: ", 10) ? reason : reason + 10;
-		error_set(err, "%s: %s", what, why[0] ? why : "no reason given");
+		/* All of it: the first line often names the cause, the last
+		 * the consequence. */
+		char *lines =
+		    spawn_last_lines(quiet_stderr && res->out ? res->out : res->err, SIZE_MAX);
+		char *reason = without_prefixes(lines);
+		error_set(err, "%s: %s", what, reason[0] ? reason : "no reason given");
+		free(lines);
 		free(reason);
 		spawn_result_free(res);
 		return -1;
@@ -124,6 +146,21 @@ int image_info(const char *path, struct image_info *info, struct error *err)
 		return -1;
 	rc = parse_info(path, res.out, info, err);
 	spawn_result_free(&res);
+	return rc;
+}
+
+int image_open_chain(const char *path, struct error *err)
+{
+	struct strv args = STRV_INIT;
+	strv_add(&args, "qemu-img");
+	strv_add(&args, "info");
+	strv_add(&args, "--backing-chain");
+	strv_add(&args, "--force-share");
+	strv_add(&args, "--");
+	strv_add(&args, path);
+	char *what = xasprintf("%s does not open with its backing files", path);
+	int rc = run_simple(&args, what, false, err);
+	free(what);
 	return rc;
 }
 
@@ -239,4 +276,32 @@ int image_check(const char *path, const char *fmt, struct error *err)
 	if (rc == 0)
 		spawn_result_free(&res);
 	return rc;
+}
+
+int image_repair_leaks(const char *path, const char *fmt, long *repaired, struct error *err)
+{
+	*repaired = 0;
+	if (!strcmp(fmt, "raw"))
+		return 0; /* nothing to leak */
+	struct strv args = STRV_INIT;
+	strv_add(&args, "qemu-img");
+	strv_add(&args, "check");
+	strv_add(&args, "-rleaks");
+	strv_add(&args, "--output=json");
+	strv_addf(&args, "-f%s", fmt);
+	strv_add(&args, "--");
+	strv_add(&args, path);
+	struct spawn_result res;
+	char *what = xasprintf("cannot repair %s (qemu-img check -r leaks)", path);
+	int rc = run_qemu_img(&args, what, false, &res, err);
+	free(what);
+	strv_free(&args);
+	if (rc < 0)
+		return -1;
+	struct json_object *obj = json_tokener_parse(res.out);
+	if (obj && json_object_is_type(obj, json_type_object))
+		*repaired = (long)json_u64(obj, "leaks-fixed");
+	json_object_put(obj);
+	spawn_result_free(&res);
+	return 0;
 }
