@@ -140,7 +140,10 @@ static int run_archive(struct archive_options *o, struct machine *m)
 	job->base = config_get(cfg, "VM_SNAPSHOT_BASE_FILENAME");
 	job->backing = config_get(cfg, "VM_SNAPSHOT_BACKING_FILENAME");
 	struct error err;
+	bool was_running = !o->create && machine_running(m, NULL);
 	int rc = o->create ? archive_create(job, &err) : archive_update(job, &err);
+	if (rc < 0 && was_running)
+		machine_report_death(m, &err);
 	if (rc < 0) {
 		log_error("archive: %s", err.msg);
 		return 1;

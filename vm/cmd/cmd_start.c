@@ -94,10 +94,13 @@ static int emulator_died(struct start *s, struct error *err)
 	int status = 0;
 	waitpid(s->child, &status, 0);
 	char *tail = machine_stderr_tail(&s->m, STDERR_LINES);
-	error_set(err, "the emulator exited at start (%s %d)%s%s",
-		  WIFEXITED(status) ? "status" : "signal",
-		  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
-		  tail[0] ? ": " : "; it wrote nothing to stderr", tail);
+	if (WIFSIGNALED(status))
+		error_set(err, "the emulator died (signal %d, %s)%s%s", WTERMSIG(status),
+			  strsignal(WTERMSIG(status)),
+			  tail[0] ? ": " : "; it wrote nothing to stderr", tail);
+	else
+		error_set(err, "the emulator exited at start (status %d)%s%s", WEXITSTATUS(status),
+			  tail[0] ? ": " : "; it wrote nothing to stderr", tail);
 	free(tail);
 	return -1;
 }

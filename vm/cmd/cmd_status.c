@@ -87,7 +87,7 @@ static void check_guest(struct machine *m, struct status *st, bool ssh_check)
 	guest_close(&g);
 }
 
-static void print_text(const struct machine *m, const struct status *st)
+static void print_text(struct machine *m, const struct status *st)
 {
 	printf("machine:   %s (id %s) in %s\n", machine_name(m),
 	       config_get(&m->cfg, "VM_MACHINE_ID"), m->cfg.home);
@@ -102,6 +102,11 @@ static void print_text(const struct machine *m, const struct status *st)
 	else
 		printf("emulator:  running (pid %d), monitor unreachable: %s\n", st->pid,
 		       st->monitor_error);
+	if (st->running && st->state && !strcmp(st->state, "io-error")) {
+		char *advice = machine_io_error_advice(m);
+		printf("           %s\n", advice);
+		free(advice);
+	}
 	printf("network:   %s\n", st->network ? st->network : "?");
 	if (st->forwards.n) {
 		char *list = forwards_describe(&st->forwards);

@@ -9,8 +9,11 @@
 #include "sys/progress.h"
 #include "xalloc.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #define MONITOR_TIMEOUT_MS 10000
 #define SUSPEND_TIMEOUT_MS 30000
@@ -39,8 +42,72 @@ struct stop {
 	const char *savevm;
 	bool poweroff, reboot, no_suspend;
 	bool suspended; /* the guest sleeps now */
+	bool paused;	/* found paused (an interrupted vm stop -s froze it) */
+	bool quitting;	/* the emulator was asked to quit: its end is no news */
 	char *disk;	/* the image that holds the saved states */
+	bool holding;	/* SIGINT, SIGTERM and SIGHUP wait (hold_signals) */
+	sigset_t saved_mask;
 };
+
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
+/* Before the guest is frozen an interruption leaves it running or asleep,
+ * which the next vm stop handles: say so, and die of the signal. */
+static void on_early_signal(int sig)
+{
+	static const char msg[] = "vm: stop: interrupted; the guest was left running or "
+				  "suspended: run vm stop again to finish\n";
+	ssize_t ignored = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	(void)ignored;
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void catch_early_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_early_signal}, old;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		/* A signal the user chose to ignore (nohup) stays ignored. */
+		if (sigaction(stop_signals[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(stop_signals[i], &sa, NULL);
+}
+
+/* From the freeze until the state is saved and the emulator has quit, an
+ * interruption waits: vm must not die leaving the guest paused. */
+static void hold_signals(struct stop *s)
+{
+	sigset_t block;
+	sigemptyset(&block);
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		sigaddset(&block, stop_signals[i]);
+	sigprocmask(SIG_BLOCK, &block, &s->saved_mask);
+	s->holding = true;
+}
+
+/* Returns the signal that came while held (0 for none), taken so that it
+ * does not kill vm: the work it would have cut short is done. */
+static int release_signals(struct stop *s)
+{
+	if (!s->holding)
+		return 0;
+	sigset_t pending;
+	int sig = 0;
+	sigpending(&pending);
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]) && !sig; i++)
+		if (sigismember(&pending, stop_signals[i]) == 1)
+			sig = stop_signals[i];
+	if (sig) {
+		sigset_t one;
+		sigemptyset(&one);
+		sigaddset(&one, sig);
+		struct timespec now = {0, 0};
+		sigtimedwait(&one, NULL, &now);
+	}
+	sigprocmask(SIG_SETMASK, &s->saved_mask, NULL);
+	s->holding = false;
+	return sig;
+}
 
 /* Waits for an event from the emulator, with a spinner on a terminal. */
 static int wait_event(struct stop *s, const char *event, int timeout_ms, const char *what,
@@ -52,18 +119,38 @@ static int wait_event(struct stop *s, const char *event, int timeout_ms, const c
 	return rc;
 }
 
-static int suspend_guest(struct stop *s, struct error *err)
+/* The run state decides the way: a guest that sleeps is not put to sleep
+ * again, one that is paused is saved as it is, and one that QEMU paused on
+ * a disk error must not be touched before the disk is mended. */
+static int read_state(struct stop *s, struct error *err)
 {
 	char *status;
 	if (qmp_query_status(&s->q, &status, err) < 0)
 		return -1;
-	bool already = !strcmp(status, "suspended");
+	s->suspended = !strcmp(status, "suspended");
+	s->paused = !strcmp(status, "paused");
+	bool io_error = !strcmp(status, "io-error");
 	free(status);
-	if (already) {
+	if (io_error && (s->savevm || !s->no_suspend)) {
+		char *advice = machine_io_error_advice(&s->m);
+		error_set(err, "%s; then run vm stop again", advice);
+		free(advice);
+		return -1;
+	}
+	if (s->paused && s->savevm)
+		log_warn("the guest is paused (by an interrupted vm stop, or 'vm cmd stop'): its "
+			 "state is saved as it is");
+	return 0;
+}
+
+static int suspend_guest(struct stop *s, struct error *err)
+{
+	if (s->suspended) {
 		log_progress("the guest is already suspended");
-		s->suspended = true;
 		return 0;
 	}
+	if (s->paused && s->savevm)
+		return 0; /* asleep or not, it cannot be asked to sleep */
 	log_progress("suspending the guest through %s", guest_control_channel(&s->g));
 	qmp_clear_events(&s->q);
 	if (guest_suspend(&s->g, err) < 0)
@@ -95,29 +182,34 @@ static int freeze_at_wakeup(struct stop *s, struct error *err)
 	return woken;
 }
 
+/* A save that failed must not leave the guest paused: it goes on (waking
+ * up, when it was frozen at its wake-up). */
+static void resume_guest(struct stop *s, struct error *err)
+{
+	struct error why;
+	if (machine_running(&s->m, NULL) && qmp_execute(&s->q, "cont", NULL, NULL, &why) < 0 &&
+	    !machine_report_death(&s->m, err))
+		error_prefix(err, "the guest stays paused (%s): resume it with 'vm cmd cont'",
+			     why.msg);
+}
+
 static int save_state(struct stop *s, struct error *err)
 {
-	if (!s->suspended) {
-		char *status;
-		if (qmp_query_status(&s->q, &status, err) < 0)
-			return -1;
-		s->suspended = !strcmp(status, "suspended");
-		free(status);
-	}
 	enum savedstate_kind kind = SAVEDSTATE_RUNNING;
+	bool resume = s->paused; /* paused by an interrupted stop: let it go on */
 	if (s->suspended) {
 		int frozen = freeze_at_wakeup(s, err);
 		if (frozen < 0)
 			return error_prefix(err, "cannot save the state %s", s->savevm);
 		kind = frozen ? SAVEDSTATE_WAKING : SAVEDSTATE_SUSPENDED;
+		resume = frozen;
 	}
 	log_progress("saving the state as %s", s->savevm);
-	if (machine_savevm(&s->q, s->savevm, err) < 0) {
-		if (kind == SAVEDSTATE_WAKING) {
-			struct error ignored;
-			qmp_execute(&s->q, "cont", NULL, NULL, &ignored); /* let it finish waking */
-		}
-		return error_prefix(err, "cannot save the state %s", s->savevm);
+	if (machine_savevm(&s->m, &s->q, s->savevm, err) < 0) {
+		error_prefix(err, "cannot save the state %s", s->savevm);
+		if (resume)
+			resume_guest(s, err);
+		return -1;
 	}
 	if (savedstate_record(s->disk, s->savevm, kind, err) < 0)
 		return -1;
@@ -187,6 +279,7 @@ static int quit_emulator(struct stop *s, struct error *err)
 	if (!machine_running(&s->m, NULL))
 		return 0;
 	log_progress("quitting the emulator");
+	s->quitting = true;
 	bool forced;
 	if (machine_quit(&s->m, &s->q, QUIT_TIMEOUT_MS, &forced, err) < 0)
 		return -1;
@@ -207,12 +300,15 @@ static int stop_machine(struct stop *s, struct error *err)
 	s->disk =
 	    info.disk && info.disk[0] ? xstrdup(info.disk) : qemu_disk_image(&s->m.cfg, false);
 	runtime_info_free(&info);
-	if (guest_open(&s->g, &s->m.cfg, &s->m.rt, err) < 0)
+	if (guest_open(&s->g, &s->m.cfg, &s->m.rt, err) < 0 || read_state(s, err) < 0)
 		return -1;
 	if (!s->no_suspend && suspend_guest(s, err) < 0)
 		return -1;
-	if (s->savevm && save_state(s, err) < 0)
-		return -1;
+	if (s->savevm) {
+		hold_signals(s);
+		if (save_state(s, err) < 0)
+			return -1;
+	}
 	if (s->reboot)
 		return reboot_guest(s, err);
 	if (s->poweroff) {
@@ -270,13 +366,20 @@ int cmd_stop(int argc, char **argv)
 	if (cli_open_machine(&s.m) < 0)
 		return 1;
 	struct error err;
+	catch_early_signals();
 	int rc = stop_machine(&s, &err);
+	if (rc < 0 && !s.quitting)
+		machine_report_death(&s.m, &err);
 	if (rc < 0)
 		log_error("stop: %s", err.msg);
+	int sig = release_signals(&s);
+	if (sig)
+		log_warn("%s came while the state was being saved: vm finished the stop first",
+			 strsignal(sig));
 	if (s.q.events)
 		qmp_close(&s.q);
 	guest_close(&s.g);
 	free(s.disk);
 	machine_close(&s.m);
-	return rc < 0 ? 1 : 0;
+	return sig ? 128 + sig : rc < 0 ? 1 : 0;
 }

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 /* Saving a large guest to a slow disk can take minutes. */
@@ -190,14 +192,122 @@ void machine_sync_host(const struct machine *m)
 		close(fd);
 }
 
-int machine_savevm(struct qmp *q, const char *name, struct error *err)
+static char *save_lock_path(const struct machine *m)
+{
+	return xasprintf("%s/saving", m->rt.dir);
+}
+
+/* The save lock: a file in the runtime directory that the saving process
+ * holds locked (flock) for as long as it saves; it dies with the process. */
+static int take_save_lock(const struct machine *m)
+{
+	char *path = save_lock_path(m);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	free(path);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return -1;
+	}
+	char pid[32];
+	int len = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || write(fd, pid, (size_t)len) != len)
+		log_debug("cannot write the save lock's pid");
+	return fd;
+}
+
+bool machine_saving(const struct machine *m, pid_t *pid)
+{
+	*pid = 0;
+	char *path = save_lock_path(m);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(path);
+	if (fd < 0)
+		return false;
+	bool saving = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	char text[32] = "";
+	if (saving && read(fd, text, sizeof(text) - 1) > 0)
+		*pid = (pid_t)atoi(text);
+	close(fd);
+	return saving;
+}
+
+bool machine_wait_saved(const struct machine *m, int timeout_ms)
+{
+	pid_t pid;
+	for (int waited = 0; machine_saving(m, &pid); waited += 100) {
+		if (waited >= timeout_ms)
+			return false;
+		usleep(100000);
+	}
+	return true;
+}
+
+unsigned long machine_ram_mib(const struct machine *m)
+{
+	const char *mem = config_get(&m->cfg, "VM_MACHINE_MEM");
+	unsigned long mib = mem ? strtoul(mem, NULL, 10) : 0;
+	return mib ? mib : 128;
+}
+
+bool machine_report_full_disk(const char *file, unsigned long need_mib, struct error *err)
+{
+	struct statvfs fs;
+	if (statvfs(file, &fs) < 0)
+		return false;
+	unsigned long free_mib =
+	    (unsigned long)((unsigned long long)fs.f_bavail * fs.f_frsize >> 20);
+	if (free_mib >= need_mib)
+		return false;
+	error_set(err,
+		  "the disk holding %s is full (%lu MiB free; about %lu MiB needed): free "
+		  "space there, then try again",
+		  file, free_mib, need_mib);
+	return true;
+}
+
+/* The image the emulator runs on, as recorded when it started. */
+static char *running_disk(struct machine *m)
+{
+	struct runtime_info info;
+	struct error ignored;
+	if (runtime_read_info(&m->rt, &info, &ignored) < 0)
+		return NULL;
+	char *disk = info.disk && info.disk[0] ? xstrdup(info.disk) : NULL;
+	runtime_info_free(&info);
+	return disk;
+}
+
+char *machine_io_error_advice(struct machine *m)
+{
+	char *disk = running_disk(m);
+	struct statvfs fs;
+	char *advice;
+	if (disk && statvfs(disk, &fs) == 0)
+		advice = xasprintf("the emulator paused the guest: it could not write to %s "
+				   "(%llu MiB free on its disk): free space there, then resume "
+				   "the guest with 'vm cmd cont'",
+				   disk, (unsigned long long)fs.f_bavail * fs.f_frsize >> 20);
+	else
+		advice = xstrdup("the emulator paused the guest on a disk write error: free space "
+				 "on the disk of its image, then resume the guest with 'vm cmd "
+				 "cont'");
+	free(disk);
+	return advice;
+}
+
+int machine_savevm(struct machine *m, struct qmp *q, const char *name, struct error *err)
 {
 	char *command = xasprintf("savevm %s", name), *output = NULL;
 	int saved_timeout = q->timeout_ms;
 	q->timeout_ms = SAVEVM_TIMEOUT_MS;
+	int lock = take_save_lock(m);
 	struct progress *spinner = log_is_verbose() ? NULL : progress_start("saving the state", 0);
 	int rc = qmp_hmp(q, command, &output, err);
 	progress_finish(spinner);
+	if (lock >= 0)
+		close(lock);
 	q->timeout_ms = saved_timeout;
 	free(command);
 	if (rc == 0 && output[0]) {
@@ -207,5 +317,35 @@ int machine_savevm(struct qmp *q, const char *name, struct error *err)
 		rc = len ? error_set(err, "%s", output) : 0;
 	}
 	free(output);
+	if (rc < 0 && !machine_report_death(m, err)) {
+		/* QEMU says "Input/output error" when the image cannot grow. */
+		char *disk = running_disk(m);
+		if (disk)
+			machine_report_full_disk(disk, machine_ram_mib(m), err);
+		free(disk);
+	}
 	return rc;
+}
+
+/* QEMU's last words when a signal ended it: "terminating on signal N". */
+static int signal_in(const char *tail)
+{
+	const char *said = strstr(tail, "terminating on signal ");
+	return said ? atoi(said + strlen("terminating on signal ")) : 0;
+}
+
+bool machine_report_death(struct machine *m, struct error *err)
+{
+	if (machine_running(m, NULL))
+		return false;
+	char *tail = machine_stderr_tail(m, 3);
+	int sig = signal_in(tail);
+	char how[64] = "";
+	if (sig)
+		snprintf(how, sizeof(how), " (signal %d, %s)", sig, strsignal(sig));
+	error_set(err, "the emulator of %s died%s%s%s; 'vm start' starts the machine again",
+		  machine_name(m), how,
+		  tail[0] ? ": " : " (killed, or it crashed: it wrote nothing to stderr)", tail);
+	free(tail);
+	return true;
 }

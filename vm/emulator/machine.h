@@ -48,5 +48,24 @@ char *machine_stderr_tail(const struct machine *m, int lines);
 void machine_sync_host(const struct machine *m);
 /* Saves the machine's state as name (HMP savevm, which replies only once
  * the state is written: its reply is the completion, never a sleep), with a
- * spinner on a terminal. QEMU's complaint, if any, becomes the error. */
-int machine_savevm(struct qmp *q, const char *name, struct error *err);
+ * spinner on a terminal. QEMU's complaint, if any, becomes the error; a
+ * full disk is named as one. While it saves, machine_saving says so to the
+ * other vm commands (vm kill waits for it). */
+int machine_savevm(struct machine *m, struct qmp *q, const char *name, struct error *err);
+/* True while a vm command saves this machine's state; *pid is its pid. */
+bool machine_saving(const struct machine *m, pid_t *pid);
+/* Waits up to timeout_ms for the save under way to end; true when it has. */
+bool machine_wait_saved(const struct machine *m, int timeout_ms);
+/* After a monitor error: when the emulator no longer runs, err becomes
+ * "the emulator of NAME died", with how (when QEMU said) and its last
+ * stderr lines, and true is returned. Else err is left as it is. */
+bool machine_report_death(struct machine *m, struct error *err);
+/* When the file system holding file has less than need_mib free, err says
+ * "the disk holding FILE is full (N MiB free; about M MiB needed)" and
+ * true is returned. */
+bool machine_report_full_disk(const char *file, unsigned long need_mib, struct error *err);
+/* For a guest QEMU paused on a disk error (run state io-error): what to
+ * do, with the space left on the disk (the caller frees it). */
+char *machine_io_error_advice(struct machine *m);
+/* The guest's RAM in MiB (VM_MACHINE_MEM): about what a saved state needs. */
+unsigned long machine_ram_mib(const struct machine *m);

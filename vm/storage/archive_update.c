@@ -201,7 +201,7 @@ static int save_state(struct update *u, struct error *err)
 {
 	const char *name = u->job->savevm;
 	log_progress("saving the state as %s", name);
-	int rc = machine_savevm(&u->q, name, err);
+	int rc = machine_savevm(u->m, &u->q, name, err);
 	if (rc < 0)
 		return error_prefix(err, "cannot save the state %s", name);
 	/* Saved as it is, a sleeping guest needs the reset into its resume path
