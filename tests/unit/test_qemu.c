@@ -70,7 +70,7 @@ Test(qemu, nat_machine_in_the_background)
 	vars_set(&cfg.vars, "VM_QEMU_EXTRA", "-kernel /k -append 'console=ttyS0 quiet'");
 	char *line = built(
 	    (struct qemu_launch){.network = QEMU_NET_NAT, .background = true, .loadvm = "ready"});
-	assert_has(line, "qemu-system-x86_64 -name tg,process=vm-tg -accel tcg -m 256 ");
+	assert_has(line, "qemu-system-x86_64 -name guest=tg,process=vm-tg -accel tcg -m 256 ");
 	assert_has(line, "-pidfile /run/vm/42/qemu.pid ");
 	assert_has(line, "-drive file=tg-backing.qcow2,format=qcow2,if=virtio ");
 	assert_has(line, "-netdev user,id=net0,hostfwd=tcp:127.0.0.1:2242-:22 ");

@@ -217,7 +217,12 @@ static int check_values(const struct config *cfg, const char *config_name)
 		    report(config_name,
 			   "VM_MACHINE_MEM must be a positive whole number of MiB, not '%s'", mem);
 	const char *name = config_get(cfg, "VM_MACHINE_NAME");
-	if (name && !valid_file_name_part(name))
+	if (name && strchr(name, ':'))
+		errors += report(config_name,
+				 "VM_MACHINE_NAME '%s' cannot hold ':': QEMU and qemu-img would "
+				 "read its image names as protocol:file",
+				 name);
+	else if (name && !valid_file_name_part(name))
 		errors += report(config_name,
 				 "VM_MACHINE_NAME '%s' cannot be used in file names (no '/', no "
 				 "white space)",

@@ -3,6 +3,7 @@
 #include "config/words.h"
 #include "emulator/forwards.h"
 #include "log.h"
+#include "strbuf.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -116,6 +117,19 @@ int qemu_accelerator(const struct config *cfg, const char **accel, struct error 
 	return 0;
 }
 
+/* A value inside a QEMU option string, where ',' separates options and
+ * ",," stands for a comma. */
+static char *option_value(const char *value)
+{
+	struct strbuf sb = STRBUF_INIT;
+	for (const char *c = value; *c; c++) {
+		if (*c == ',')
+			strbuf_addc(&sb, ',');
+		strbuf_addc(&sb, *c);
+	}
+	return strbuf_take(&sb);
+}
+
 static int add_accelerator(const struct config *cfg, struct strv *argv, const char **chosen,
 			   struct error *err)
 {
@@ -156,8 +170,10 @@ static int add_disk(const struct qemu_launch *launch, struct strv *argv, struct 
 		return -1;
 	char *image = qemu_disk_image(cfg, launch->base_only);
 	strv_add(argv, "-drive");
-	strv_addf(argv, "file=%s,format=%s,if=%s", image, config_get(cfg, "VM_FMT"),
+	char *file = option_value(image);
+	strv_addf(argv, "file=%s,format=%s,if=%s", file, config_get(cfg, "VM_FMT"),
 		  qemu_disk_interface(cfg));
+	free(file);
 	free(image);
 	return 0;
 }
@@ -303,9 +319,11 @@ int qemu_build_command(const struct qemu_launch *launch, struct strv *argv, stru
 {
 	const struct config *cfg = launch->cfg;
 	strv_add(argv, config_get(cfg, "VM_QEMU"));
+	char *name = option_value(config_get(cfg, "VM_MACHINE_NAME"));
 	strv_add(argv, "-name");
-	strv_addf(argv, "%s,process=vm-%s", config_get(cfg, "VM_MACHINE_NAME"),
-		  config_get(cfg, "VM_MACHINE_NAME"));
+	/* guest= named: a name with '=' is no key of its own. */
+	strv_addf(argv, "guest=%s,process=vm-%s", name, name);
+	free(name);
 	const char *accel = "tcg";
 	if (add_accelerator(cfg, argv, &accel, err) < 0)
 		return -1;
