@@ -208,10 +208,13 @@ Test(cli, kill_of_a_machine_that_does_not_run_fails)
 }
 
 /* A fake program that records what of the environment it got, and makes
- * its last argument a file (for qemu-img create). */
+ * its last argument a file (for qemu-img create); as qemu-img info (init
+ * checks the seed) it describes a whole qcow2 image. */
 static void fake_program(const char *bin, const char *name, const char *seen)
 {
-	char *text = xasprintf("#!/bin/sh\n{ echo \"== ${0##*/}\"; env | grep -E "
+	char *text = xasprintf("#!/bin/sh\ncase \"${0##*/} $1\" in 'qemu-img info') echo "
+			       "'{\"format\": \"qcow2\", \"virtual-size\": 1048576}'; exit 0;; "
+			       "esac\n{ echo \"== ${0##*/}\"; env | grep -E "
 			       "'^(QEMU_AUDIO_DRV|DISPLAY|MY_LOCAL|FROM_ENV)=' | sort; } >>%s\n"
 			       "for last; do :; done; case \"$last\" in *.qcow2*) : >\"$last\";; "
 			       "esac\n",
