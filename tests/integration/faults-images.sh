@@ -24,7 +24,7 @@ rm t-seed.qcow2
 truncate -s 64M t-seed.qcow2
 run init
 check "a raw seed is refused" test "$rc" = 1
-check "... naming its format and what to set ($err)" contains "$err" "t-seed.qcow2 is a raw image, and VM_FMT is qcow2: set VM_FMT=raw in .vmrc, or convert it"
+check "... naming its format and what to set ($err)" contains "$err" "t-seed.qcow2 is a raw image, and VM_FMT is qcow2: convert it (qemu-img convert -f raw -O qcow2"
 check "... before the copy: no base, no temporary file" only_files t-seed.qcow2
 
 new_machine empty-seed

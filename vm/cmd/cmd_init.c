@@ -53,6 +53,14 @@ struct init_plan {
 	bool replace_backing;
 };
 
+/* err's message, then advice. */
+static int add_advice(struct error *err, const char *advice)
+{
+	char msg[sizeof(err->msg)];
+	snprintf(msg, sizeof(msg), "%s", err->msg);
+	return error_set(err, "%s; %s", msg, advice);
+}
+
 /* An image init builds on must be of the machine's format and whole: the
  * seed is checked before gigabytes are copied, a kept base before a
  * backing file is made on it. advice says what to do when it is not. */
@@ -60,21 +68,21 @@ static int check_image(const char *path, const char *fmt, const char *advice, st
 {
 	struct image_info info;
 	if (image_info(path, &info, err) < 0)
-		return error_prefix(err, "%s", advice);
+		return add_advice(err, advice);
+	const char *found = info.format ? info.format : "?";
 	int rc = 0;
 	if (info.virtual_size == 0)
-		rc = error_set(err, "%s is empty (a %s image of size 0); %s", path, info.format,
-			       advice);
-	else if (!info.format || strcmp(info.format, fmt))
+		rc = error_set(err, "%s is empty (a %s image of size 0)", path, found);
+	else if (strcmp(found, fmt))
 		rc = error_set(err,
-			       "%s is a %s image, and VM_FMT is %s: set VM_FMT=%s in .vmrc, or "
-			       "convert it (qemu-img convert -O %s %s NEW); %s",
-			       path, info.format ? info.format : "?", fmt,
-			       info.format ? info.format : "?", fmt, path, advice);
+			       "%s is a %s image, and VM_FMT is %s: convert it (qemu-img convert "
+			       "-f %s -O %s %s NEW, then rename NEW to %s)%s",
+			       path, found, fmt, found, fmt, path, path,
+			       strcmp(found, "raw") ? ", or set VM_FMT" : "");
 	image_info_free(&info);
-	if (rc == 0 && image_open_chain(path, err) < 0)
-		rc = error_prefix(err, "%s", advice);
-	return rc;
+	if (rc == 0)
+		rc = image_open_chain(path, err);
+	return rc < 0 ? add_advice(err, advice) : 0;
 }
 
 static int check_inputs(const struct init_files *f, const struct init_plan *plan, struct error *err)

@@ -368,7 +368,7 @@ int cmd_stop(int argc, char **argv)
 	struct error err;
 	catch_early_signals();
 	int rc = stop_machine(&s, &err);
-	if (rc < 0 && !s.quitting)
+	if (rc < 0 && s.q.events && !s.quitting)
 		machine_report_death(&s.m, &err);
 	if (rc < 0)
 		log_error("stop: %s", err.msg);

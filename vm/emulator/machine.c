@@ -22,6 +22,7 @@
 #define SAVEVM_TIMEOUT_MS 600000
 
 #define UNASKED_EXIT_MS 3000
+#define DEATH_WAIT_MS 1000
 
 int machine_open(struct machine *m, struct error *err)
 {
@@ -336,7 +337,8 @@ static int signal_in(const char *tail)
 
 bool machine_report_death(struct machine *m, struct error *err)
 {
-	if (machine_running(m, NULL))
+	/* One that was told to end (SIGTERM) may still be on its way out. */
+	if (!machine_wait_exit(m, DEATH_WAIT_MS))
 		return false;
 	char *tail = machine_stderr_tail(m, 3);
 	int sig = signal_in(tail);

@@ -1,0 +1,199 @@
+#!/bin/bash
+# Faults around a running machine, on the real test guest (issue 16): vm
+# stop -s killed (SIGKILL, SIGTERM) at several points, vm kill during a
+# save, the emulator killed under start, stop and archive, a full disk at
+# the save and under the guest (io-error). After each fault comes the
+# command a user would run next, which must work or say exactly what to do.
+# The machine's name holds ',' and '=' (QEMU option syntax) so that every
+# step also proves such a name works end to end. The guest boots once;
+# every round starts from a saved state.
+TEST_NAME=faults
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/guest.sh"
+
+name='fa,x=y'
+ID=$(free_id $((50 + RANDOM % 40)))
+# On a tmpfs of its own (root only), a filler file makes the disk full at will.
+dir=$work/machine
+small=false
+if [ "$(id -u)" = 0 ]; then
+	mkdir "$dir"
+	mount -t tmpfs -o size=1G tmpfs "$dir" && mnt=$dir && small=true
+fi
+guest_machine "$dir" "$name" "$ID"
+machines+=("$dir")
+
+# wait_line FILE TEXT: until FILE holds TEXT (about 60 s at most).
+wait_line() {
+	local i
+	for ((i = 0; i < 600; i++)); do
+		grep -qF -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+states() { qemu-img snapshot -l -U "$name-backing.qcow2" | awk 'NR > 2 { print $2 }' | xargs; }
+has_state() { [[ " $(states) " == *" $1 "* ]]; }
+running() { "$VM" status -q -s >/dev/null 2>&1 || [ -n "$(qemu_pid "$ID")" ]; }
+# fill_disk MIB: leaves about MIB MiB free on the machine's tmpfs.
+fill_disk() {
+	local avail
+	avail=$(df -B1M --output=avail "$dir" | tail -1)
+	fallocate -l $(((avail - $1) * 1048576)) "$dir/filler"
+}
+free_disk() { rm -f "$dir/filler"; }
+
+echo "# a name with ',' and '=' passes init and boots; one with ':' is refused"
+mkdir "$work/colon"
+printf '%s\n' VM_MACHINE_NAME=a:b VM_MACHINE_ID=$ID VM_MACHINE_OWNER="$(id -un)" >"$work/colon/.vmrc"
+out=$(cd "$work/colon" && "$VM" init -t 2>&1) && rc=0 || rc=$?
+check "VM_MACHINE_NAME=a:b is refused at validation ($out)" contains "$out" "cannot hold ':'"
+run init
+check "init of '$name' ($err)" test "$rc" = 0
+# The archive of the base, made while the backing file has no saved states
+# yet, for the archive update below.
+run archive --create
+check "archive --create of '$name' ($err)" test "$rc" = 0
+run start --nat
+check "start --nat of '$name' boots the guest ($err)" test "$rc" = 0
+run stop -s ready
+check "stop -s ready ($err)" test "$rc" = 0
+[ "$failed" = 0 ] || { finish; exit 1; }
+
+echo "# the emulator killed while start waits for ssh"
+"$VM" start --nat -l ready >/dev/null 2>"$work/start.err" &
+starter=$!
+for ((i = 0; i < 600; i++)); do
+	[ -n "$(qemu_pid "$ID")" ] && break
+	sleep 0.05
+done
+kill -KILL "$(qemu_pid "$ID")"
+wait "$starter" && rc=0 || rc=$?
+err=$(cat "$work/start.err")
+check "start fails" test "$rc" = 1
+check "... saying the emulator died of SIGKILL ($err)" contains "$err" "the emulator died (signal 9, Killed)"
+
+echo "# vm stop -s interrupted, then the next command"
+# Each round starts from the state the one before saved: a bad save shows
+# in the next start. POINT is a line stop -v prints, or a delay in seconds.
+previous=ready
+round=0
+for fault in "KILL:saving the state as" "TERM:saving the state as" "KILL:0.4" "TERM:0.4" "KILL:1.5"; do
+	sig=${fault%%:*} point=${fault#*:}
+	round=$((round + 1))
+	state=s$round
+	run start --nat -l "$previous"
+	check "start -l $previous ($err)" test "$rc" = 0
+	"$VM" stop -v -s "$state" >"$work/stop.out" 2>"$work/stop.err" &
+	stopper=$!
+	case $point in
+	[0-9]*) sleep "$point" ;;
+	*) wait_line "$work/stop.out" "$point" ;;
+	esac
+	kill -"$sig" "$stopper"
+	wait "$stopper" && rc=0 || rc=$?
+	err=$(cat "$work/stop.err")
+	if [ "$sig" = TERM ] && [[ $point != [0-9]* ]]; then
+		check "SIGTERM while saving: stop finishes first, then exits 143 ($rc)" test "$rc" = 143
+		check "... saying so ($err)" contains "$err" "came while the state was being saved: vm finished the stop first"
+		check "... the machine is stopped" eval '! running'
+		check "... with the state saved" has_state "$state"
+	elif [ "$sig" = TERM ]; then
+		check "SIGTERM at $point s: stop says what it left ($rc: $err)" eval '[ "$rc" = 0 ] || [ "$rc" = 143 ]'
+		[ "$rc" = 143 ] && ! grep -q "came while" "$work/stop.err" &&
+			check "... and what to do" contains "$err" "run vm stop again to finish"
+	fi
+	if running; then
+		run stop -s "$state"
+		check "SIG$sig at '$point': the next stop -s works ($err)" test "$rc" = 0
+		if [ "$sig" = KILL ] && [[ $point != [0-9]* ]]; then
+			check "... saying it saved the paused guest as it was" contains "$err" "the guest is paused"
+		fi
+	fi
+	check "... the machine is stopped, with $state" eval '! running && has_state "$state"'
+	previous=$state
+done
+run start --nat -l "$previous"
+check "the last state, $previous, starts and answers ssh ($err)" test "$rc" = 0
+
+echo "# vm kill while stop -s saves"
+# A guest with more to save makes the save last.
+guest_says 'dd if=/dev/urandom of=/dev/shm/fill bs=1M count=48 2>/dev/null' || true
+"$VM" stop -v -s during-kill >"$work/stop.out" 2>"$work/stop.err" &
+stopper=$!
+wait_line "$work/stop.out" "saving the state as"
+run kill
+wait "$stopper" && stop_rc=0 || stop_rc=$?
+check "kill waits for the save under way ($out)" contains "$out" "is saving the state of $name: waiting for the save to finish"
+check "... the stop finishes ($(cat "$work/stop.err"))" test "$stop_rc" = 0
+check "... the state is whole" has_state during-kill
+run start --nat -l during-kill
+check "... and it starts ($err)" test "$rc" = 0
+
+echo "# the emulator killed under vm stop -s"
+for sig in KILL TERM; do
+	running || "$VM" start --nat -l ready >/dev/null 2>&1
+	"$VM" stop -v -s dead >"$work/stop.out" 2>"$work/stop.err" &
+	stopper=$!
+	wait_line "$work/stop.out" "suspending the guest"
+	kill -"$sig" "$(qemu_pid "$ID")"
+	wait "$stopper" && rc=0 || rc=$?
+	err=$(cat "$work/stop.err")
+	check "SIG$sig to the emulator: stop fails ($rc)" test "$rc" = 1
+	check "... saying the emulator died ($err)" contains "$err" "the emulator of $name died"
+	[ "$sig" = TERM ] && check "... of SIGTERM" contains "$err" "(signal 15, Terminated)"
+	check "... and how to go on" contains "$err" "'vm start' starts the machine again"
+done
+
+echo "# the emulator killed under vm archive"
+run start --nat -l ready
+"$VM" archive -v >"$work/archive.out" 2>"$work/archive.err" &
+archiver=$!
+wait_line "$work/archive.out" "syncing the guest"
+kill -KILL "$(qemu_pid "$ID")"
+wait "$archiver" && rc=0 || rc=$?
+err=$(cat "$work/archive.err")
+check "archive fails ($rc)" test "$rc" = 1
+check "... saying the emulator died, not to resume it ($err)" contains "$err" "the emulator of $name died"
+
+if $small; then
+	echo "# a full disk at the save"
+	run start --nat -l ready
+	fill_disk 2
+	run stop -s full
+	check "stop -s on a full disk fails" test "$rc" = 1
+	check "... naming the full disk ($err)" contains "$err" "the disk holding $dir/$name-backing.qcow2 is full ("
+	check "... and what the save needs" contains "$err" "MiB free; about 256 MiB needed)"
+	check "... the guest runs on" wait_ssh 60
+	free_disk
+	run stop -s full
+	check "... once space is freed, stop -s works ($err)" test "$rc" = 0
+
+	echo "# a full disk under the guest (io-error)"
+	run start --nat -l ready
+	fill_disk 1
+	timeout 120 "$VM" ssh 'dd if=/dev/urandom of=$HOME/fill bs=1M count=24 conv=fsync' >/dev/null 2>&1 &
+	writer=$!
+	for ((i = 0; i < 600; i++)); do
+		"$VM" cmd info status 2>/dev/null | grep -q io-error && break
+		sleep 0.1
+	done
+	run status -s
+	check "status shows the io-error pause ($out)" contains "$out" "guest io-error"
+	check "... and what to do" contains "$out" "free space there, then resume the guest with 'vm cmd cont'"
+	run stop -s stuck
+	check "stop -s refuses while the guest waits for space" test "$rc" = 1
+	check "... saying what to do ($err)" contains "$err" "then resume the guest with 'vm cmd cont'; then run vm stop again"
+	free_disk
+	run cmd cont
+	check "after freeing space, vm cmd cont resumes the guest ($err)" test "$rc" = 0
+	wait "$writer"
+	check "... the guest's write completes, and it answers" guest_says 'rm $HOME/fill'
+	run stop -s after-io-error
+	check "... and stop -s works ($err)" test "$rc" = 0
+else
+	echo "SKIP: a full disk (mounting a small tmpfs needs root)"
+fi
+
+kill_all
+finish
