@@ -374,8 +374,8 @@ int cmd_stop(int argc, char **argv)
 		log_error("stop: %s", err.msg);
 	int sig = release_signals(&s);
 	if (sig)
-		log_warn("%s came while the state was being saved: vm finished the stop first",
-			 strsignal(sig));
+		log_warn("SIG%s came while the state was being saved: vm finished the stop first",
+			 sigabbrev_np(sig));
 	if (s.q.events)
 		qmp_close(&s.q);
 	guest_close(&s.g);
