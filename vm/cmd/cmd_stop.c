@@ -17,6 +17,7 @@
 
 #define MONITOR_TIMEOUT_MS 10000
 #define SUSPEND_TIMEOUT_MS 30000
+#define LATE_SUSPEND_MS 5000
 #define POWEROFF_TIMEOUT_MS 120000
 #define REBOOT_TIMEOUT_MS 60000
 #define ACPI_REPEAT_MS 10000
@@ -153,9 +154,13 @@ static int suspend_guest(struct stop *s, struct error *err)
 		return 0; /* asleep or not, it cannot be asked to sleep */
 	log_progress("suspending the guest through %s", guest_control_channel(&s->g));
 	qmp_clear_events(&s->q);
-	if (guest_suspend(&s->g, err) < 0)
-		return error_prefix(err, "use -n to stop without suspending");
-	if (wait_event(s, "SUSPEND", SUSPEND_TIMEOUT_MS, "suspending the guest", err) < 0)
+	if (guest_suspend(&s->g, err) < 0) {
+		/* A stop killed a moment ago may have asked already: the guest
+		 * then drops the connection as it goes to sleep. */
+		struct error why;
+		if (qmp_wait_event(&s->q, "SUSPEND", LATE_SUSPEND_MS, NULL, &why) < 0)
+			return error_prefix(err, "use -n to stop without suspending");
+	} else if (wait_event(s, "SUSPEND", SUSPEND_TIMEOUT_MS, "suspending the guest", err) < 0)
 		return error_prefix(err, "the guest did not suspend (use -n to stop without "
 					 "suspending)");
 	log_progress("the guest is suspended");
