@@ -222,6 +222,11 @@ Test(config, memory_and_name_are_validated)
 	cr_assert(strstr(r.err, "VM_MACHINE_MEM must be a positive whole number of MiB, not '0'"));
 	cr_assert(strstr(r.err, "VM_MACHINE_NAME 'a/b' cannot be used in file names"));
 	vt_result_free(&r);
+	free(vt_write(dir, ".vmrc", "VM_MACHINE_NAME=a:b\nVM_MACHINE_ID=12\nVM_MACHINE_OWNER=d\n"));
+	assert_fails_with(sh(dir, vt_lib(NULL), NULL, "true"),
+			  "vm: .vmrc: VM_MACHINE_NAME 'a:b' cannot hold ':': QEMU and qemu-img "
+			  "would read its image names as protocol:file\n"
+			  "vm: exiting after 1 error\n");
 }
 
 Test(config, a_refused_vmrc_line_is_reported_with_file_and_line)

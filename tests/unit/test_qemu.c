@@ -234,3 +234,17 @@ Test(qemu, tcg_guests_keep_qemus_default_cpu)
 	assert_lacks(line, "-cpu");
 	free(line);
 }
+
+/* Commas are QEMU's option separator: a name holding them (or '=') is
+ * escaped wherever it enters an option string. */
+Test(qemu, commas_and_equals_in_the_name_are_escaped)
+{
+	machine();
+	vars_set(&cfg.vars, "VM_MACHINE_NAME", "a,b=c");
+	vt_write(cfg.home, "a,b=c-backing.qcow2", "");
+	vars_set(&cfg.vars, "VM_SNAPSHOT_BACKING_FILENAME", "a,b=c-backing.qcow2");
+	char *line = built((struct qemu_launch){.network = QEMU_NET_NAT, .background = true});
+	assert_has(line, "-name guest=a,,b=c,process=vm-a,,b=c ");
+	assert_has(line, "-drive file=a,,b=c-backing.qcow2,format=qcow2,if=virtio ");
+	free(line);
+}

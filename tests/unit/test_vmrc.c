@@ -263,3 +263,18 @@ Test(vmrc, marks_what_a_shell_would_export)
 			cr_assert_not(vars.v[j].exported, "%s exported", vars.v[j].name);
 	cr_assert_str_eq(get("FROM_ENV"), "2");
 }
+
+/* vmrc(5): at most 4096 lines; the newline that ends the last one is fine. */
+Test(vmrc, reads_4096_lines_and_refuses_the_4097th)
+{
+	struct strbuf text = STRBUF_INIT;
+	for (int i = 1; i < 4096; i++)
+		strbuf_addf(&text, "# %d\n", i);
+	strbuf_adds(&text, "A=1\n");
+	cr_assert_eq(parse(strbuf_str(&text)), 0, "%s", err.msg);
+	cr_assert_str_eq(get("A"), "1");
+	strbuf_adds(&text, "B=2\n");
+	cr_assert_eq(parse(strbuf_str(&text)), -1);
+	cr_assert_str_eq(err.msg, ".vmrc:4097: too many lines (at most 4096)");
+	strbuf_free(&text);
+}
