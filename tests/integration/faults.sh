@@ -26,9 +26,9 @@ machines+=("$dir")
 # wait_line FILE TEXT: until FILE holds TEXT (about 60 s at most).
 wait_line() {
 	local i
-	for ((i = 0; i < 600; i++)); do
+	for ((i = 0; i < 3000; i++)); do
 		grep -qF -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
+		sleep 0.02
 	done
 	return 1
 }
