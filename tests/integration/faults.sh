@@ -11,16 +11,16 @@ TEST_NAME=faults
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/guest.sh"
 
-name='fa,x=y'
+mname='fa,x=y'
 ID=$(free_id $((50 + RANDOM % 40)))
 # On a tmpfs of its own (root only), a filler file makes the disk full at will.
 dir=$work/machine
 small=false
 if [ "$(id -u)" = 0 ]; then
 	mkdir "$dir"
-	mount -t tmpfs -o size=1G tmpfs "$dir" && mnt=$dir && small=true
+	mount -t tmpfs -o size=2G tmpfs "$dir" && mnt=$dir && small=true
 fi
-guest_machine "$dir" "$name" "$ID"
+guest_machine "$dir" "$mname" "$ID"
 machines+=("$dir")
 
 # wait_line FILE TEXT: until FILE holds TEXT (about 60 s at most).
@@ -32,9 +32,14 @@ wait_line() {
 	done
 	return 1
 }
-states() { qemu-img snapshot -l -U "$name-backing.qcow2" | awk 'NR > 2 { print $2 }' | xargs; }
+states() { qemu-img snapshot -l -U "$mname-backing.qcow2" | awk 'NR > 2 { print $2 }' | xargs; }
 has_state() { [[ " $(states) " == *" $1 "* ]]; }
-running() { "$VM" status -q -s >/dev/null 2>&1 || [ -n "$(qemu_pid "$ID")" ]; }
+# A SIGKILLed emulator leaves its pid file: the process must be there too.
+running() {
+	local pid
+	pid=$(qemu_pid "$ID")
+	[ -n "$pid" ] && ! gone "$pid"
+}
 # fill_disk MIB: leaves about MIB MiB free on the machine's tmpfs.
 fill_disk() {
 	local avail
@@ -49,13 +54,13 @@ printf '%s\n' VM_MACHINE_NAME=a:b VM_MACHINE_ID=$ID VM_MACHINE_OWNER="$(id -un)"
 out=$(cd "$work/colon" && "$VM" init -t 2>&1) && rc=0 || rc=$?
 check "VM_MACHINE_NAME=a:b is refused at validation ($out)" contains "$out" "cannot hold ':'"
 run init
-check "init of '$name' ($err)" test "$rc" = 0
+check "init of '$mname' ($err)" test "$rc" = 0
 # The archive of the base, made while the backing file has no saved states
 # yet, for the archive update below.
 run archive --create
-check "archive --create of '$name' ($err)" test "$rc" = 0
+check "archive --create of '$mname' ($err)" test "$rc" = 0
 run start --nat
-check "start --nat of '$name' boots the guest ($err)" test "$rc" = 0
+check "start --nat of '$mname' boots the guest ($err)" test "$rc" = 0
 run stop -s ready
 check "stop -s ready ($err)" test "$rc" = 0
 [ "$failed" = 0 ] || { finish; exit 1; }
@@ -78,7 +83,7 @@ echo "# vm stop -s interrupted, then the next command"
 # in the next start. POINT is a line stop -v prints, or a delay in seconds.
 previous=ready
 round=0
-for fault in "KILL:saving the state as" "TERM:saving the state as" "KILL:0.4" "TERM:0.4" "KILL:1.5"; do
+for fault in "KILL:saving the state as" "TERM:saving the state as" "TERM:0.4" "KILL:1.5"; do
 	sig=${fault%%:*} point=${fault#*:}
 	round=$((round + 1))
 	state=s$round
@@ -124,7 +129,7 @@ stopper=$!
 wait_line "$work/stop.out" "saving the state as"
 run kill
 wait "$stopper" && stop_rc=0 || stop_rc=$?
-check "kill waits for the save under way ($out)" contains "$out" "is saving the state of $name: waiting for the save to finish"
+check "kill waits for the save under way ($out)" contains "$out" "is saving the state of $mname: waiting for the save to finish"
 check "... the stop finishes ($(cat "$work/stop.err"))" test "$stop_rc" = 0
 check "... the state is whole" has_state during-kill
 run start --nat -l during-kill
@@ -140,7 +145,7 @@ for sig in KILL TERM; do
 	wait "$stopper" && rc=0 || rc=$?
 	err=$(cat "$work/stop.err")
 	check "SIG$sig to the emulator: stop fails ($rc)" test "$rc" = 1
-	check "... saying the emulator died ($err)" contains "$err" "the emulator of $name died"
+	check "... saying the emulator died ($err)" contains "$err" "the emulator of $mname died"
 	[ "$sig" = TERM ] && check "... of SIGTERM" contains "$err" "(signal 15, Terminated)"
 	check "... and how to go on" contains "$err" "'vm start' starts the machine again"
 done
@@ -154,7 +159,7 @@ kill -KILL "$(qemu_pid "$ID")"
 wait "$archiver" && rc=0 || rc=$?
 err=$(cat "$work/archive.err")
 check "archive fails ($rc)" test "$rc" = 1
-check "... saying the emulator died, not to resume it ($err)" contains "$err" "the emulator of $name died"
+check "... saying the emulator died, not to resume it ($err)" contains "$err" "the emulator of $mname died"
 
 if $small; then
 	echo "# a full disk at the save"
@@ -162,7 +167,7 @@ if $small; then
 	fill_disk 2
 	run stop -s full
 	check "stop -s on a full disk fails" test "$rc" = 1
-	check "... naming the full disk ($err)" contains "$err" "the disk holding $dir/$name-backing.qcow2 is full ("
+	check "... naming the full disk ($err)" contains "$err" "the disk holding $dir/$mname-backing.qcow2 is full ("
 	check "... and what the save needs" contains "$err" "MiB free; about 256 MiB needed)"
 	check "... the guest runs on" wait_ssh 60
 	free_disk
