@@ -114,8 +114,10 @@ install -o root -g root -m 0755 "$VM_TEST_BIN" "$D/vm"
 cp -r "$VM_TEST_LIB" "$D/lib"
 chmod -R a+rX "$D/lib"
 groupadd "$LAB"
+# Homes of their own: vm keeps a running machine's handle below its owner's.
 for u in $USERS; do
-	useradd -M -s /usr/sbin/nologin "$u"
+	useradd -M -d "$D/home-$u" -s /usr/sbin/nologin "$u"
+	install -d -o "$u" -g "$(id -gn "$u")" -m 0700 "$D/home-$u"
 done
 usermod -a -G "$LAB" "$CAROL"
 ip netns add "$NS"
