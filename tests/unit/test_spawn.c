@@ -2,9 +2,12 @@
 #include "sys/spawn.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 static struct spawn_result run(const char *const *argv, struct spawn_options opts)
 {
@@ -81,4 +84,47 @@ Test(spawn, last_lines_keep_what_a_child_said_last_on_one_line)
 	assert_last_lines("one\r\n  two  \n\nthree\n", 2, "two; three");
 	assert_last_lines("one\n\ntwo\nthree", SIZE_MAX, "one; two; three");
 	assert_last_lines("only", 5, "only");
+}
+
+/* How many fds this process has open. */
+static int open_fds(void)
+{
+	int n = 0;
+	for (int fd = 0; fd < 1024; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
+/* Lets this process open only `free` more fds: the lowest free ones. */
+static void limit_fds(struct rlimit saved, int free)
+{
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &saved), 0);
+	int fds[16], last = -1;
+	for (int i = 0; i < free; i++)
+		last = fds[i] = open("/dev/null", O_RDONLY);
+	for (int i = 0; i < free; i++)
+		close(fds[i]);
+	struct rlimit lim = saved;
+	lim.rlim_cur = (rlim_t)last + 1;
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &lim), 0);
+}
+
+Test(spawn, a_pipe_that_cannot_be_made_leaves_no_fd_open)
+{
+	const char *argv[] = {"true", NULL};
+	struct spawn_options opts = {.capture_stdout = true, .capture_stderr = true};
+	/* /dev/null, the stdout pipe, the stderr pipe, the report pipe: at
+	 * each count short of all seven fds, one of them fails. */
+	struct rlimit saved;
+	getrlimit(RLIMIT_NOFILE, &saved);
+	for (int free = 1; free < 7; free++) {
+		limit_fds(saved, free);
+		int before = open_fds();
+		struct spawn_result r;
+		struct error err;
+		cr_assert_eq(spawn_run((char *const *)argv, &opts, &r, &err), -1);
+		cr_assert_eq(open_fds(), before, "with %d fds free: %d left open", free,
+			     open_fds() - before);
+	}
+	setrlimit(RLIMIT_NOFILE, &saved);
 }

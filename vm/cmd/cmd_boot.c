@@ -7,11 +7,11 @@
 #include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "log.h"
+#include "net/netclient.h"
 #include "sys/spawn.h"
 #include "xalloc.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -63,9 +63,7 @@ static const char *state_dir(void)
  * nothing to set up. */
 static void setup_bridges(void)
 {
-	const char *netd = getenv("VM_NETD");
-	if (!netd || !netd[0])
-		netd = VM_NETD_PATH;
+	const char *netd = netclient_helper_path();
 	if (access(netd, X_OK) < 0) {
 		log_debug("%s is not installed: no bridges to set up", netd);
 		return;
@@ -168,17 +166,6 @@ static int report_list_problems(const struct boot_list *list)
 	return list->problem_count ? -1 : 0;
 }
 
-static int self_path(char *buf, size_t size)
-{
-	ssize_t len = readlink("/proc/self/exe", buf, size - 1);
-	if (len < 0) {
-		log_error("boot: cannot find the vm program (/proc/self/exe): %s", strerror(errno));
-		return -1;
-	}
-	buf[len] = '\0';
-	return 0;
-}
-
 int cmd_boot(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"file", required_argument, NULL, 'f'}, {0}};
@@ -198,16 +185,19 @@ int cmd_boot(int argc, char **argv)
 		return cli_usage_error("boot", "'%s' is not start, stop or status", argv[optind]);
 	if (refuse_unless_root() < 0)
 		return 1;
-	char self[PATH_MAX];
-	if (self_path(self, sizeof(self)) < 0)
+	struct error err;
+	char *self = spawn_self_path(&err);
+	if (!self) {
+		log_error("boot: %s", err.msg);
 		return 1;
+	}
 	openlog("vm-boot", LOG_PID, LOG_DAEMON);
 	struct boot_list list;
-	struct error err;
 	if (bootlist_load(list_path(file), &list, &err) < 0) {
 		log_error("boot: %s", err.msg);
 		syslog(LOG_ERR, "%s", err.msg);
 		bootlist_free(&list);
+		free(self);
 		return 1;
 	}
 	int rc = report_list_problems(&list);
@@ -227,6 +217,7 @@ int cmd_boot(int argc, char **argv)
 	}
 	free(entries);
 	bootlist_free(&list);
+	free(self);
 	closelog();
 	return rc < 0 ? 1 : 0;
 }

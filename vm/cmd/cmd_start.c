@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -178,7 +177,7 @@ static int launch_emulator(struct start *s, struct error *err)
 	runtime_unlock(&s->m.rt); /* the emulator holds the lock from now on */
 	if (rc < 0)
 		return -1;
-	s->child_fd = (int)syscall(SYS_pidfd_open, s->child, 0);
+	s->child_fd = spawn_pidfd(s->child);
 	if (s->child_fd < 0)
 		return error_errno(err, "cannot watch the emulator");
 	return 0;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -56,6 +57,17 @@ char *spawn_last_lines(const char *text, size_t max_lines)
 		p += n + (p[n] == '\n');
 	}
 	return strbuf_take(&sb);
+}
+
+char *spawn_self_path(struct error *err)
+{
+	char buf[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	if (len < 0) {
+		error_errno(err, "cannot find the vm program (/proc/self/exe)");
+		return NULL;
+	}
+	return xstrndup(buf, (size_t)len);
 }
 
 bool spawn_program_exists(const char *program)
@@ -267,6 +279,37 @@ static void stop_child(pid_t pid, int pidfd, int grace_ms)
 	kill(pid, SIGKILL);
 }
 
+/* The child's ends and ours; -1 where not used. */
+struct spawn_pipes {
+	int in[2], out[2], err[2], report[2];
+	int devnull;
+};
+
+static void spawn_pipes_close(struct spawn_pipes *p)
+{
+	int *fds[] = {&p->in[0],  &p->in[1],	 &p->out[0],	&p->out[1], &p->err[0],
+		      &p->err[1], &p->report[0], &p->report[1], &p->devnull};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		close_fd(fds[i]);
+}
+
+/* Opens what the child needs; on failure nothing is left open. */
+static int spawn_pipes_open(struct spawn_pipes *p, const struct spawn_options *opts)
+{
+	*p = (struct spawn_pipes){{-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}, -1};
+	if ((opts->input ? pipe2(p->in, O_CLOEXEC)
+			 : (p->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC))) < 0 ||
+	    (opts->capture_stdout && pipe2(p->out, O_CLOEXEC) < 0) ||
+	    (opts->capture_stderr && pipe2(p->err, O_CLOEXEC) < 0) ||
+	    pipe2(p->report, O_CLOEXEC) < 0) {
+		int saved = errno;
+		spawn_pipes_close(p);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
 int spawn_run(char *const argv[], const struct spawn_options *opts, struct spawn_result *result,
 	      struct error *err)
 {
@@ -274,31 +317,29 @@ int spawn_run(char *const argv[], const struct spawn_options *opts, struct spawn
 	if (!opts)
 		opts = &none;
 	*result = (struct spawn_result){0};
-	int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1}, report[2] = {-1, -1};
-	int devnull = -1;
-	if (opts->input ? pipe2(in, O_CLOEXEC) < 0
-			: (devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
-		return error_errno(err, "cannot run %s", argv[0]);
-	if ((opts->capture_stdout && pipe2(out, O_CLOEXEC) < 0) ||
-	    (opts->capture_stderr && pipe2(errp, O_CLOEXEC) < 0) || pipe2(report, O_CLOEXEC) < 0)
+	struct spawn_pipes p;
+	if (spawn_pipes_open(&p, opts) < 0)
 		return error_errno(err, "cannot run %s", argv[0]);
 	pid_t parent = getpid();
 	pid_t pid = fork();
-	if (pid < 0)
-		return error_errno(err, "cannot run %s", argv[0]);
+	if (pid < 0) {
+		error_errno(err, "cannot run %s", argv[0]);
+		spawn_pipes_close(&p);
+		return -1;
+	}
 	if (pid == 0)
-		child_exec(argv, opts, parent, opts->input ? in[0] : devnull,
-			   opts->stdout_fd > 2 ? opts->stdout_fd : out[1], errp[1], report[1]);
+		child_exec(argv, opts, parent, opts->input ? p.in[0] : p.devnull,
+			   opts->stdout_fd > 2 ? opts->stdout_fd : p.out[1], p.err[1], p.report[1]);
 	running_child = pid;
-	int fds_to_close[] = {in[0], out[1], errp[1], report[1], devnull};
-	for (size_t i = 0; i < sizeof(fds_to_close) / sizeof(fds_to_close[0]); i++)
-		if (fds_to_close[i] >= 0)
-			close(fds_to_close[i]);
+	int *childs_ends[] = {&p.in[0], &p.out[1], &p.err[1], &p.report[1], &p.devnull};
+	for (size_t i = 0; i < sizeof(childs_ends) / sizeof(childs_ends[0]); i++)
+		close_fd(childs_ends[i]);
 	struct strbuf so = STRBUF_INIT, se = STRBUF_INIT;
 	long long deadline = opts->timeout_ms ? clock_now_ms() + opts->timeout_ms : 0;
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* -1 on old kernels: EOF only */
+	int pidfd = spawn_pidfd(pid); /* -1 on old kernels: EOF only */
 	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
-	bool finished = pump(pidfd, in[1], out[0], errp[0], opts->input, &so, &se, deadline);
+	bool finished = pump(pidfd, p.in[1], p.out[0], p.err[0], opts->input, &so, &se, deadline);
+	p.in[1] = p.out[0] = p.err[0] = -1; /* pump closed them */
 	signal(SIGPIPE, old_pipe);
 	if (!finished) {
 		stop_child(pid, pidfd, opts->term_grace_ms);
@@ -311,8 +352,8 @@ int spawn_run(char *const argv[], const struct spawn_options *opts, struct spawn
 		;
 	running_child = 0;
 	int exec_errno = 0;
-	bool exec_failed = read(report[0], &exec_errno, sizeof(exec_errno)) == sizeof(exec_errno);
-	close(report[0]);
+	bool exec_failed = read(p.report[0], &exec_errno, sizeof(exec_errno)) == sizeof(exec_errno);
+	close_fd(&p.report[0]);
 	result->out = strbuf_take(&so);
 	result->err = strbuf_take(&se);
 	if (exec_failed) {
@@ -388,9 +429,14 @@ int spawn_background(char *const argv[], const struct spawn_background_options *
 	return 0;
 }
 
+int spawn_pidfd(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
 bool spawn_wait_exit(pid_t pid, int timeout_ms)
 {
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int fd = spawn_pidfd(pid);
 	if (fd < 0)
 		return errno == ESRCH;
 	long long deadline = clock_now_ms() + timeout_ms;

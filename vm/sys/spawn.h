@@ -60,6 +60,10 @@ int spawn_background(char *const argv[], const struct spawn_background_options *
  * waiting for and reaps it, so that it writes nothing after the handler
  * has cleaned up. Every spawn_run child also dies with vm (SIGKILL). */
 void spawn_stop_child(void);
+/* A pidfd for the process pid (readable once it has ended, never confused
+ * with a later process of the same pid); -1 with errno when there is none
+ * (gone: ESRCH; kernels before 5.3: ENOSYS). */
+int spawn_pidfd(pid_t pid);
 /* Waits up to timeout_ms for the process pid (any, not only a child) to
  * end; true when it has. Uses a pidfd, so a reused pid is never mistaken. */
 bool spawn_wait_exit(pid_t pid, int timeout_ms);
@@ -68,6 +72,10 @@ bool spawn_wait_exit(pid_t pid, int timeout_ms);
  * what went wrong in its last line), each trimmed, joined with "; ": the
  * one way a child's words enter a message. "" when it wrote nothing. */
 char *spawn_last_lines(const char *text, size_t max_lines);
+
+/* The path of the running program (vm itself, to run it again); NULL with
+ * err set when the system cannot tell. The caller frees it. */
+char *spawn_self_path(struct error *err);
 
 /* True when PROGRAM can be found in PATH (or is an executable path). */
 bool spawn_program_exists(const char *program);
