@@ -2,7 +2,7 @@
  * after a copy, a full disk and an interrupted copy. */
 #include "storage/filecopy.h"
 #include "storage/image.h"
-#include "storage/tempfile.h"
+#include "sys/tempfile.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>

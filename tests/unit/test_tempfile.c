@@ -1,6 +1,6 @@
 /* tempfile: files and directories made under a temporary name, renamed
  * into place when complete, removed when abandoned or interrupted. */
-#include "storage/tempfile.h"
+#include "sys/tempfile.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>

@@ -89,17 +89,15 @@ static void print_lines(const char *text)
 static void update_saved_states(struct machine *m, const char *verb, const char *name,
 				bool was_suspended)
 {
-	struct runtime_info info;
 	struct error err;
-	if (runtime_read_info(&m->rt, &info, &err) < 0 || !info.disk || !info.disk[0]) {
-		runtime_info_free(&info);
+	char *disk = machine_disk(m, &err);
+	if (!disk)
 		return;
-	}
 	enum savedstate_kind kind =
 	    !strcmp(verb, "savevm") && was_suspended ? SAVEDSTATE_SUSPENDED : SAVEDSTATE_RUNNING;
-	if (savedstate_record(info.disk, name, kind, &err) < 0)
+	if (savedstate_record(disk, name, kind, &err) < 0)
 		log_warn("%s", err.msg);
-	runtime_info_free(&info);
+	free(disk);
 }
 
 static int send_hmp(struct machine *m, struct qmp *q, int argc, char **argv, struct error *err)

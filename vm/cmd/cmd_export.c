@@ -9,7 +9,7 @@
 #include "emulator/savedstate.h"
 #include "log.h"
 #include "storage/image.h"
-#include "storage/tempfile.h"
+#include "sys/tempfile.h"
 #include "xalloc.h"
 
 #include <ctype.h>

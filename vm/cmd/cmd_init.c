@@ -5,7 +5,7 @@
 #include "emulator/runtime.h"
 #include "log.h"
 #include "storage/image.h"
-#include "storage/tempfile.h"
+#include "sys/tempfile.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -299,12 +299,9 @@ static int stop_machine(struct stop *s, struct error *err)
 		return error_set(err, "the machine %s is not running", machine_name(&s->m));
 	if (machine_connect(&s->m, &s->q, MONITOR_TIMEOUT_MS, err) < 0)
 		return -1;
-	struct runtime_info info;
-	if (runtime_read_info(&s->m.rt, &info, err) < 0)
+	s->disk = machine_disk(&s->m, err);
+	if (!s->disk)
 		return -1;
-	s->disk =
-	    info.disk && info.disk[0] ? xstrdup(info.disk) : qemu_disk_image(&s->m.cfg, false);
-	runtime_info_free(&info);
 	if (guest_open(&s->g, &s->m.cfg, &s->m.rt, err) < 0 || read_state(s, err) < 0)
 		return -1;
 	if (!s->no_suspend && suspend_guest(s, err) < 0)

@@ -4,6 +4,8 @@
 #include "config/variables.h"
 #include "config/vmrc.h"
 #include "log.h"
+#include "sys/files.h"
+#include "sys/spawn.h"
 #include "xalloc.h"
 
 #include <ctype.h>
@@ -153,8 +155,8 @@ static int enter_home(struct config *cfg, const char *config_name, struct error 
 	if (stat(cfg->home, &st) < 0)
 		return error_errno(err, "cannot change into VM_HOME %s", cfg->home);
 	const char *overrides = config_get(cfg, "VM_HOME_OVERRIDES_CWD");
-	if (!same_directory(cfg->home, cfg->calling_dir) &&
-	    has_file(cfg->calling_dir, config_name) && !(overrides && !strcmp(overrides, "yes")))
+	if (!files_same(cfg->home, cfg->calling_dir) && has_file(cfg->calling_dir, config_name) &&
+	    !(overrides && !strcmp(overrides, "yes")))
 		return error_set(err,
 				 "VM_HOME is %s, but the current directory %s has its own %s; "
 				 "cd elsewhere, unset VM_HOME, or set VM_HOME_OVERRIDES_CWD=yes "
@@ -271,12 +273,11 @@ static void derive(struct config *cfg)
 		vars_set(vars, "VM_VERBOSE", "yes");
 	else
 		vars_set_default(vars, "VM_VERBOSE", "no");
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
+	struct error ignored; /* VM_BIN is then left unset, as before */
+	char *self = spawn_self_path(&ignored);
+	if (self)
 		vars_set(vars, "VM_BIN", self);
-	}
+	free(self);
 	/* Scripts load the original's libraries from VM_LIB. */
 	vars_set_default(vars, "VM_LIB", VM_DATADIR);
 	char *functions = config_data_path(cfg, "vm-functions.sh");

@@ -95,6 +95,16 @@ int machine_claim(struct machine *m, const struct qemu_launch *launch, struct er
 	return rc;
 }
 
+char *machine_disk(struct machine *m, struct error *err)
+{
+	struct runtime_info info;
+	if (runtime_read_info(&m->rt, &info, err) < 0)
+		return NULL;
+	char *disk = info.disk && info.disk[0] ? xstrdup(info.disk) : NULL;
+	runtime_info_free(&info);
+	return disk ? disk : qemu_disk_image(&m->cfg, false);
+}
+
 bool machine_running(struct machine *m, pid_t *pid)
 {
 	pid_t found = 0;

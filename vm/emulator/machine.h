@@ -34,6 +34,9 @@ bool machine_running(struct machine *m, pid_t *pid);
 /* Connects to the running emulator's monitor. Fails with "not running" or
  * with why the monitor cannot be reached. */
 int machine_connect(struct machine *m, struct qmp *q, int timeout_ms, struct error *err);
+/* The disk image the running emulator uses, as recorded when it started
+ * (its configured image when the record names none). The caller frees it. */
+char *machine_disk(struct machine *m, struct error *err);
 /* Makes the emulator quit: QMP quit (q may be NULL: a connection is made),
  * then waits up to timeout_ms for the process to end, then kills it.
  * *forced tells whether it had to be killed. Only the process holding this

@@ -1,5 +1,6 @@
 #include "emulator/runtime.h"
 
+#include "sys/tempfile.h"
 #include "xalloc.h"
 
 #include <dirent.h>
@@ -425,25 +426,17 @@ int runtime_lock_stopped(struct runtime *rt, const char *id, const char *name, c
 }
 int runtime_write_info(const struct runtime *rt, const struct runtime_info *info, struct error *err)
 {
-	char *tmp = xasprintf("%s.tmp", rt->info_file);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
-	if (!f) {
-		error_errno(err, "cannot write %s", tmp);
-		if (fd >= 0)
-			close(fd);
-		free(tmp);
+	struct tempfile tf;
+	if (tempfile_create(&tf, rt->info_file, err) < 0)
+		return -1;
+	if (fchmod(tf.fd, 0600) < 0 ||
+	    dprintf(tf.fd, "name=%s\nhome=%s\nnetwork=%s\nssh_port=%d\ndisk=%s\n", info->name,
+		    info->home, info->network, info->ssh_port, info->disk ? info->disk : "") < 0) {
+		error_errno(err, "cannot write %s", rt->info_file);
+		tempfile_discard(&tf);
 		return -1;
 	}
-	fprintf(f, "name=%s\nhome=%s\nnetwork=%s\nssh_port=%d\ndisk=%s\n", info->name, info->home,
-		info->network, info->ssh_port, info->disk ? info->disk : "");
-	int rc = 0;
-	if (fclose(f) != 0 || rename(tmp, rt->info_file) < 0) {
-		rc = error_errno(err, "cannot write %s", rt->info_file);
-		unlink(tmp);
-	}
-	free(tmp);
-	return rc;
+	return tempfile_commit(&tf, TEMPFILE_REPLACE, err);
 }
 
 int runtime_read_info(const struct runtime *rt, struct runtime_info *info, struct error *err)

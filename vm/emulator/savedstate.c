@@ -1,6 +1,7 @@
 #include "emulator/savedstate.h"
 
 #include "strv.h"
+#include "sys/tempfile.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -69,25 +70,16 @@ static int write_lines(const char *path, const struct strv *lines, struct error 
 			return error_errno(err, "cannot remove %s", path);
 		return 0;
 	}
-	char *tmp = xasprintf("%s.tmp", path);
-	unlink(tmp);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
-	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
-	int rc = 0;
-	if (!f) {
-		rc = error_errno(err, "cannot write %s", tmp);
-		if (fd >= 0)
-			close(fd);
-	} else {
-		for (size_t i = 0; i < lines->n; i++)
-			fprintf(f, "%s\n", lines->v[i]);
-		if (fclose(f) != 0 || rename(tmp, path) < 0)
-			rc = error_errno(err, "cannot write %s", path);
-	}
-	if (rc < 0)
-		unlink(tmp);
-	free(tmp);
-	return rc;
+	struct tempfile tf;
+	if (tempfile_create(&tf, path, err) < 0)
+		return -1;
+	for (size_t i = 0; i < lines->n; i++)
+		if (dprintf(tf.fd, "%s\n", lines->v[i]) < 0) {
+			error_errno(err, "cannot write %s", path);
+			tempfile_discard(&tf);
+			return -1;
+		}
+	return tempfile_commit(&tf, TEMPFILE_REPLACE, err);
 }
 
 int savedstate_record(const char *image, const char *name, enum savedstate_kind kind,

@@ -4,6 +4,7 @@
 
 #include "log.h"
 #include "storage/image.h"
+#include "sys/files.h"
 #include "xalloc.h"
 
 #include <dirent.h>
@@ -42,7 +43,7 @@ static bool is_overlay_of(const char *path, const char *base)
 		log_debug("%s: not an image qemu-img can read (%s)", path, ignored.msg);
 		return false;
 	}
-	bool yes = info.full_backing_file && image_same_file(info.full_backing_file, base);
+	bool yes = info.full_backing_file && files_same(info.full_backing_file, base);
 	image_info_free(&info);
 	return yes;
 }
@@ -59,7 +60,7 @@ int archive_other_overlays(const struct archive_job *job, struct strv *found, st
 		struct stat st;
 		if (!has_suffix(e->d_name, suffix) || !strcmp(e->d_name, job->backing) ||
 		    lstat(e->d_name, &st) < 0 || !S_ISREG(st.st_mode) ||
-		    image_same_file(e->d_name, job->base))
+		    files_same(e->d_name, job->base))
 			continue;
 		if (is_overlay_of(e->d_name, job->base))
 			strv_add(found, e->d_name);

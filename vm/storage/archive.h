@@ -8,8 +8,8 @@
 #include "emulator/machine.h"
 #include "error.h"
 #include "storage/compress.h"
-#include "storage/tempfile.h"
 #include "strv.h"
+#include "sys/tempfile.h"
 
 #include <stdbool.h>
 

@@ -10,6 +10,7 @@
 #include "emulator/savedstate.h"
 #include "log.h"
 #include "storage/image.h"
+#include "sys/files.h"
 #include "xalloc.h"
 
 #include <dirent.h>
@@ -32,7 +33,7 @@ static int check_backing(const struct archive_job *job, struct error *err)
 	if (image_info(job->backing, &info, err) < 0)
 		return -1;
 	int rc = 0;
-	if (!info.full_backing_file || !image_same_file(info.full_backing_file, job->base))
+	if (!info.full_backing_file || !files_same(info.full_backing_file, job->base))
 		rc = error_set(err,
 			       "%s is not made on %s (its backing file is %s), so committing it "
 			       "would change another image; recreate it with vm init -k",

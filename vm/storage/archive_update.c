@@ -10,6 +10,7 @@
 #include "guest/guest.h"
 #include "log.h"
 #include "storage/image.h"
+#include "sys/files.h"
 #include "xalloc.h"
 
 #include <signal.h>
@@ -56,12 +57,10 @@ static int find_archive(struct update *u, struct error *err)
 				 "backing file: start it (vm start), or use --create while it is "
 				 "stopped",
 				 job->name);
-	struct runtime_info info;
-	if (runtime_read_info(&u->m->rt, &info, err) < 0)
+	u->disk = machine_disk(u->m, err);
+	if (!u->disk)
 		return -1;
-	u->disk = xstrdup(info.disk && info.disk[0] ? info.disk : job->backing);
-	runtime_info_free(&info);
-	if (!image_same_file(u->disk, job->backing))
+	if (!files_same(u->disk, job->backing))
 		return error_set(err,
 				 "%s runs on %s, not on its backing file %s (vm run -b?): there "
 				 "are no changes of its own to archive",

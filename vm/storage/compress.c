@@ -1,9 +1,9 @@
 #include "storage/compress.h"
 
 #include "log.h"
-#include "storage/tempfile.h"
 #include "strv.h"
 #include "sys/spawn.h"
+#include "sys/tempfile.h"
 #include "xalloc.h"
 
 #include <stdlib.h>

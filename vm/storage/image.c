@@ -112,10 +112,3 @@ bool image_exists(const char *path)
 	struct stat st;
 	return lstat(path, &st) == 0;
 }
-
-bool image_same_file(const char *a, const char *b)
-{
-	struct stat sa, sb;
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-	       sa.st_ino == sb.st_ino;
-}

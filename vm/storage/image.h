@@ -4,8 +4,8 @@
 #pragma once
 
 #include "error.h"
-#include "storage/tempfile.h"
 #include "strv.h"
+#include "sys/tempfile.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -30,8 +30,6 @@ int image_copy_into(const char *src, struct tempfile *tf, unsigned flags, struct
 
 /* Whether anything (a dangling symlink too) is at path. */
 bool image_exists(const char *path);
-/* Whether a and b name the same file. */
-bool image_same_file(const char *a, const char *b);
 
 struct image_info {
 	char *format;

@@ -2,10 +2,10 @@
 #include "storage/image.h"
 
 #include "log.h"
-#include "storage/tempfile.h"
 #include "strbuf.h"
 #include "sys/progress.h"
 #include "sys/spawn.h"
+#include "sys/tempfile.h"
 #include "xalloc.h"
 
 #include <json-c/json.h>

@@ -1,5 +1,6 @@
 #include "sys/tempfile.h"
 
+#include "sys/spawn.h"
 #include "xalloc.h"
 
 #include <dirent.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* The clean-up registry. The signal handler may run at any moment, so it
@@ -32,15 +34,29 @@ static int registered;
 static const int cleanup_signals[] = {SIGINT, SIGTERM, SIGHUP};
 static struct sigaction saved_actions[3];
 
+/* Async-signal-safe: "vm: interrupted; removed PATH" on stderr. */
+static void tell_removed(const char *path)
+{
+	static const char head[] = "vm: interrupted; removed ";
+	struct iovec parts[] = {
+	    {(void *)head, sizeof(head) - 1}, {(void *)path, strlen(path)}, {(void *)"\n", 1}};
+	ssize_t ignored = writev(STDERR_FILENO, parts, 3);
+	(void)ignored;
+}
+
 static void remove_registered(int sig)
 {
-	/* Files first, so that their directories are empty when their turn comes. */
+	/* A qemu-img still writing would make its file again after the unlink. */
+	spawn_stop_child();
+	/* Files first, so that their directories are empty when their turn
+	 * comes; a file of a directory is not named, its directory is. */
 	for (int i = 0; i < REGISTRY_SIZE; i++)
-		if (registry[i].kind == ENTRY_FILE)
-			unlink(registry[i].path);
+		if (registry[i].kind == ENTRY_FILE && unlink(registry[i].path) == 0 &&
+		    registry[i].owner < 0)
+			tell_removed(registry[i].path);
 	for (int i = 0; i < REGISTRY_SIZE; i++)
-		if (registry[i].kind == ENTRY_DIR)
-			rmdir(registry[i].path);
+		if (registry[i].kind == ENTRY_DIR && rmdir(registry[i].path) == 0)
+			tell_removed(registry[i].path);
 	for (int i = 0; i < REGISTRY_SIZE; i++)
 		registry[i].kind = ENTRY_FREE;
 	registered = 0;
