@@ -4,6 +4,7 @@
 #include "emulator/qmp.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,4 +297,55 @@ Test(qmp, raw_requests_keep_their_own_id_and_return_error_replies)
 	json_object_put(reply);
 	qmp_close(&q);
 	stop_peer(&p);
+}
+
+/* count events called name, one a line. */
+static char *events(const char *name, int count)
+{
+	char *text = calloc(1, 4096);
+	for (int i = 0; i < count; i++)
+		snprintf(text + strlen(text), 4096 - strlen(text), "{\"event\": \"%s\"}\r\n", name);
+	return text;
+}
+
+Test(qmp, keeps_the_newest_events_and_no_more)
+{
+	/* 120 events before a reply, 60 more and the one waited for after. */
+	char *chatter = events("RTC_CHANGE", 60), *before = calloc(1, 4096);
+	snprintf(before, 4096, "%s%s{\"return\": {}, \"id\": @ID}\r\n", chatter, chatter);
+	const struct step steps[] = {handshake[0],
+				     handshake[1],
+				     {"stop", before},
+				     {NULL, chatter},
+				     {NULL, "{\"event\": \"STOP\"}\r\n"},
+				     {0}};
+	struct peer p;
+	struct qmp q;
+	struct error err;
+	int fd = start_peer(&p, steps);
+	cr_assert_eq(qmp_open_fd(&q, fd, 2000, &err), 0, "%s", err.msg);
+	int rc = qmp_execute(&q, "stop", NULL, NULL, &err);
+	cr_assert_eq(rc, 0, "%s", err.msg);
+	cr_assert_eq(json_object_array_length(q.events), QMP_EVENTS_KEPT);
+	cr_assert_eq(qmp_wait_event(&q, "STOP", 2000, NULL, &err), 0, "%s", err.msg);
+	cr_assert_leq(json_object_array_length(q.events), QMP_EVENTS_KEPT);
+	qmp_close(&q);
+	stop_peer(&p);
+	free(chatter);
+	free(before);
+}
+
+Test(qmp, a_zeroed_connection_is_closed_and_closing_it_touches_no_fd)
+{
+	struct qmp q = {0};
+	cr_assert_not(q.open);
+	qmp_close(&q);
+	cr_assert_geq(fcntl(STDIN_FILENO, F_GETFD), 0, "qmp_close closed fd 0");
+	struct error err;
+	cr_assert_eq(qmp_connect(&q, "/nonexistent/qmp.sock", 100, &err), -1);
+	cr_assert_not(q.open);
+	cr_assert_str_eq(err.msg,
+			 "cannot connect to the monitor /nonexistent/qmp.sock: No such file "
+			 "or directory");
+	qmp_close(&q);
 }

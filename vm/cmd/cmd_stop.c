@@ -370,7 +370,7 @@ int cmd_stop(int argc, char **argv)
 	struct error err;
 	catch_early_signals();
 	int rc = stop_machine(&s, &err);
-	if (rc < 0 && s.q.events && !s.quitting)
+	if (rc < 0 && s.q.open && !s.quitting)
 		machine_report_death(&s.m, &err);
 	if (rc < 0)
 		log_error("stop: %s", err.msg);
@@ -378,8 +378,7 @@ int cmd_stop(int argc, char **argv)
 	if (sig)
 		log_warn("SIG%s came while the state was being saved: vm finished the stop first",
 			 sigabbrev_np(sig));
-	if (s.q.events)
-		qmp_close(&s.q);
+	qmp_close(&s.q);
 	guest_close(&s.g);
 	free(s.disk);
 	machine_close(&s.m);

@@ -13,6 +13,9 @@ struct json_stream {
 	size_t start, len; /* unparsed bytes are buf[start..len) */
 };
 
+/* Connects to the unix stream socket at path: the fd, or -1 with errno
+ * (kept from connect(): ENOENT or ECONNREFUSED while nobody listens). */
+int json_stream_connect(const char *path);
 void json_stream_init(struct json_stream *s, int fd);
 /* Closes the fd too. */
 void json_stream_close(struct json_stream *s);

@@ -6,8 +6,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 static const char *string_member(struct json_object *obj, const char *key)
@@ -30,6 +28,13 @@ static bool has_id(struct json_object *msg, const char *id)
 	return got && !strcmp(got, id);
 }
 
+static void keep_event(struct qmp *q, struct json_object *event)
+{
+	if (json_object_array_length(q->events) >= QMP_EVENTS_KEPT)
+		json_object_array_del_idx(q->events, 0, 1);
+	json_object_array_add(q->events, event);
+}
+
 /* Reads messages until the reply carrying id; events met on the way are kept. */
 static int read_reply(struct qmp *q, const char *id, struct json_object **reply, struct error *err)
 {
@@ -43,7 +48,7 @@ static int read_reply(struct qmp *q, const char *id, struct json_object **reply,
 					 "the monitor sent something that is not a QMP message");
 		}
 		if (is_event(msg)) {
-			json_object_array_add(q->events, msg);
+			keep_event(q, msg);
 			continue;
 		}
 		if (id && !has_id(msg, id)) {
@@ -81,8 +86,10 @@ static int handshake(struct qmp *q, struct error *err)
 
 int qmp_open_fd(struct qmp *q, int fd, int timeout_ms, struct error *err)
 {
-	*q =
-	    (struct qmp){.timeout_ms = timeout_ms, .next_id = 1, .events = json_object_new_array()};
+	*q = (struct qmp){.open = true,
+			  .timeout_ms = timeout_ms,
+			  .next_id = 1,
+			  .events = json_object_new_array()};
 	json_stream_init(&q->stream, fd);
 	if (handshake(q, err) < 0) {
 		qmp_close(q);
@@ -93,30 +100,20 @@ int qmp_open_fd(struct qmp *q, int fd, int timeout_ms, struct error *err)
 
 int qmp_connect(struct qmp *q, const char *socket_path, int timeout_ms, struct error *err)
 {
-	*q = (struct qmp){.stream.fd = -1};
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	if (strlen(socket_path) >= sizeof(addr.sun_path))
-		return error_set(err, "monitor socket path too long: %s", socket_path);
-	strcpy(addr.sun_path, socket_path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	*q = (struct qmp){0};
+	int fd = json_stream_connect(socket_path);
 	if (fd < 0)
-		return error_errno(err, "cannot create a socket");
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		int saved = errno;
-		close(fd);
-		errno = saved;
 		return error_errno(err, "cannot connect to the monitor %s", socket_path);
-	}
 	return qmp_open_fd(q, fd, timeout_ms, err);
 }
 
 void qmp_close(struct qmp *q)
 {
-	if (q->stream.tok || q->stream.fd >= 0)
-		json_stream_close(&q->stream);
-	if (q->events)
-		json_object_put(q->events);
-	q->events = NULL;
+	if (!q->open)
+		return;
+	json_stream_close(&q->stream);
+	json_object_put(q->events);
+	*q = (struct qmp){0};
 }
 
 int qmp_execute_raw(struct qmp *q, struct json_object *request, struct json_object **reply,
@@ -235,7 +232,7 @@ int qmp_wait_event(struct qmp *q, const char *name, int timeout_ms, struct json_
 		if (json_stream_read(&q->stream, (int)left, &msg, err) < 0)
 			return error_prefix(err, "waiting for %s", name);
 		if (is_event(msg))
-			json_object_array_add(q->events, msg);
+			keep_event(q, msg);
 		else
 			json_object_put(msg);
 	}

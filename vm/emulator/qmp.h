@@ -9,7 +9,13 @@
 
 #include <stdbool.h>
 
+/* Events kept at most, the oldest dropped first: a guest that keeps QEMU
+ * talking cannot make vm's memory grow. */
+#define QMP_EVENTS_KEPT 64
+
+/* A zeroed struct qmp is closed (qmp_close is then a no-op). */
 struct qmp {
+	bool open;
 	struct json_stream stream;
 	int timeout_ms; /* for each reply */
 	unsigned long next_id;
@@ -21,6 +27,7 @@ struct qmp {
 int qmp_connect(struct qmp *q, const char *socket_path, int timeout_ms, struct error *err);
 /* The same on a connected fd (taken over, closed by qmp_close). */
 int qmp_open_fd(struct qmp *q, int fd, int timeout_ms, struct error *err);
+/* Closes the connection; a no-op when it is not open. */
 void qmp_close(struct qmp *q);
 
 /* Runs command with args (taken over; NULL for none). On success *result

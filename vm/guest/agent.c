@@ -6,8 +6,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,21 +13,12 @@
 
 static int agent_open(struct json_stream *s, const char *path, struct error *err)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return error_set(err, "guest agent socket path too long: %s", path);
-	strcpy(addr.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = json_stream_connect(path);
 	if (fd < 0)
-		return error_errno(err, "cannot create a socket");
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		error_errno(err,
-			    "cannot reach the guest agent at %s (is VM_GUEST_AGENT=yes set "
-			    "since the machine started?)",
-			    path);
-		close(fd);
-		return -1;
-	}
+		return error_errno(err,
+				   "cannot reach the guest agent at %s (is VM_GUEST_AGENT=yes set "
+				   "since the machine started?)",
+				   path);
 	json_stream_init(s, fd);
 	return 0;
 }

@@ -13,6 +13,13 @@
 #include <sys/stat.h>
 #include <time.h>
 
+void archive_timestamp(time_t when, char stamp[ARCHIVE_STAMP_SIZE])
+{
+	struct tm tm;
+	localtime_r(&when, &tm);
+	strftime(stamp, ARCHIVE_STAMP_SIZE, "%Y%m%d%H%M%S", &tm);
+}
+
 char *archive_dir_name(const struct archive_job *job, struct error *err)
 {
 	struct stat st;
@@ -20,10 +27,8 @@ char *archive_dir_name(const struct archive_job *job, struct error *err)
 		error_errno(err, "cannot read %s", job->base);
 		return NULL;
 	}
-	struct tm tm;
-	localtime_r(&st.st_mtime, &tm);
-	char stamp[32];
-	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
+	char stamp[ARCHIVE_STAMP_SIZE];
+	archive_timestamp(st.st_mtime, stamp);
 	return xasprintf("%s-%s", job->name, stamp);
 }
 

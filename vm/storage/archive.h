@@ -12,6 +12,7 @@
 #include "sys/tempfile.h"
 
 #include <stdbool.h>
+#include <time.h>
 
 struct archive_job {
 	struct machine *m;		     /* the machine, its runtime directory */
@@ -32,7 +33,10 @@ int archive_update(const struct archive_job *job, struct error *err);
 
 /* Shared by both modes (archive.c). */
 
-/* The archive directory of the current base: NAME-<its mtime, %Y%m%d%H%M%S>. */
+/* The one form of time in archive names: %Y%m%d%H%M%S, local time. */
+#define ARCHIVE_STAMP_SIZE 32
+void archive_timestamp(time_t when, char stamp[ARCHIVE_STAMP_SIZE]);
+/* The archive directory of the current base: NAME-<its mtime, as a stamp>. */
 char *archive_dir_name(const struct archive_job *job, struct error *err);
 /* Adds to found the images in the machine directory, other than the
  * machine's own, whose backing file is the base. */

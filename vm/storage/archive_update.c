@@ -26,7 +26,6 @@ struct update {
 	const struct archive_job *job;
 	struct machine *m;
 	struct qmp q;
-	bool connected;
 	struct guest g;
 	bool guest_open;
 	char *disk;	/* the image the emulator runs on: the backing file */
@@ -101,11 +100,8 @@ static int check_delvm(struct update *u, struct error *err)
 static int name_copy(struct update *u, struct error *err)
 {
 	const struct archive_job *job = u->job;
-	time_t now = time(NULL);
-	struct tm tm;
-	localtime_r(&now, &tm);
-	char stamp[32];
-	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
+	char stamp[ARCHIVE_STAMP_SIZE];
+	archive_timestamp(time(NULL), stamp);
 	u->copy = xasprintf("%s/%s-%s-%s.%s", u->dir, job->name,
 			    config_get(job->cfg, "VM_SNAPSHOT_BACKINGNAME"), stamp, job->fmt);
 	const char *ext = job->compressor ? job->compressor->extension : "";
@@ -121,7 +117,6 @@ static int connect_machine(struct update *u, struct error *err)
 {
 	if (machine_connect(u->m, &u->q, MONITOR_TIMEOUT_MS, err) < 0)
 		return -1;
-	u->connected = true;
 	if (guest_open(&u->g, u->job->cfg, &u->m->rt, err) < 0)
 		return -1;
 	u->guest_open = true;
@@ -313,8 +308,7 @@ int archive_update(const struct archive_job *job, struct error *err)
 	int rc = update(&u, err);
 	if (u.guest_open)
 		guest_close(&u.g);
-	if (u.connected)
-		qmp_close(&u.q);
+	qmp_close(&u.q);
 	free(u.disk);
 	free(u.dir);
 	free(u.copy);
