@@ -111,9 +111,15 @@ static void emit(enum level level, const char *fmt, va_list ap)
 	case LEVEL_ERROR:
 	case LEVEL_WARN:
 		fflush(stdout);
-		fprintf(stderr, "%s: %s%s\n", state.prog, level == LEVEL_WARN ? "warning: " : "",
-			msg);
-		append_to_log(level == LEVEL_ERROR ? state.error_log : state.progress_log, msg);
+		/* A message of several lines (every problem of a configuration) is
+		 * told line by line, each as a message of its own. */
+		for (char *save, *line = strtok_r(msg, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			fprintf(stderr, "%s: %s%s\n", state.prog,
+				level == LEVEL_WARN ? "warning: " : "", line);
+			append_to_log(level == LEVEL_ERROR ? state.error_log : state.progress_log,
+				      line);
+		}
 		break;
 	case LEVEL_PROGRESS:
 		if (state.verbose)

@@ -19,6 +19,7 @@ void log_set_datefmt(const char *fmt);
 /* Paths of the progress and error logs; NULL or "" for none. */
 void log_set_files(const char *progress_log, const char *error_log);
 
+/* An error (or warning) of several lines is told as one message per line. */
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A step worth a line in the log: shown with -v, always logged. */

@@ -1,5 +1,6 @@
 /* Configuration as a user meets it: precedence, VM_HOME, mandatory and
  * validated variables, derived names. Driven through the real vm program. */
+#include "config/config.h"
 #include "config/variables.h"
 #include "config/vmrc.h"
 #include "vmtest.h"
@@ -192,8 +193,8 @@ Test(config, machine_id_must_be_two_digits)
 				{"VM_MACHINE_ID=ab", "ab"},
 				{"VM_MACHINE_ID=\" 33\"", " 33"}};
 	for (size_t i = 0; i < 4; i++) {
-		char *expected = xasprintf("vm: .vmrc: VM_MACHINE_ID must be exactly two digits "
-					   "(00-99), not '%s'\nvm: exiting after 1 error\n",
+		char *expected = xasprintf("vm: .vmrc:3: VM_MACHINE_ID must be 2 digits, 00 to 99, "
+					   "not '%s'\nvm: exiting after 1 error\n",
 					   bad[i][1]);
 		assert_fails_with(with_id(bad[i][0]), expected);
 		free(expected);
@@ -209,22 +210,23 @@ Test(config, memory_and_name_are_validated)
 		      "VM_MACHINE_NAME='my vm'\nVM_MACHINE_ID=12\nVM_MACHINE_OWNER=d\n"
 		      "VM_MACHINE_MEM=-5\n"));
 	assert_fails_with(sh(dir, vt_lib(NULL), NULL, "true"),
-			  "vm: .vmrc: VM_MACHINE_MEM must be a positive whole number of MiB, "
-			  "not '-5'\n"
-			  "vm: .vmrc: VM_MACHINE_NAME 'my vm' cannot be used in file names (no "
-			  "'/', no white space)\n"
+			  "vm: .vmrc:1: VM_MACHINE_NAME must be usable in file names (no '/', "
+			  "no white space, not . or ..), not 'my vm'\n"
+			  "vm: .vmrc:4: VM_MACHINE_MEM must be a whole number from 1 to "
+			  "16777216, not '-5'\n"
 			  "vm: exiting after 2 errors\n");
 	free(vt_write(dir, ".vmrc",
 		      "VM_MACHINE_NAME=a/b\nVM_MACHINE_ID=12\nVM_MACHINE_OWNER=d\n"
 		      "VM_MACHINE_MEM=0\n"));
 	struct vt_result r = sh(dir, vt_lib(NULL), NULL, "true");
 	cr_assert_eq(r.status, 1);
-	cr_assert(strstr(r.err, "VM_MACHINE_MEM must be a positive whole number of MiB, not '0'"));
-	cr_assert(strstr(r.err, "VM_MACHINE_NAME 'a/b' cannot be used in file names"));
+	cr_assert(
+	    strstr(r.err, "VM_MACHINE_MEM must be a whole number from 1 to 16777216, not '0'"));
+	cr_assert(strstr(r.err, "VM_MACHINE_NAME must be usable in file names"));
 	vt_result_free(&r);
 	free(vt_write(dir, ".vmrc", "VM_MACHINE_NAME=a:b\nVM_MACHINE_ID=12\nVM_MACHINE_OWNER=d\n"));
 	assert_fails_with(sh(dir, vt_lib(NULL), NULL, "true"),
-			  "vm: .vmrc: VM_MACHINE_NAME 'a:b' cannot hold ':': QEMU and qemu-img "
+			  "vm: .vmrc:1: VM_MACHINE_NAME 'a:b' cannot hold ':': QEMU and qemu-img "
 			  "would read its image names as protocol:file\n"
 			  "vm: exiting after 1 error\n");
 }
@@ -445,4 +447,88 @@ Test(config, home_without_permission_to_enter)
 	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
 	cr_assert_str_eq(r.err, expected);
 	vt_result_free(&r);
+}
+
+/* The variable table checks every value it types, says where the value was
+ * set and what is allowed. */
+static struct vt_result with_line(const char *line, const char *const *env)
+{
+	char *dir = vt_tmpdir();
+	char *vmrc = xasprintf("%s%s\n", vt_guide_vmrc, line);
+	free(vt_write(dir, ".vmrc", vmrc));
+	free(vmrc);
+	return sh(dir, vt_lib(NULL), env, "echo ran");
+}
+
+Test(config, typed_values_are_checked_with_file_line_and_what_is_allowed)
+{
+	static const char *const environment[] = {"VM_DISK_IF=usb", NULL};
+	const struct {
+		const char *line;
+		const char *const *env;
+		const char *message;
+	} cases[] = {
+	    {"VM_GUEST_AGENT=true", NULL, ".vmrc:6: VM_GUEST_AGENT must be yes or no, not 'true'"},
+	    {"VM_MONITOR=tpc", NULL, ".vmrc:6: VM_MONITOR must be unix or tcp, not 'tpc'"},
+	    {"VM_QEMU_ACCEL=hax", NULL,
+	     ".vmrc:6: VM_QEMU_ACCEL must be auto, kvm or tcg, not 'hax'"},
+	    {"VM_SSH_ATTEMPTS=0", NULL,
+	     ".vmrc:6: VM_SSH_ATTEMPTS must be a whole number from 1 to 100000, not '0'"},
+	    {"VM_NET_MODEL='e1000,romfile=x'", NULL,
+	     ".vmrc:6: VM_NET_MODEL must be one word of letters, digits, '.', '_' and '-', not "
+	     "'e1000,romfile=x'"},
+	    {"VM_SSH_OPTS=\"-o 'A=b\"", NULL,
+	     ".vmrc:6: VM_SSH_OPTS: a quote is not closed in '-o 'A=b'"},
+	    {"", environment,
+	     "the environment: VM_DISK_IF must be ide, virtio, scsi, sd, mtd, floppy, pflash or "
+	     "none, not 'usb'"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *expected = xasprintf("vm: %s\nvm: exiting after 1 error\n", cases[i].message);
+		assert_fails_with(with_line(cases[i].line, cases[i].env), expected);
+		free(expected);
+	}
+	assert_prints(with_line("VM_GUEST_AGENT=yes VM_MONITOR=tcp VM_DISK_IF=virtio", NULL),
+		      "ran\n");
+}
+
+/* As in the original, VM_USE_SNAPSHOTS is "no" or anything else for yes. */
+Test(config, use_snapshots_is_anything_but_no)
+{
+	struct config cfg = {.vars = VARS_INIT};
+	vars_set(&cfg.vars, "VM_USE_SNAPSHOTS", "false");
+	cr_assert(config_bool(&cfg, "VM_USE_SNAPSHOTS"));
+	vars_set(&cfg.vars, "VM_USE_SNAPSHOTS", "no");
+	cr_assert_not(config_bool(&cfg, "VM_USE_SNAPSHOTS"));
+	vars_unset(&cfg.vars, "VM_USE_SNAPSHOTS");
+	cr_assert(config_bool(&cfg, "VM_USE_SNAPSHOTS"));
+	assert_prints(with_line("VM_USE_SNAPSHOTS=false", NULL), "ran\n");
+	vars_free(&cfg.vars);
+}
+
+/* Every row's default is a value its own check allows, and variables.txt
+ * tells what each typed variable allows. */
+Test(config, the_table_allows_its_defaults_and_variables_txt_says_what_is_allowed)
+{
+	char *path = xasprintf("%s/variables.txt", getenv("VM_TEST_LIB"));
+	char *text = vt_read(path);
+	cr_assert_not_null(text, "%s", path);
+	for (size_t i = 0; i < variables_count; i++) {
+		const struct variable *v = &variables[i];
+		struct error err;
+		if (v->fallback)
+			cr_assert_eq(variable_check(v, v->fallback, &err), 0, "%s", err.msg);
+		char *allowed = variable_allowed(v);
+		if (!allowed)
+			continue;
+		char *entry = strstr(text, xasprintf("\n%s\n", v->name));
+		cr_assert_not_null(entry, "variables.txt lacks %s", v->name);
+		char *next = strstr(entry + 1, "\nVM_");
+		char *want = xasprintf("\tallowed: %s\n", allowed);
+		char *found = strstr(entry, want);
+		cr_assert(found && (!next || found < next), "variables.txt: %s lacks '%s'", v->name,
+			  want);
+		free(want);
+		free(allowed);
+	}
 }

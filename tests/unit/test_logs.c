@@ -51,8 +51,8 @@ Test(logs, errors_go_to_vm_errlog)
 	cr_assert_eq(r.status, 1);
 	assert_matches(vt_read(log),
 		       "^earlier line\n"
-		       "\\[[0-9]{2}:[0-9]{2} sh\\] \\.vmrc: VM_MACHINE_ID must be exactly two "
-		       "digits \\(00-99\\), not '3'\n"
+		       "\\[[0-9]{2}:[0-9]{2} sh\\] \\.vmrc:[0-9]+: VM_MACHINE_ID must be 2 "
+		       "digits, 00 to 99, not '3'\n"
 		       "\\[[0-9]{2}:[0-9]{2} sh\\] exiting after 1 error\n$");
 	vt_result_free(&r);
 }

@@ -191,17 +191,6 @@ Test(qemu, tcp_monitor_agent_and_displays)
 	free(line);
 }
 
-Test(qemu, accelerator_must_be_known)
-{
-	machine();
-	vars_set(&cfg.vars, "VM_QEMU_ACCEL", "hax");
-	struct error err;
-	int rc;
-	free(build((struct qemu_launch){.network = QEMU_NET_NAT}, &err, &rc));
-	cr_assert_eq(rc, -1);
-	assert_has(err.msg, "VM_QEMU_ACCEL must be auto, kvm or tcg");
-}
-
 /* With KVM the guest gets the host's CPU, as the original always gave it,
  * unless VM_QEMU_EXTRA or vm run's arguments choose one. */
 Test(qemu, kvm_guests_get_the_host_cpu)

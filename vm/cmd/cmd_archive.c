@@ -116,16 +116,10 @@ static int check_compressor(struct archive_options *o)
 	return 0;
 }
 
-static bool uses_snapshots(const struct config *cfg)
-{
-	const char *use = config_get(cfg, "VM_USE_SNAPSHOTS");
-	return !use || strcmp(use, "no") != 0;
-}
-
 static int run_archive(struct archive_options *o, struct machine *m)
 {
 	const struct config *cfg = &m->cfg;
-	if (!uses_snapshots(cfg)) {
+	if (!config_bool(cfg, "VM_USE_SNAPSHOTS")) {
 		log_error("archive: vm archive works on base and backing files, and this machine "
 			  "(VM_USE_SNAPSHOTS=no) has the single image %s; copy it while the "
 			  "machine is stopped",

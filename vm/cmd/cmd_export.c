@@ -126,8 +126,7 @@ static int parse_options(int argc, char **argv, struct export_options *o)
 /* What a domain can be made of: a base and a backing file, both there. */
 static int check_images(const struct config *cfg, struct error *err)
 {
-	const char *use = config_get(cfg, "VM_USE_SNAPSHOTS");
-	if (use && !strcmp(use, "no"))
+	if (!config_bool(cfg, "VM_USE_SNAPSHOTS"))
 		return error_set(err,
 				 "VM_USE_SNAPSHOTS=no: this machine runs on the single image "
 				 "%s/%s, and vm export describes a base and a backing file; "

@@ -195,12 +195,6 @@ static int init_machine(const struct config *cfg, const struct init_options *o, 
 	return rc;
 }
 
-static bool uses_snapshots(const struct config *cfg)
-{
-	const char *use = config_get(cfg, "VM_USE_SNAPSHOTS");
-	return !use || strcmp(use, "no") != 0;
-}
-
 int cmd_init(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"dry-run", no_argument, NULL, 't'},
@@ -228,7 +222,7 @@ int cmd_init(int argc, char **argv)
 	if (cli_load_machine(&cfg) < 0)
 		return 1;
 	int rc = 0;
-	if (!uses_snapshots(&cfg)) {
+	if (!config_bool(&cfg, "VM_USE_SNAPSHOTS")) {
 		printf("VM_USE_SNAPSHOTS=no: this machine runs on the single image %s, so init "
 		       "has nothing to do\n",
 		       config_get(&cfg, "VM_IMAGE_FILENAME"));

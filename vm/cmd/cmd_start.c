@@ -398,11 +398,8 @@ int cmd_start(int argc, char **argv)
 		return 1;
 	s.launch.cfg = &s.m.cfg;
 	s.launch.rt = &s.m.rt;
-	if (!attempts)
-		attempts = config_get(&s.m.cfg, "VM_SSH_ATTEMPTS");
-	if (!attempts)
-		attempts = "30";
-	if (parse_attempts(attempts, &s.attempts) < 0) {
+	s.attempts = (int)config_int(&s.m.cfg, "VM_SSH_ATTEMPTS");
+	if (attempts && parse_attempts(attempts, &s.attempts) < 0) {
 		log_error("start: the number of ssh attempts must be a positive number, not '%s'",
 			  attempts);
 		machine_close(&s.m);

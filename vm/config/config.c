@@ -3,7 +3,9 @@
 #include "build-config.h"
 #include "config/variables.h"
 #include "config/vmrc.h"
+#include "config/words.h"
 #include "log.h"
+#include "strbuf.h"
 #include "sys/files.h"
 #include "sys/spawn.h"
 #include "xalloc.h"
@@ -17,11 +19,45 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_MEMORY_MIB (16u * 1024 * 1024)
+/* The row of a variable the code asks for: one outside the table is a bug. */
+static const struct variable *row(const char *name)
+{
+	const struct variable *v = variable_find(name);
+	if (!v) {
+		fprintf(stderr, "vm: internal error: %s is not in the variable table\n", name);
+		abort();
+	}
+	return v;
+}
 
 const char *config_get(const struct config *cfg, const char *name)
 {
-	return vars_value(&cfg->vars, name);
+	const char *value = vars_value(&cfg->vars, name);
+	if (value)
+		return value;
+	const struct variable *v = variable_find(name); /* also SHELL, DISPLAY, ... */
+	return v ? v->fallback : NULL;
+}
+
+bool config_bool(const struct config *cfg, const char *name)
+{
+	return variable_bool(row(name), config_get(cfg, name));
+}
+
+long long config_int(const struct config *cfg, const char *name)
+{
+	row(name);
+	const char *value = config_get(cfg, name);
+	return value ? strtoll(value, NULL, 10) : -1;
+}
+
+int config_words(const struct config *cfg, const char *name, struct strv *words, struct error *err)
+{
+	row(name);
+	const char *value = config_get(cfg, name);
+	if (value && words_split(value, words, err) < 0)
+		return error_prefix(err, "%s", name);
+	return 0;
 }
 
 char *config_data_path(const struct config *cfg, const char *file)
@@ -154,9 +190,8 @@ static int enter_home(struct config *cfg, const char *config_name, struct error 
 	struct stat st;
 	if (stat(cfg->home, &st) < 0)
 		return error_errno(err, "cannot change into VM_HOME %s", cfg->home);
-	const char *overrides = config_get(cfg, "VM_HOME_OVERRIDES_CWD");
 	if (!files_same(cfg->home, cfg->calling_dir) && has_file(cfg->calling_dir, config_name) &&
-	    !(overrides && !strcmp(overrides, "yes")))
+	    !config_bool(cfg, "VM_HOME_OVERRIDES_CWD"))
 		return error_set(err,
 				 "VM_HOME is %s, but the current directory %s has its own %s; "
 				 "cd elsewhere, unset VM_HOME, or set VM_HOME_OVERRIDES_CWD=yes "
@@ -167,68 +202,33 @@ static int enter_home(struct config *cfg, const char *config_name, struct error 
 	return 0;
 }
 
-static int report(const char *config_name, const char *fmt, const char *name)
-{
-	char msg[256];
-	snprintf(msg, sizeof(msg), fmt, name);
-	log_error("%s: %s", config_name, msg);
-	return 1;
-}
-
-static int check_mandatory(const struct config *cfg, const char *config_name)
+/* Each missing mandatory variable, a line in problems. */
+static int check_mandatory(const struct config *cfg, const char *config_name,
+			   struct strbuf *problems)
 {
 	int errors = 0;
 	for (size_t i = 0; i < variables_count; i++)
-		if (variables[i].mandatory && !config_get(cfg, variables[i].name))
-			errors +=
-			    report(config_name, "mandatory variable %s not set", variables[i].name);
+		if (variables[i].mandatory && !vars_value(&cfg->vars, variables[i].name)) {
+			strbuf_addf(problems, "%s: mandatory variable %s not set\n", config_name,
+				    variables[i].name);
+			errors++;
+		}
 	return errors;
 }
 
-static bool all_digits(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return false;
-	return true;
-}
-
-static bool valid_file_name_part(const char *s)
-{
-	if (!*s || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	for (; *s; s++)
-		if (*s == '/' || isspace((unsigned char)*s) || iscntrl((unsigned char)*s))
-			return false;
-	return true;
-}
-
-static int check_values(const struct config *cfg, const char *config_name)
+/* Each value the table refuses, a line in problems, with where it was set. */
+static int check_values(const struct config *cfg, const char *config_name, struct strbuf *problems)
 {
 	int errors = 0;
-	const char *id = config_get(cfg, "VM_MACHINE_ID");
-	if (id && !(strlen(id) == 2 && all_digits(id)))
-		errors += report(config_name,
-				 "VM_MACHINE_ID must be exactly two digits (00-99), not '%s'", id);
-	const char *mem = config_get(cfg, "VM_MACHINE_MEM");
-	if (mem && !(all_digits(mem) && strtoull(mem, NULL, 10) > 0 &&
-		     strtoull(mem, NULL, 10) <= MAX_MEMORY_MIB && strlen(mem) < 10))
-		errors +=
-		    report(config_name,
-			   "VM_MACHINE_MEM must be a positive whole number of MiB, not '%s'", mem);
-	const char *name = config_get(cfg, "VM_MACHINE_NAME");
-	if (name && strchr(name, ':'))
-		errors += report(config_name,
-				 "VM_MACHINE_NAME '%s' cannot hold ':': QEMU and qemu-img would "
-				 "read its image names as protocol:file",
-				 name);
-	else if (name && !valid_file_name_part(name))
-		errors += report(config_name,
-				 "VM_MACHINE_NAME '%s' cannot be used in file names (no '/', no "
-				 "white space)",
-				 name);
+	for (size_t i = 0; i < variables_count; i++) {
+		const char *value = vars_value(&cfg->vars, variables[i].name);
+		struct error why;
+		if (!value || variable_check(&variables[i], value, &why) == 0)
+			continue;
+		const char *origin = vars_origin(&cfg->vars, variables[i].name);
+		strbuf_addf(problems, "%s: %s\n", origin ? origin : config_name, why.msg);
+		errors++;
+	}
 	return errors;
 }
 
@@ -265,7 +265,7 @@ static void derive(struct config *cfg)
 	char *port = xasprintf("77%s", id);
 	vars_set_default(vars, "VM_NET_PORT", port);
 	free(port);
-	char *mac = xasprintf("DE:AD:BE:EF:%s:11", id);
+	char *mac = xasprintf(CONFIG_MAC_FORMAT, (unsigned)atoi(id));
 	vars_set(vars, "VM_NET_MAC", mac);
 	free(mac);
 	set_image_names(vars, name, config_get(cfg, "VM_FMT"));
@@ -320,11 +320,14 @@ int config_load_machine(struct config *cfg, struct error *err)
 	if (vmrc_load(name, &cfg->vars, err) < 0)
 		goto out;
 	apply_logging(cfg);
-	int errors = check_mandatory(cfg, name) + check_values(cfg, name);
-	if (errors) {
-		error_set(err, "exiting after %d error%s", errors, errors == 1 ? "" : "s");
+	struct strbuf problems = STRBUF_INIT;
+	int errors = check_mandatory(cfg, name, &problems) + check_values(cfg, name, &problems);
+	if (errors)
+		error_set(err, "%sexiting after %d error%s", strbuf_str(&problems), errors,
+			  errors == 1 ? "" : "s");
+	strbuf_free(&problems);
+	if (errors)
 		goto out;
-	}
 	derive(cfg);
 	export_to_environment(&cfg->vars);
 	rc = 0;

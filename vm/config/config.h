@@ -5,6 +5,9 @@
 
 #include "config/varmap.h"
 #include "error.h"
+#include "strv.h"
+
+#include <stdbool.h>
 
 struct config {
 	struct vars vars;
@@ -23,8 +26,22 @@ int config_load_machine(struct config *cfg, struct error *err);
 /* Both of the above. */
 int config_load(struct config *cfg, char **envp, struct error *err);
 
-/* A variable's value; NULL when missing (unset or empty). */
+/* The guest's MAC address, from its machine ID (VM_NET_MAC). */
+#define CONFIG_MAC_FORMAT "DE:AD:BE:EF:%02u:11"
+
+/* The accessors, one per type of the variable table (config/variables.h);
+ * a value was checked against its row when the machine was loaded, and a
+ * missing one (unset or empty) is the row's default.
+ *
+ * Text, file names, words of an allowed list: the value; NULL when missing
+ * and without a default. Also for variables outside the table (SHELL). */
 const char *config_get(const struct config *cfg, const char *name);
+/* A yes/no variable (VM_USE_SNAPSHOTS: anything but "no" is yes). */
+bool config_bool(const struct config *cfg, const char *name);
+/* An integer variable; -1 when missing and without a default. */
+long long config_int(const struct config *cfg, const char *name);
+/* A words variable, split the way a shell would, appended to words. */
+int config_words(const struct config *cfg, const char *name, struct strv *words, struct error *err);
 /* A file of vm's shared data: under VM_LIB when set, else the installed data
  * directory. The caller frees it. */
 char *config_data_path(const struct config *cfg, const char *file);

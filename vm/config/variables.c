@@ -1,65 +1,100 @@
 #include "config/variables.h"
 
-#define SETTING(n, d, s)                                                                           \
+#include "config/words.h"
+#include "strv.h"
+#include "xalloc.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* SETTING(name, type, default, summary[, allowed values]), MANDATORY(name,
+ * type, summary[, ...]), DERIVED(name, summary). */
+#define SETTING(n, t, d, s, ...)                                                                   \
 	{                                                                                          \
-		n, d, VARIABLE_SETTING, false, s                                                   \
+		.name = n, .type = t, .fallback = d, .kind = VARIABLE_SETTING, .summary = s,       \
+		__VA_ARGS__                                                                        \
 	}
-#define MANDATORY(n, s)                                                                            \
+#define MANDATORY(n, t, s, ...)                                                                    \
 	{                                                                                          \
-		n, NULL, VARIABLE_SETTING, true, s                                                 \
+		.name = n, .type = t, .kind = VARIABLE_SETTING, .mandatory = true, .summary = s,   \
+		__VA_ARGS__                                                                        \
 	}
 #define DERIVED(n, s)                                                                              \
 	{                                                                                          \
-		n, NULL, VARIABLE_DERIVED, false, s                                                \
+		.name = n, .type = VARIABLE_TEXT, .kind = VARIABLE_DERIVED, .summary = s           \
 	}
+#define ONE_OF(words) .allowed = words
+#define RANGE(lo, hi) .min = lo, .max = hi
+
+#define MAX_MEMORY_MIB (16LL * 1024 * 1024)
 
 const struct variable variables[] = {
-    MANDATORY("VM_CONFIG", "name of the per-machine configuration file (global vmrc: .vmrc)"),
-    MANDATORY("VM_FMT", "disk image format and file extension (global vmrc: qcow2)"),
-    MANDATORY("VM_SAVE_DELAY", "accepted for compatibility; vm waits for the real end of a "
-			       "snapshot (global vmrc: 5)"),
-    MANDATORY("VM_MACHINE_NAME", "machine name, used in file names"),
-    MANDATORY("VM_MACHINE_ID", "two digits, 00-99, unique among running machines"),
-    MANDATORY("VM_MACHINE_OWNER", "host user the machine belongs to"),
-    SETTING("VM_MACHINE_USER", NULL, "guest user for ssh (default: VM_MACHINE_OWNER)"),
-    SETTING("VM_MACHINE_MEM", "1024", "guest memory in MiB"),
-    SETTING("VM_HOME", NULL, "machine directory (default: the current directory)"),
-    SETTING("VM_HOME_OVERRIDES_CWD", NULL,
-	    "yes: VM_HOME wins over a .vmrc in the current "
-	    "directory"),
-    SETTING("VM_LIB", NULL, "directory holding the global vmrc and shell library"),
-    SETTING("VM_SSH_ATTEMPTS", "30", "ssh tries during vm start, 2 s apart at most"),
-    SETTING("VM_DATEFMT", "%F %T", "strftime format of timestamps; empty: date's default"),
-    SETTING("VM_LOG", NULL, "progress log, used when the file exists and is writable"),
-    SETTING("VM_ERRLOG", NULL, "error log, used when the file exists and is writable"),
-    SETTING("VM_USE_SNAPSHOTS", "yes", "no: one image NAME.FMT instead of base + backing"),
-    SETTING("VM_NET_GUEST", NULL, "guest host name or address (default: VM_MACHINE_NAME)"),
-    SETTING("VM_NET_HOST", "localhost", "host of the legacy TCP monitor"),
-    SETTING("VM_NET_LISTEN", "127.0.0.1", "address the legacy TCP monitor listens on"),
-    SETTING("VM_NET_PORT", NULL, "port of the legacy TCP monitor (default: 77<ID>)"),
-    SETTING("VM_NET_BRIDGE", "br0", "bridge the guest's tap is attached to"),
-    SETTING("VM_NET_FORWARD", NULL, "NAT: host ports forwarded to the guest, HOST:GUEST[/udp] ..."),
-    SETTING("VM_NET_FORWARD_ADDR", "127.0.0.1", "NAT: host address the forwards listen on"),
-    SETTING("VM_SNAPSHOT_SEEDNAME_DEFAULT", "seed", "default seed part of the file names"),
-    SETTING("VM_SNAPSHOT_BASENAME_DEFAULT", "base", "default base part of the file names"),
-    SETTING("VM_SNAPSHOT_BACKINGNAME_DEFAULT", "backing",
-	    "default backing part of the file "
-	    "names"),
-    SETTING("VM_SNAPSHOT_SEEDNAME", NULL, "seed part of the file names"),
-    SETTING("VM_SNAPSHOT_BASENAME", NULL, "base part of the file names"),
-    SETTING("VM_SNAPSHOT_BACKINGNAME", NULL, "backing part of the file names"),
-    SETTING("VM_QEMU", "qemu-system-x86_64", "the emulator"),
-    SETTING("VM_QEMU_EXTRA", NULL, "extra emulator arguments (shell-like words)"),
-    SETTING("VM_QEMU_DISPLAY", NULL, "passed as -display"),
-    SETTING("VM_QEMU_VNC", NULL, "passed as -vnc"),
-    SETTING("VM_QEMU_ACCEL", "auto", "auto, kvm or tcg"),
-    SETTING("VM_DISK_IF", "ide", "disk interface; virtio recommended for new machines"),
-    SETTING("VM_NET_MODEL", "e1000", "NIC model; virtio-net-pci recommended for new machines"),
-    SETTING("VM_GUEST_AGENT", "no",
-	    "yes: use the QEMU guest agent for suspend, power-off and "
-	    "sync"),
-    SETTING("VM_SSH_OPTS", NULL, "extra ssh options for guest access"),
-    SETTING("VM_MONITOR", "unix", "unix, or tcp to add the legacy TCP monitor"),
+    MANDATORY("VM_CONFIG", VARIABLE_NAME,
+	      "name of the per-machine configuration file (global vmrc: .vmrc)"),
+    MANDATORY("VM_FMT", VARIABLE_WORD, "disk image format and file extension (global vmrc: qcow2)"),
+    MANDATORY("VM_SAVE_DELAY", VARIABLE_TEXT,
+	      "accepted for compatibility; vm waits for the real end of a snapshot (global "
+	      "vmrc: 5)"),
+    MANDATORY("VM_MACHINE_NAME", VARIABLE_NAME, "machine name, used in file names"),
+    MANDATORY("VM_MACHINE_ID", VARIABLE_INTEGER, "two digits, 00-99, unique among running machines",
+	      RANGE(0, 99), .digits = 2),
+    MANDATORY("VM_MACHINE_OWNER", VARIABLE_TEXT, "host user the machine belongs to"),
+    SETTING("VM_MACHINE_USER", VARIABLE_TEXT, NULL,
+	    "guest user for ssh (default: VM_MACHINE_OWNER)"),
+    SETTING("VM_MACHINE_MEM", VARIABLE_INTEGER, "1024", "guest memory in MiB",
+	    RANGE(1, MAX_MEMORY_MIB)),
+    SETTING("VM_HOME", VARIABLE_PATH, NULL, "machine directory (default: the current directory)"),
+    SETTING("VM_HOME_OVERRIDES_CWD", VARIABLE_BOOL, NULL,
+	    "yes: VM_HOME wins over a .vmrc in the current directory"),
+    SETTING("VM_LIB", VARIABLE_PATH, NULL, "directory holding the global vmrc and shell library"),
+    SETTING("VM_SSH_ATTEMPTS", VARIABLE_INTEGER, "30",
+	    "ssh tries during vm start, 2 s apart at most", RANGE(1, 100000)),
+    SETTING("VM_DATEFMT", VARIABLE_TEXT, "%F %T",
+	    "strftime format of timestamps; empty: date's default"),
+    SETTING("VM_LOG", VARIABLE_PATH, NULL,
+	    "progress log, used when the file exists and is writable"),
+    SETTING("VM_ERRLOG", VARIABLE_PATH, NULL,
+	    "error log, used when the file exists and is writable"),
+    SETTING("VM_USE_SNAPSHOTS", VARIABLE_NOT_NO, "yes",
+	    "no: one image NAME.FMT instead of base + backing"),
+    SETTING("VM_NET_GUEST", VARIABLE_TEXT, NULL,
+	    "guest host name or address (default: VM_MACHINE_NAME)"),
+    SETTING("VM_NET_HOST", VARIABLE_TEXT, "localhost", "host of the legacy TCP monitor"),
+    SETTING("VM_NET_LISTEN", VARIABLE_TEXT, "127.0.0.1",
+	    "address the legacy TCP monitor listens on"),
+    SETTING("VM_NET_PORT", VARIABLE_INTEGER, NULL,
+	    "port of the legacy TCP monitor (default: 77<ID>)", RANGE(1, 65535)),
+    SETTING("VM_NET_BRIDGE", VARIABLE_WORD, "br0", "bridge the guest's tap is attached to"),
+    SETTING("VM_NET_FORWARD", VARIABLE_TEXT, NULL,
+	    "NAT: host ports forwarded to the guest, HOST:GUEST[/udp] ..."),
+    SETTING("VM_NET_FORWARD_ADDR", VARIABLE_TEXT, "127.0.0.1",
+	    "NAT: host address the forwards listen on"),
+    SETTING("VM_SNAPSHOT_SEEDNAME_DEFAULT", VARIABLE_NAME, "seed",
+	    "default seed part of the file names"),
+    SETTING("VM_SNAPSHOT_BASENAME_DEFAULT", VARIABLE_NAME, "base",
+	    "default base part of the file names"),
+    SETTING("VM_SNAPSHOT_BACKINGNAME_DEFAULT", VARIABLE_NAME, "backing",
+	    "default backing part of the file names"),
+    SETTING("VM_SNAPSHOT_SEEDNAME", VARIABLE_NAME, NULL, "seed part of the file names"),
+    SETTING("VM_SNAPSHOT_BASENAME", VARIABLE_NAME, NULL, "base part of the file names"),
+    SETTING("VM_SNAPSHOT_BACKINGNAME", VARIABLE_NAME, NULL, "backing part of the file names"),
+    SETTING("VM_QEMU", VARIABLE_PATH, "qemu-system-x86_64", "the emulator"),
+    SETTING("VM_QEMU_EXTRA", VARIABLE_WORDS, NULL, "extra emulator arguments (shell-like words)"),
+    SETTING("VM_QEMU_DISPLAY", VARIABLE_TEXT, NULL, "passed as -display"),
+    SETTING("VM_QEMU_VNC", VARIABLE_TEXT, NULL, "passed as -vnc"),
+    SETTING("VM_QEMU_ACCEL", VARIABLE_ENUM, "auto", "auto, kvm or tcg", ONE_OF("auto kvm tcg")),
+    SETTING("VM_DISK_IF", VARIABLE_ENUM, "ide",
+	    "disk interface; virtio recommended for new machines",
+	    ONE_OF("ide virtio scsi sd mtd floppy pflash none")),
+    SETTING("VM_NET_MODEL", VARIABLE_WORD, "e1000",
+	    "NIC model; virtio-net-pci recommended for new machines"),
+    SETTING("VM_GUEST_AGENT", VARIABLE_BOOL, "no",
+	    "yes: use the QEMU guest agent for suspend, power-off and sync"),
+    SETTING("VM_SSH_OPTS", VARIABLE_WORDS, NULL, "extra ssh options for guest access"),
+    SETTING("VM_MONITOR", VARIABLE_ENUM, "unix", "unix, or tcp to add the legacy TCP monitor",
+	    ONE_OF("unix tcp")),
     DERIVED("VM_SNAPSHOT_SEED_FILENAME", "NAME-SEEDNAME.FMT"),
     DERIVED("VM_SNAPSHOT_BASE_FILENAME", "NAME-BASENAME.FMT"),
     DERIVED("VM_SNAPSHOT_BACKING_FILENAME", "NAME-BACKINGNAME.FMT"),
@@ -73,3 +108,156 @@ const struct variable variables[] = {
 };
 
 const size_t variables_count = sizeof(variables) / sizeof(variables[0]);
+
+const struct variable *variable_find(const char *name)
+{
+	for (size_t i = 0; i < variables_count; i++)
+		if (!strcmp(variables[i].name, name))
+			return &variables[i];
+	return NULL;
+}
+
+/* "a, b or c" from "a b c". */
+static char *alternatives(const char *words)
+{
+	struct strv list = STRV_INIT;
+	char *copy = xstrdup(words);
+	for (char *save, *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
+		strv_add(&list, w);
+	free(copy);
+	char *head = NULL;
+	if (list.n > 1) {
+		char *last = list.v[--list.n];
+		char *rest = strv_join(&list, ", ");
+		head = xasprintf("%s or %s", rest, last);
+		free(rest);
+		free(last);
+	} else {
+		head = strv_join(&list, "");
+	}
+	strv_free(&list);
+	return head;
+}
+
+char *variable_allowed(const struct variable *v)
+{
+	switch (v->type) {
+	case VARIABLE_BOOL:
+		return xstrdup("yes or no");
+	case VARIABLE_NOT_NO:
+		return xstrdup("no, or anything else for yes");
+	case VARIABLE_ENUM:
+		return alternatives(v->allowed);
+	case VARIABLE_INTEGER:
+		if (v->digits)
+			return xasprintf("%d digits, %0*lld to %lld", v->digits, v->digits, v->min,
+					 v->max);
+		return xasprintf("a whole number from %lld to %lld", v->min, v->max);
+	case VARIABLE_WORD:
+		return xstrdup("one word of letters, digits, '.', '_' and '-'");
+	case VARIABLE_NAME:
+		return xstrdup("usable in file names (no '/', no white space, not . or ..)");
+	case VARIABLE_WORDS:
+		return xstrdup("words as a shell splits them (quotes and backslashes), never run");
+	case VARIABLE_PATH:
+	case VARIABLE_TEXT:
+		break;
+	}
+	return NULL;
+}
+
+static bool is_one_of(const char *value, const char *words)
+{
+	size_t len = strlen(value);
+	for (const char *p = words; *p;) {
+		size_t n = strcspn(p, " ");
+		if (n == len && !strncmp(p, value, n))
+			return true;
+		p += n + (p[n] == ' ');
+	}
+	return false;
+}
+
+static bool is_integer(const struct variable *v, const char *value)
+{
+	size_t len = strlen(value);
+	if (!len || strspn(value, "0123456789") != len || len > 18 ||
+	    (v->digits && len != (size_t)v->digits))
+		return false;
+	long long n = strtoll(value, NULL, 10);
+	return n >= v->min && n <= v->max;
+}
+
+static bool is_word(const char *value)
+{
+	if (!*value)
+		return false;
+	for (const char *p = value; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("._-", *p))
+			return false;
+	return true;
+}
+
+static bool is_name(const char *value)
+{
+	if (!*value || !strcmp(value, ".") || !strcmp(value, ".."))
+		return false;
+	for (const char *p = value; *p; p++)
+		if (*p == '/' || isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
+			return false;
+	return true;
+}
+
+static bool valid(const struct variable *v, const char *value, struct error *why)
+{
+	switch (v->type) {
+	case VARIABLE_BOOL:
+		return !strcmp(value, "yes") || !strcmp(value, "no");
+	case VARIABLE_ENUM:
+		return is_one_of(value, v->allowed);
+	case VARIABLE_INTEGER:
+		return is_integer(v, value);
+	case VARIABLE_WORD:
+		return is_word(value);
+	case VARIABLE_NAME:
+		return is_name(value);
+	case VARIABLE_WORDS: {
+		struct strv words = STRV_INIT;
+		int rc = words_split(value, &words, why);
+		strv_free(&words);
+		return rc == 0;
+	}
+	case VARIABLE_NOT_NO:
+	case VARIABLE_PATH:
+	case VARIABLE_TEXT:
+		break;
+	}
+	return true;
+}
+
+int variable_check(const struct variable *v, const char *value, struct error *err)
+{
+	if (v->type == VARIABLE_NAME && strchr(value, ':'))
+		return error_set(err,
+				 "%s '%s' cannot hold ':': QEMU and qemu-img would read its image "
+				 "names as protocol:file",
+				 v->name, value);
+	struct error why = {""};
+	if (valid(v, value, &why))
+		return 0;
+	if (why.msg[0])
+		return error_set(err, "%s: %s", v->name, why.msg);
+	char *allowed = variable_allowed(v);
+	error_set(err, "%s must be %s, not '%s'", v->name, allowed, value);
+	free(allowed);
+	return -1;
+}
+
+bool variable_bool(const struct variable *v, const char *value)
+{
+	if (!value)
+		value = v->fallback;
+	if (v->type == VARIABLE_NOT_NO)
+		return !value || strcmp(value, "no") != 0;
+	return value && !strcmp(value, "yes");
+}

@@ -26,20 +26,37 @@ const char *vars_value(const struct vars *vars, const char *name)
 	return value && value[0] ? value : NULL;
 }
 
-void vars_set(struct vars *vars, const char *name, const char *value)
+const char *vars_origin(const struct vars *vars, const char *name)
 {
 	struct var *var = find(vars, name);
+	return var ? var->origin : NULL;
+}
+
+void vars_set_from(struct vars *vars, const char *name, const char *value, const char *origin)
+{
+	struct var *var = find(vars, name);
+	/* Setting the same value again (the global vmrc's VM_X=${VM_X:-default}
+	 * keeping the environment's) leaves it where it came from. */
+	if (var && !strcmp(var->value, value))
+		return;
+	char *copy = xstrdup(value), *from = origin ? xstrdup(origin) : NULL;
 	if (var) {
-		char *copy = xstrdup(value);
 		free(var->value);
+		free(var->origin);
 		var->value = copy;
+		var->origin = from;
 		return;
 	}
 	if (vars->n == vars->cap) {
 		vars->cap = vars->cap ? vars->cap * 2 : 64;
 		vars->v = xrealloc(vars->v, vars->cap * sizeof(*vars->v));
 	}
-	vars->v[vars->n++] = (struct var){xstrdup(name), xstrdup(value), false};
+	vars->v[vars->n++] = (struct var){xstrdup(name), copy, false, from};
+}
+
+void vars_set(struct vars *vars, const char *name, const char *value)
+{
+	vars_set_from(vars, name, value, NULL);
 }
 
 void vars_export(struct vars *vars, const char *name)
@@ -62,6 +79,7 @@ void vars_unset(struct vars *vars, const char *name)
 		return;
 	free(var->name);
 	free(var->value);
+	free(var->origin);
 	size_t i = (size_t)(var - vars->v);
 	memmove(var, var + 1, (vars->n - i - 1) * sizeof(*var));
 	vars->n--;
@@ -84,7 +102,7 @@ void vars_import_environ(struct vars *vars, char **envp)
 		if (!eq || !vars_name_valid(*envp, (size_t)(eq - *envp)))
 			continue; /* not something a shell would see as a variable */
 		char *name = xstrndup(*envp, (size_t)(eq - *envp));
-		vars_set(vars, name, eq + 1);
+		vars_set_from(vars, name, eq + 1, "the environment");
 		vars_export(vars, name);
 		free(name);
 	}
@@ -114,6 +132,7 @@ void vars_copy(struct vars *to, const struct vars *from)
 		to->v[i] = from->v[i]; /* the marks too */
 		to->v[i].name = xstrdup(from->v[i].name);
 		to->v[i].value = xstrdup(from->v[i].value);
+		to->v[i].origin = from->v[i].origin ? xstrdup(from->v[i].origin) : NULL;
 	}
 }
 
@@ -122,6 +141,7 @@ void vars_free(struct vars *vars)
 	for (size_t i = 0; i < vars->n; i++) {
 		free(vars->v[i].name);
 		free(vars->v[i].value);
+		free(vars->v[i].origin);
 	}
 	free(vars->v);
 	*vars = (struct vars)VARS_INIT;

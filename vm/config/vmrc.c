@@ -309,12 +309,15 @@ static int parse_statement(struct parser *ps)
 			ps->p++;
 		size_t len = (size_t)(ps->p - name);
 		if (len && peek(ps, 0) == '=') {
+			int line = ps->line; /* where the assignment starts */
 			ps->p++;
 			struct strbuf value = STRBUF_INIT;
 			int rc = parse_word(ps, &value, false);
 			if (rc == 0) {
 				char *key = xstrndup(name, len);
-				vars_set(ps->vars, key, strbuf_str(&value));
+				char *origin = xasprintf("%s:%d", ps->path, line);
+				vars_set_from(ps->vars, key, strbuf_str(&value), origin);
+				free(origin);
 				if (exported)
 					vars_export(ps->vars, key);
 				free(key);

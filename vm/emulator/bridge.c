@@ -18,12 +18,9 @@ int bridge_attach(struct machine *m, struct qemu_launch *launch, struct netclien
 				 "'vm kill' first",
 				 machine_name(m), (int)pid);
 	const char *bridge = config_get(&m->cfg, "VM_NET_BRIDGE");
-	const char *id = config_get(&m->cfg, "VM_MACHINE_ID");
-	if (!bridge)
-		bridge = "br0";
 	log_debug("asking %s for a tap on %s", netclient_helper_path(), bridge);
-	if (netclient_open_tap(bridge, (unsigned)atoi(id ? id : "0"), launch->create_bridge, tap,
-			       err) < 0)
+	if (netclient_open_tap(bridge, (unsigned)config_int(&m->cfg, "VM_MACHINE_ID"),
+			       launch->create_bridge, tap, err) < 0)
 		return -1;
 	log_progress("tap %s on bridge %s, MAC %s", tap->name, bridge,
 		     config_get(&m->cfg, "VM_NET_MAC"));

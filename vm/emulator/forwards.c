@@ -149,8 +149,7 @@ int forwards_check_free(const struct forwards *fw, const char *addr, struct erro
 int forwards_from_config(const struct config *cfg, struct forwards *out, const char **addr,
 			 struct error *err)
 {
-	const char *listen = config_get(cfg, "VM_NET_FORWARD_ADDR");
-	*addr = listen && *listen ? listen : "127.0.0.1";
+	*addr = config_get(cfg, "VM_NET_FORWARD_ADDR"); /* the table's default when missing */
 	return forwards_parse(config_get(cfg, "VM_NET_FORWARD"), out, err);
 }
 

@@ -26,9 +26,8 @@ int guest_open(struct guest *g, const struct config *cfg, const struct runtime *
 	       struct error *err)
 {
 	*g = (struct guest){.options = STRV_INIT};
-	const char *opts = config_get(cfg, "VM_SSH_OPTS");
-	if (opts && words_split(opts, &g->options, err) < 0)
-		return error_prefix(err, "VM_SSH_OPTS");
+	if (config_words(cfg, "VM_SSH_OPTS", &g->options, err) < 0)
+		return -1;
 	struct runtime_info info;
 	struct error ignored;
 	if (rt && runtime_read_info(rt, &info, &ignored) == 0 && !strcmp(info.network, "nat") &&
@@ -42,8 +41,7 @@ int guest_open(struct guest *g, const struct config *cfg, const struct runtime *
 	if (rt)
 		runtime_info_free(&info);
 	g->user = xstrdup(config_get(cfg, "VM_MACHINE_USER"));
-	const char *agent = config_get(cfg, "VM_GUEST_AGENT");
-	if (agent && !strcmp(agent, "yes") && rt)
+	if (config_bool(cfg, "VM_GUEST_AGENT") && rt)
 		g->agent_socket = xstrdup(rt->ga_socket);
 	return 0;
 }

@@ -1,6 +1,7 @@
 #include "net/netclient.h"
 
 #include "build-config.h"
+#include "config/config.h"
 #include "fdpass.h"
 #include "sys/spawn.h"
 
@@ -110,8 +111,8 @@ void netclient_explain(const struct netd_request *req, const struct netd_reply *
 	case NETD_MACHINE_IN_USE:
 		error_set(err,
 			  "machine ID %02u already has taps of another user on this host: choose "
-			  "another VM_MACHINE_ID in .vmrc (the MAC address DE:AD:BE:EF:%02u:11 "
-			  "must be unique)",
+			  "another VM_MACHINE_ID in .vmrc (the MAC address " CONFIG_MAC_FORMAT
+			  " must be unique)",
 			  req->machine_id, req->machine_id);
 		break;
 	case NETD_POLICY_BROKEN:
