@@ -2,6 +2,7 @@
 # The front end's dependency rule (vm/README.md), checked on the includes:
 # the parts are layered, and a part includes only its own headers, common/'s
 # and those of the parts below it (so sys/, the bottom, uses common/ only). Every source file sits in a part.
+# Only the commands (cmd/) print errors.
 # Usage: test-layout.sh VM-SOURCE-DIR
 set -u
 src=$1
@@ -51,6 +52,18 @@ for dir in "$src"/*/; do
 			esac
 		done < <(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f")
 	done
+done
+
+# Errors are told once, at the top: below cmd/ a part returns struct error
+# and never prints one (log.h's debug, progress and warnings are fine).
+for f in "$src"/*/*.[ch]; do
+	part=$(basename "$(dirname "$f")")
+	case $part in cmd | data) continue ;; esac
+	if grep -n 'log_error *(' "$f" >/dev/null; then
+		fail "${f#"$src"/} prints an error (log_error): return it in struct error for the command to tell"
+	else
+		passed=$((passed + 1))
+	fi
 done
 
 echo "$passed passed, $failed failed"

@@ -342,8 +342,7 @@ static int start_machine(struct start *s, struct error *err)
 {
 	if (launch_emulator(s, err) < 0)
 		return -1;
-	if (!log_is_verbose())
-		s->spinner = progress_start("starting the machine", 0);
+	s->spinner = progress_spinner("starting the machine");
 	struct qmp q;
 	if (wait_monitor(s, &q, err) < 0)
 		return -1;

@@ -114,7 +114,7 @@ static int release_signals(struct stop *s)
 static int wait_event(struct stop *s, const char *event, int timeout_ms, const char *what,
 		      struct error *err)
 {
-	struct progress *spinner = log_is_verbose() ? NULL : progress_start(what, 0);
+	struct progress *spinner = progress_spinner(what);
 	int rc = qmp_wait_event(&s->q, event, timeout_ms, NULL, err);
 	progress_finish(spinner);
 	return rc;
@@ -210,7 +210,10 @@ static int save_state(struct stop *s, struct error *err)
 		resume = frozen;
 	}
 	log_progress("saving the state as %s", s->savevm);
-	if (machine_savevm(&s->m, &s->q, s->savevm, err) < 0) {
+	struct progress *spinner = progress_spinner("saving the state");
+	int saved = machine_savevm(&s->m, &s->q, s->savevm, err);
+	progress_finish(spinner);
+	if (saved < 0) {
 		error_prefix(err, "cannot save the state %s", s->savevm);
 		if (resume)
 			resume_guest(s, err);
@@ -245,8 +248,7 @@ static int reboot_guest(struct stop *s, struct error *err)
  * not see it, so it is pressed again now and then until the guest is off. */
 static int press_power_button(struct stop *s, struct error *err)
 {
-	struct progress *spinner =
-	    log_is_verbose() ? NULL : progress_start("powering the guest off", 0);
+	struct progress *spinner = progress_spinner("powering the guest off");
 	int rc = -1;
 	for (int waited = 0; waited < POWEROFF_TIMEOUT_MS; waited += ACPI_REPEAT_MS) {
 		if (qmp_execute(&s->q, "system_powerdown", NULL, NULL, err) < 0)

@@ -4,7 +4,6 @@
 #include "log.h"
 #include "strbuf.h"
 #include "strv.h"
-#include "sys/progress.h"
 #include "sys/spawn.h"
 #include "xalloc.h"
 
@@ -314,9 +313,7 @@ int machine_savevm(struct machine *m, struct qmp *q, const char *name, struct er
 	int saved_timeout = q->timeout_ms;
 	q->timeout_ms = SAVEVM_TIMEOUT_MS;
 	int lock = take_save_lock(m);
-	struct progress *spinner = log_is_verbose() ? NULL : progress_start("saving the state", 0);
 	int rc = qmp_hmp(q, command, &output, err);
-	progress_finish(spinner);
 	if (lock >= 0)
 		close(lock);
 	q->timeout_ms = saved_timeout;

@@ -50,8 +50,8 @@ char *machine_stderr_tail(const struct machine *m, int lines);
 /* Flushes the host file system that holds the machine's images. */
 void machine_sync_host(const struct machine *m);
 /* Saves the machine's state as name (HMP savevm, which replies only once
- * the state is written: its reply is the completion, never a sleep), with a
- * spinner on a terminal. QEMU's complaint, if any, becomes the error; a
+ * the state is written: its reply is the completion, never a sleep; the
+ * caller shows the wait). QEMU's complaint, if any, becomes the error; a
  * full disk is named as one. While it saves, machine_saving says so to the
  * other vm commands (vm kill waits for it). */
 int machine_savevm(struct machine *m, struct qmp *q, const char *name, struct error *err);

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "storage/image.h"
 #include "sys/files.h"
+#include "sys/progress.h"
 #include "xalloc.h"
 
 #include <signal.h>
@@ -195,7 +196,9 @@ static int save_state(struct update *u, struct error *err)
 {
 	const char *name = u->job->savevm;
 	log_progress("saving the state as %s", name);
+	struct progress *spinner = progress_spinner("saving the state");
 	int rc = machine_savevm(u->m, &u->q, name, err);
+	progress_finish(spinner);
 	if (rc < 0)
 		return error_prefix(err, "cannot save the state %s", name);
 	/* Saved as it is, a sleeping guest needs the reset into its resume path

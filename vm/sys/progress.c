@@ -1,4 +1,6 @@
 #include "sys/progress.h"
+
+#include "log.h"
 #include "sys/clock.h"
 
 #include "xalloc.h"
@@ -19,6 +21,11 @@ struct progress {
 	long long last_draw_ms;
 	bool visible;
 };
+
+struct progress *progress_spinner(const char *label)
+{
+	return log_is_verbose() ? NULL : progress_start(label, 0);
+}
 
 bool progress_visible(void)
 {

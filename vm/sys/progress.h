@@ -11,6 +11,9 @@ struct progress;
 struct progress *progress_start(const char *label, uint64_t total);
 void progress_update(struct progress *p, uint64_t done);
 void progress_tick(struct progress *p);
+/* A spinner while the user waits, unless -v shows the steps instead (NULL
+ * then: the progress functions take NULL). */
+struct progress *progress_spinner(const char *label);
 /* Clears the line and frees p; NULL is fine. */
 void progress_finish(struct progress *p);
 /* Whether progress_start draws anything (stdout is a terminal). */
