@@ -115,7 +115,8 @@ static void emit(enum level level, const char *fmt, va_list ap)
 		 * told line by line, each as a message of its own. */
 		for (char *save, *line = strtok_r(msg, "\n", &save); line;
 		     line = strtok_r(NULL, "\n", &save)) {
-			fprintf(stderr, "%s: %s%s\n", state.prog,
+			fprintf(stderr, "%s: %s%s%s%s\n", state.prog, state.command,
+				state.command[0] ? ": " : "",
 				level == LEVEL_WARN ? "warning: " : "", line);
 			append_to_log(level == LEVEL_ERROR ? state.error_log : state.progress_log,
 				      line);

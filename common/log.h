@@ -1,6 +1,7 @@
 /* Messages for the user and the log files.
  *
- * Errors go to stderr as "PROG: message" and are appended to the error log;
+ * Errors go to stderr as "PROG: COMMAND: message" (the command set by
+ * log_set_command, so no caller types it) and are appended to the error log;
  * progress goes to stdout as "[TIMESTAMP] message" only when verbose, and is
  * always appended to the progress log. A log is used only when the file
  * already exists and is writable; a failed write is reported once and is

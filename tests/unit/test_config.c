@@ -135,8 +135,8 @@ Test(config, empty_value_counts_as_missing)
 	char *vmrc = xasprintf("%sVM_MACHINE_OWNER=\n", vt_guide_vmrc);
 	free(vt_write(dir, ".vmrc", vmrc));
 	assert_fails_with(sh(dir, vt_lib(NULL), NULL, "true"),
-			  "vm: .vmrc: mandatory variable VM_MACHINE_OWNER not set\n"
-			  "vm: exiting after 1 error\n");
+			  "vm: sh: .vmrc: mandatory variable VM_MACHINE_OWNER not set\n"
+			  "vm: sh: exiting after 1 error\n");
 }
 
 Test(config, each_missing_mandatory_variable_is_named)
@@ -155,8 +155,8 @@ Test(config, each_missing_mandatory_variable_is_named)
 				 values[i]);
 		}
 		free(vt_write(dir, ".vmrc", vmrc));
-		char *expected = xasprintf("vm: .vmrc: mandatory variable %s not set\n"
-					   "vm: exiting after 1 error\n",
+		char *expected = xasprintf("vm: sh: .vmrc: mandatory variable %s not set\n"
+					   "vm: sh: exiting after 1 error\n",
 					   names[missing]);
 		assert_fails_with(sh(dir, vt_lib(global), NULL, "echo ran"), expected);
 		free(expected);
@@ -168,13 +168,13 @@ Test(config, all_missing_mandatory_variables_give_six_errors)
 	char *dir = vt_tmpdir();
 	free(vt_write(dir, ".vmrc", "# nothing yet\n"));
 	assert_fails_with(sh(dir, vt_lib("# empty global vmrc\n"), NULL, "echo ran"),
-			  "vm: .vmrc: mandatory variable VM_CONFIG not set\n"
-			  "vm: .vmrc: mandatory variable VM_FMT not set\n"
-			  "vm: .vmrc: mandatory variable VM_SAVE_DELAY not set\n"
-			  "vm: .vmrc: mandatory variable VM_MACHINE_NAME not set\n"
-			  "vm: .vmrc: mandatory variable VM_MACHINE_ID not set\n"
-			  "vm: .vmrc: mandatory variable VM_MACHINE_OWNER not set\n"
-			  "vm: exiting after 6 errors\n");
+			  "vm: sh: .vmrc: mandatory variable VM_CONFIG not set\n"
+			  "vm: sh: .vmrc: mandatory variable VM_FMT not set\n"
+			  "vm: sh: .vmrc: mandatory variable VM_SAVE_DELAY not set\n"
+			  "vm: sh: .vmrc: mandatory variable VM_MACHINE_NAME not set\n"
+			  "vm: sh: .vmrc: mandatory variable VM_MACHINE_ID not set\n"
+			  "vm: sh: .vmrc: mandatory variable VM_MACHINE_OWNER not set\n"
+			  "vm: sh: exiting after 6 errors\n");
 }
 
 static struct vt_result with_id(const char *id_line)
@@ -193,9 +193,10 @@ Test(config, machine_id_must_be_two_digits)
 				{"VM_MACHINE_ID=ab", "ab"},
 				{"VM_MACHINE_ID=\" 33\"", " 33"}};
 	for (size_t i = 0; i < 4; i++) {
-		char *expected = xasprintf("vm: .vmrc:3: VM_MACHINE_ID must be 2 digits, 00 to 99, "
-					   "not '%s'\nvm: exiting after 1 error\n",
-					   bad[i][1]);
+		char *expected =
+		    xasprintf("vm: sh: .vmrc:3: VM_MACHINE_ID must be 2 digits, 00 to 99, "
+			      "not '%s'\nvm: sh: exiting after 1 error\n",
+			      bad[i][1]);
 		assert_fails_with(with_id(bad[i][0]), expected);
 		free(expected);
 	}
@@ -210,11 +211,11 @@ Test(config, memory_and_name_are_validated)
 		      "VM_MACHINE_NAME='my vm'\nVM_MACHINE_ID=12\nVM_MACHINE_OWNER=d\n"
 		      "VM_MACHINE_MEM=-5\n"));
 	assert_fails_with(sh(dir, vt_lib(NULL), NULL, "true"),
-			  "vm: .vmrc:1: VM_MACHINE_NAME must be usable in file names (no '/', "
+			  "vm: sh: .vmrc:1: VM_MACHINE_NAME must be usable in file names (no '/', "
 			  "no white space, not . or ..), not 'my vm'\n"
-			  "vm: .vmrc:4: VM_MACHINE_MEM must be a whole number from 1 to "
+			  "vm: sh: .vmrc:4: VM_MACHINE_MEM must be a whole number from 1 to "
 			  "16777216, not '-5'\n"
-			  "vm: exiting after 2 errors\n");
+			  "vm: sh: exiting after 2 errors\n");
 	free(vt_write(dir, ".vmrc",
 		      "VM_MACHINE_NAME=a/b\nVM_MACHINE_ID=12\nVM_MACHINE_OWNER=d\n"
 		      "VM_MACHINE_MEM=0\n"));
@@ -225,10 +226,11 @@ Test(config, memory_and_name_are_validated)
 	cr_assert(strstr(r.err, "VM_MACHINE_NAME must be usable in file names"));
 	vt_result_free(&r);
 	free(vt_write(dir, ".vmrc", "VM_MACHINE_NAME=a:b\nVM_MACHINE_ID=12\nVM_MACHINE_OWNER=d\n"));
-	assert_fails_with(sh(dir, vt_lib(NULL), NULL, "true"),
-			  "vm: .vmrc:1: VM_MACHINE_NAME 'a:b' cannot hold ':': QEMU and qemu-img "
-			  "would read its image names as protocol:file\n"
-			  "vm: exiting after 1 error\n");
+	assert_fails_with(
+	    sh(dir, vt_lib(NULL), NULL, "true"),
+	    "vm: sh: .vmrc:1: VM_MACHINE_NAME 'a:b' cannot hold ':': QEMU and qemu-img "
+	    "would read its image names as protocol:file\n"
+	    "vm: sh: exiting after 1 error\n");
 }
 
 Test(config, a_refused_vmrc_line_is_reported_with_file_and_line)
@@ -236,18 +238,20 @@ Test(config, a_refused_vmrc_line_is_reported_with_file_and_line)
 	char *dir = vt_tmpdir();
 	char *vmrc = xasprintf("%sVM_QEMU_EXTRA=`id`\n", vt_guide_vmrc);
 	free(vt_write(dir, ".vmrc", vmrc));
-	assert_fails_with(sh(dir, vt_lib(NULL), NULL, "echo ran"),
-			  "vm: .vmrc:6: backtick command substitution is refused: .vmrc is read, "
-			  "never run\n");
+	assert_fails_with(
+	    sh(dir, vt_lib(NULL), NULL, "echo ran"),
+	    "vm: sh: .vmrc:6: backtick command substitution is refused: .vmrc is read, "
+	    "never run\n");
 }
 
 /* VM_HOME: set or unset, crossed with a .vmrc in the current directory. */
 Test(config, home_unset_and_no_vmrc_here)
 {
 	char *dir = vt_tmpdir();
-	char *expected = xasprintf("vm: no .vmrc in %s: cd to a machine directory, set VM_HOME, "
-				   "or create .vmrc (see vmrc(5))\n",
-				   dir);
+	char *expected =
+	    xasprintf("vm: sh: no .vmrc in %s: cd to a machine directory, set VM_HOME, "
+		      "or create .vmrc (see vmrc(5))\n",
+		      dir);
 	assert_fails_with(sh(dir, vt_lib(NULL), NULL, "echo ran"), expected);
 }
 
@@ -289,10 +293,11 @@ Test(config, home_set_and_another_vmrc_here)
 	free(vt_write(here, ".vmrc", "VM_MACHINE_NAME=other\n"));
 	char *env_home = xasprintf("VM_HOME=%s", home);
 	const char *env[] = {env_home, NULL};
-	char *expected = xasprintf("vm: VM_HOME is %s, but the current directory %s has its own "
-				   ".vmrc; cd elsewhere, unset VM_HOME, or set "
-				   "VM_HOME_OVERRIDES_CWD=yes to use VM_HOME anyway\n",
-				   home, here);
+	char *expected =
+	    xasprintf("vm: sh: VM_HOME is %s, but the current directory %s has its own "
+		      ".vmrc; cd elsewhere, unset VM_HOME, or set "
+		      "VM_HOME_OVERRIDES_CWD=yes to use VM_HOME anyway\n",
+		      home, here);
 	assert_fails_with(sh(here, vt_lib(NULL), env, "echo ran"), expected);
 }
 
@@ -331,9 +336,10 @@ Test(config, home_that_does_not_exist)
 {
 	char *here = vt_tmpdir();
 	const char *env[] = {"VM_HOME=/nonexistent/machine", NULL};
-	assert_fails_with(sh(here, vt_lib(NULL), env, "echo ran"),
-			  "vm: cannot change into VM_HOME /nonexistent/machine: No such file or "
-			  "directory\n");
+	assert_fails_with(
+	    sh(here, vt_lib(NULL), env, "echo ran"),
+	    "vm: sh: cannot change into VM_HOME /nonexistent/machine: No such file or "
+	    "directory\n");
 }
 
 Test(config, home_that_cannot_be_entered)
@@ -342,7 +348,8 @@ Test(config, home_that_cannot_be_entered)
 	char *file = vt_write(here, "not-a-dir", "x");
 	char *env_home = xasprintf("VM_HOME=%s", file);
 	const char *env[] = {env_home, NULL};
-	char *expected = xasprintf("vm: cannot change into VM_HOME %s: Not a directory\n", file);
+	char *expected =
+	    xasprintf("vm: sh: cannot change into VM_HOME %s: Not a directory\n", file);
 	assert_fails_with(sh(here, vt_lib(NULL), env, "echo ran"), expected);
 }
 
@@ -351,9 +358,10 @@ Test(config, home_without_vmrc)
 	char *home = vt_tmpdir(), *here = vt_tmpdir();
 	char *env_home = xasprintf("VM_HOME=%s", home);
 	const char *env[] = {env_home, NULL};
-	char *expected = xasprintf("vm: no .vmrc in %s: cd to a machine directory, set VM_HOME, "
-				   "or create .vmrc (see vmrc(5))\n",
-				   home);
+	char *expected =
+	    xasprintf("vm: sh: no .vmrc in %s: cd to a machine directory, set VM_HOME, "
+		      "or create .vmrc (see vmrc(5))\n",
+		      home);
 	assert_fails_with(sh(here, vt_lib(NULL), env, "echo ran"), expected);
 }
 
@@ -381,9 +389,10 @@ Test(config, missing_global_vmrc_says_what_to_do)
 {
 	char *dir = vt_tmpdir();
 	free(vt_write(dir, ".vmrc", vt_guide_vmrc));
-	char *expected = xasprintf("vm: global configuration /nonexistent/vmrc (reinstall vm, or "
-				   "set VM_LIB to the directory holding vmrc): No such file or "
-				   "directory\n");
+	char *expected =
+	    xasprintf("vm: sh: global configuration /nonexistent/vmrc (reinstall vm, or "
+		      "set VM_LIB to the directory holding vmrc): No such file or "
+		      "directory\n");
 	assert_fails_with(sh(dir, "/nonexistent", NULL, "echo ran"), expected);
 }
 
@@ -443,7 +452,8 @@ Test(config, home_without_permission_to_enter)
 					     "--clear-groups", bin, "sh", "-c", "echo ran", NULL});
 	else
 		r = vt_exec("/", env, (const char *[]){bin, "sh", "-c", "echo ran", NULL});
-	char *expected = xasprintf("vm: cannot change into VM_HOME %s: Permission denied\n", home);
+	char *expected =
+	    xasprintf("vm: sh: cannot change into VM_HOME %s: Permission denied\n", home);
 	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
 	cr_assert_str_eq(r.err, expected);
 	vt_result_free(&r);
@@ -484,7 +494,8 @@ Test(config, typed_values_are_checked_with_file_line_and_what_is_allowed)
 	     "none, not 'usb'"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *expected = xasprintf("vm: %s\nvm: exiting after 1 error\n", cases[i].message);
+		char *expected =
+		    xasprintf("vm: sh: %s\nvm: sh: exiting after 1 error\n", cases[i].message);
 		assert_fails_with(with_line(cases[i].line, cases[i].env), expected);
 		free(expected);
 	}

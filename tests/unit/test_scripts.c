@@ -144,7 +144,7 @@ Test(scripts, a_vm_lib_of_the_original_is_refused_saying_what_to_change)
 	struct vt_result r = script(dir, lib, "vm_die stops here\necho not-reached\n", NULL);
 	cr_assert_eq(r.status, 1);
 	cr_assert_str_eq(r.out, "");
-	char *expected = xasprintf("vm: VM_LIB is %s, which holds no shell library of vm "
+	char *expected = xasprintf("vm: ./script: VM_LIB is %s, which holds no shell library of vm "
 				   "(vm-functions.sh): perhaps the original vm's lib; unset VM_LIB "
 				   "(look in /etc/environment and your shell's start-up files) or "
 				   "set it to ",

@@ -31,7 +31,7 @@ Test(ssh, runs_the_users_ssh_with_safe_options)
 				"[StrictHostKeyChecking=accept-new][-o][LogLevel=ERROR][-p][22]"
 				"[-i][/keys/my key][-o][Compression=yes][-l][guido][10.77.0.33][--]"
 				"[uname][-a]\n");
-	cr_assert_str_eq(r.err, "vm: warning: the machine guix is not running here; trying "
+	cr_assert_str_eq(r.err, "vm: ssh: warning: the machine guix is not running here; trying "
 				"10.77.0.33 anyway\n");
 	vt_result_free(&r);
 }

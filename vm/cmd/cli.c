@@ -68,10 +68,10 @@ static int option_error(struct cli_options *o, int c, char **argv)
 	else
 		snprintf(what, sizeof(what), "unknown option '%s'", argv[optind - 1]);
 	if (o->passthrough && c != ':')
-		log_error("%s: %s; options for %s go after --, e.g. 'vm %s -- %s'", o->command,
-			  what, o->passthrough, o->command, argv[optind - 1]);
+		log_error("%s; options for %s go after --, e.g. 'vm %s -- %s'", what,
+			  o->passthrough, o->command, argv[optind - 1]);
 	else
-		log_error("%s: %s; see 'vm %s --help'", o->command, what, o->command);
+		log_error("%s; see 'vm %s --help'", what, o->command);
 	return exit_with(o, 1);
 }
 
@@ -132,7 +132,7 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_error("%s: %s; see 'vm %s --help'", command, msg, command);
+	log_error("%s; see 'vm %s --help'", msg, command);
 	return 1;
 }
 

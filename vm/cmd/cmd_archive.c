@@ -110,7 +110,7 @@ static int check_compressor(struct archive_options *o)
 	struct error err;
 	o->job.compressor = compressor_find(o->compress, &err);
 	if (!o->job.compressor || compressor_check(o->job.compressor, &err) < 0) {
-		log_error("archive: %s", err.msg);
+		log_error("%s", err.msg);
 		return 1;
 	}
 	return 0;
@@ -120,7 +120,7 @@ static int run_archive(struct archive_options *o, struct machine *m)
 {
 	const struct config *cfg = &m->cfg;
 	if (!config_bool(cfg, "VM_USE_SNAPSHOTS")) {
-		log_error("archive: vm archive works on base and backing files, and this machine "
+		log_error("vm archive works on base and backing files, and this machine "
 			  "(VM_USE_SNAPSHOTS=no) has the single image %s; copy it while the "
 			  "machine is stopped",
 			  config_get(cfg, "VM_IMAGE_FILENAME"));
@@ -139,7 +139,7 @@ static int run_archive(struct archive_options *o, struct machine *m)
 	if (rc < 0 && was_running)
 		machine_report_death(m, &err);
 	if (rc < 0) {
-		log_error("archive: %s", err.msg);
+		log_error("%s", err.msg);
 		return 1;
 	}
 	return 0;

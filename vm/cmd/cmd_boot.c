@@ -73,12 +73,12 @@ static void setup_bridges(void)
 	struct spawn_result result;
 	struct error err;
 	if (spawn_run(argv, &opts, &result, &err) < 0) {
-		log_error("boot: %s; machines on bridges it should create may not start", err.msg);
+		log_error("%s; machines on bridges it should create may not start", err.msg);
 		syslog(LOG_ERR, "%s", err.msg);
 		return;
 	}
 	if (result.status != 0 || result.timed_out) {
-		log_error("boot: %s --setup failed%s: %s; machines on bridges it should create "
+		log_error("%s --setup failed%s: %s; machines on bridges it should create "
 			  "may not start",
 			  netd, result.timed_out ? " (timed out)" : "", result.err);
 		syslog(LOG_ERR, "%s --setup failed: %s", netd, result.err);
@@ -105,7 +105,7 @@ static int select_entries(const struct boot_list *list, int argc, char **argv,
 			(*selected)[(*count)++] = entry;
 			continue;
 		}
-		log_error("boot: %s is not listed in %s (or its line is refused above); add "
+		log_error("%s is not listed in %s (or its line is refused above); add "
 			  "a line 'DIRECTORY OWNER save:NAME|poweroff [TIMEOUT]' there",
 			  argv[i], list->path);
 		syslog(LOG_ERR, "%s is not listed in %s", argv[i], list->path);
@@ -131,7 +131,7 @@ static size_t run_parallel(const struct boot_context *ctx, const struct boot_ent
 		if (pids[i] == 0)
 			_exit(boot_machine(ctx, entries[i], action) == 0 ? 0 : 1);
 		if (pids[i] < 0) {
-			log_error("boot: %s: cannot fork: %s", entries[i]->dir, strerror(errno));
+			log_error("%s: cannot fork: %s", entries[i]->dir, strerror(errno));
 			failed++;
 		}
 	}
@@ -152,7 +152,7 @@ static int refuse_unless_root(void)
 {
 	if (getuid() == 0 && geteuid() == 0)
 		return 0;
-	log_error("boot: must be run as root: it starts each listed machine as its owner; "
+	log_error("must be run as root: it starts each listed machine as its owner; "
 		  "use 'sudo vm boot ...' or the vm service, or run 'vm start' yourself");
 	return -1;
 }
@@ -160,7 +160,7 @@ static int refuse_unless_root(void)
 static int report_list_problems(const struct boot_list *list)
 {
 	for (size_t i = 0; i < list->problem_count; i++) {
-		log_error("boot: %s (this machine is skipped)", list->problems[i]);
+		log_error("%s (this machine is skipped)", list->problems[i]);
 		syslog(LOG_ERR, "%s (machine skipped)", list->problems[i]);
 	}
 	return list->problem_count ? -1 : 0;
@@ -188,13 +188,13 @@ int cmd_boot(int argc, char **argv)
 	struct error err;
 	char *self = spawn_self_path(&err);
 	if (!self) {
-		log_error("boot: %s", err.msg);
+		log_error("%s", err.msg);
 		return 1;
 	}
 	openlog("vm-boot", LOG_PID, LOG_DAEMON);
 	struct boot_list list;
 	if (bootlist_load(list_path(file), &list, &err) < 0) {
-		log_error("boot: %s", err.msg);
+		log_error("%s", err.msg);
 		syslog(LOG_ERR, "%s", err.msg);
 		bootlist_free(&list);
 		free(self);
@@ -210,7 +210,7 @@ int cmd_boot(int argc, char **argv)
 	struct boot_context ctx = {self, state_dir(), log_is_verbose()};
 	size_t failed = run_parallel(&ctx, entries, count, action);
 	if (failed) {
-		log_error("boot: %s failed for %zu of %zu machine%s; see the messages above and "
+		log_error("%s failed for %zu of %zu machine%s; see the messages above and "
 			  "syslog",
 			  action_names[action], failed, count, count == 1 ? "" : "s");
 		rc = -1;

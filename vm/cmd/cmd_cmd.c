@@ -147,7 +147,7 @@ int cmd_cmd(int argc, char **argv)
 		qmp_close(&q);
 	}
 	if (rc < 0)
-		log_error("cmd: %s", err.msg);
+		log_error("%s", err.msg);
 	machine_close(&m);
 	return rc < 0 ? 1 : 0;
 }

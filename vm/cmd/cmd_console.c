@@ -42,7 +42,7 @@ static int print_log(const struct machine *m)
 {
 	char *text = console_log_read(&m->rt);
 	if (!text) {
-		log_error("console: there is no console log in %s: the machine has not run "
+		log_error("there is no console log in %s: the machine has not run "
 			  "with a console since it was last started",
 			  m->rt.dir);
 		return 1;
@@ -57,13 +57,13 @@ static int attach(const struct machine *m)
 	struct console c;
 	struct error err;
 	if (console_attach(&m->rt, &c, &err) < 0) {
-		log_error("console: %s", err.msg);
+		log_error("%s", err.msg);
 		return 1;
 	}
 	bool tty = isatty(STDIN_FILENO);
 	if (tty && terminal_make_raw(STDIN_FILENO, &err) < 0) {
 		console_detach(&c);
-		log_error("console: %s", err.msg);
+		log_error("%s", err.msg);
 		return 1;
 	}
 	fprintf(stderr, "Connected to the console of %s; Ctrl-] detaches.%s", machine_name(m),
@@ -72,7 +72,7 @@ static int attach(const struct machine *m)
 	terminal_restore();
 	console_detach(&c);
 	if (end < 0) {
-		log_error("console: %s", err.msg);
+		log_error("%s", err.msg);
 		return 1;
 	}
 	if (end == CONSOLE_EMULATOR_ENDED) {
@@ -105,10 +105,10 @@ int cmd_console(int argc, char **argv)
 	if (log_only)
 		rc = print_log(&m);
 	else if (why) {
-		log_error("console: %s", why);
+		log_error("%s", why);
 		rc = 1;
 	} else if (!machine_running(&m, NULL)) {
-		log_error("console: virtual machine %s is not running: 'vm start' it first, or "
+		log_error("virtual machine %s is not running: 'vm start' it first, or "
 			  "'vm console --log' for what its console showed",
 			  machine_name(&m));
 		rc = 1;

@@ -278,7 +278,7 @@ int cmd_export(int argc, char **argv)
 	if (rc == 0)
 		rc = export_machine(&cfg, &o, &err);
 	if (rc < 0)
-		log_error("export: %s", err.msg);
+		log_error("%s", err.msg);
 	runtime_close(&rt);
 	config_free(&cfg);
 	free(o.output);

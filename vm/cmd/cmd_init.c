@@ -229,7 +229,7 @@ int cmd_init(int argc, char **argv)
 	} else {
 		struct error err;
 		if (init_machine(&cfg, &opts, &err) < 0) {
-			log_error("init: %s", err.msg);
+			log_error("%s", err.msg);
 			rc = 1;
 		}
 	}

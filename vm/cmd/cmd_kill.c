@@ -54,7 +54,7 @@ int cmd_kill(int argc, char **argv)
 	pid_t pid;
 	if (!machine_running(&m, &pid)) {
 		/* An error, as in the original: scripts rely on 'vm kill || ...'. */
-		log_error("kill: virtual machine %s is not running", machine_name(&m));
+		log_error("virtual machine %s is not running", machine_name(&m));
 		rc = 1;
 	} else {
 		wait_for_save(&m);
@@ -62,7 +62,7 @@ int cmd_kill(int argc, char **argv)
 		bool forced;
 		struct error err;
 		if (machine_quit(&m, NULL, QUIT_TIMEOUT_MS, &forced, &err) < 0) {
-			log_error("kill: %s", err.msg);
+			log_error("%s", err.msg);
 			rc = 1;
 		} else {
 			log_progress(forced ? "the emulator did not quit: it was killed"

@@ -92,7 +92,7 @@ int cmd_list(int argc, char **argv)
 	struct strv ids = STRV_INIT;
 	struct error err;
 	if (runtime_list_ids(&ids, &err) < 0) {
-		log_error("list: %s", err.msg);
+		log_error("%s", err.msg);
 		return 1;
 	}
 	struct json_object *array = json_object_new_array();

@@ -33,7 +33,7 @@ int cmd_ssh(int argc, char **argv)
 	struct error err;
 	bool running = machine_running(&m, NULL);
 	if (guest_open(&g, &m.cfg, running ? &m.rt : NULL, &err) < 0) {
-		log_error("ssh: %s", err.msg);
+		log_error("%s", err.msg);
 		machine_close(&m);
 		return 1;
 	}
@@ -49,7 +49,7 @@ int cmd_ssh(int argc, char **argv)
 	free(shown);
 	fflush(stdout);
 	execvp("ssh", strv_argv(&cmdline));
-	log_error("ssh: cannot run ssh: %s (install openssh-client)", strerror(errno));
+	log_error("cannot run ssh: %s (install openssh-client)", strerror(errno));
 	strv_free(&cmdline);
 	guest_close(&g);
 	machine_close(&m);

@@ -399,7 +399,7 @@ int cmd_start(int argc, char **argv)
 	s.launch.rt = &s.m.rt;
 	s.attempts = (int)config_int(&s.m.cfg, "VM_SSH_ATTEMPTS");
 	if (attempts && parse_attempts(attempts, &s.attempts) < 0) {
-		log_error("start: the number of ssh attempts must be a positive number, not '%s'",
+		log_error("the number of ssh attempts must be a positive number, not '%s'",
 			  attempts);
 		machine_close(&s.m);
 		return 1;
@@ -412,9 +412,9 @@ int cmd_start(int argc, char **argv)
 		bool forced;
 		struct error ignored;
 		machine_quit(&s.m, NULL, 5000, &forced, &ignored);
-		log_error("start: interrupted; the emulator was stopped");
+		log_error("interrupted; the emulator was stopped");
 	} else if (rc < 0) {
-		log_error("start: %s", err.msg);
+		log_error("%s", err.msg);
 	} else {
 		log_progress("%s is ready", machine_name(&s.m));
 	}

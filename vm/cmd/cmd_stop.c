@@ -375,7 +375,7 @@ int cmd_stop(int argc, char **argv)
 	if (rc < 0 && s.q.open && !s.quitting)
 		machine_report_death(&s.m, &err);
 	if (rc < 0)
-		log_error("stop: %s", err.msg);
+		log_error("%s", err.msg);
 	int sig = release_signals(&s);
 	if (sig)
 		log_warn("SIG%s came while the state was being saved: vm finished the stop first",

@@ -109,12 +109,12 @@ echo "$out" | sed 's/^/    | /'
 check "broken entries: exit 1" test "$rc" = 1
 check "bad line: FILE:LINE and reason" contains "$out" "$root/machines:6: 'freeze' is not a shutdown action"
 check "missing directory: reported with the reason" \
-	contains "$out" "$root/missing ($owner): configuration: vm: cannot change into VM_HOME $root/missing: No such file"
+	contains "$out" "$root/missing ($owner): configuration: vm: sh: cannot change into VM_HOME $root/missing: No such file"
 check "unknown owner: reported" contains "$out" "$root/unknown-owner (vmboot-nosuchuser): unknown owner"
-check "bad .vmrc: reported with FILE:LINE" contains "$out" "$root/badrc ($owner): configuration: vm: .vmrc:4:"
+check "bad .vmrc: reported with FILE:LINE" contains "$out" "$root/badrc ($owner): configuration: vm: sh: .vmrc:4:"
 check "owner mismatch: reported" contains "$out" "VM_MACHINE_OWNER=$other but the machine list (line 7) says $owner"
 check "run as the owner, never as root: a root-only directory is out of reach" \
-	contains "$out" "$root/rootonly ($owner): configuration: vm: cannot change into VM_HOME $root/rootonly: Permission denied"
+	contains "$out" "$root/rootonly ($owner): configuration: vm: sh: cannot change into VM_HOME $root/rootonly: Permission denied"
 # The good machine got past its configuration to `vm start` itself.
 if "$vm" start --help >/dev/null 2>&1 && ! "$vm" start 2>&1 | grep -q "not implemented yet"; then
 	check "good machine: reached vm start" contains "$out" "$root/good ($owner): "
@@ -180,7 +180,7 @@ check "owner's process: uid, gid, groups, no capabilities, HOME/USER/LOGNAME/VM_
 timeout 90 bash -c 'exec 3>"$1"' _ "$root/held/.vmrc"
 wait "$boot_pid"
 check "held machine: reported once released" \
-	grep -qF "$root/held ($owner): configuration: vm: .vmrc: not a regular file" "$root/held.out"
+	grep -qF "$root/held ($owner): configuration: vm: sh: .vmrc: not a regular file" "$root/held.out"
 
 # --- in parallel: both machines are being handled at once ------------------
 rm -rf "$root/held"
@@ -260,7 +260,7 @@ records=$(cat "$syslog_records" 2>/dev/null)
 check "syslog: a broken machine's reason is logged as vm-boot" \
 	contains "$records" "vm-boot[" 
 check "syslog: ... naming the machine and why" \
-	contains "$records" "$root/missing ($owner): configuration: vm: cannot change into VM_HOME $root/missing"
+	contains "$records" "$root/missing ($owner): configuration: vm: sh: cannot change into VM_HOME $root/missing"
 check "syslog: the good machine's outcome is logged too" contains "$records" "$root/good ($owner): "
 
 # --- vm-netd --setup runs before the machines start -------------------------

@@ -110,7 +110,7 @@ has "unmapped words go into <qemu:commandline>" "<qemu:arg value='-usb'/>
     <qemu:arg value='-global'/>"
 has "... with libvirt's namespace" "xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'"
 check "a warning names each unmapped word ($err)" \
-	contains "$err" "vm: warning: no libvirt element for these emulator arguments, passed on as they are in <qemu:commandline>: -usb -device usb-tablet -global kvm-pit.lost_tick_policy=discard"
+	contains "$err" "vm: export: warning: no libvirt element for these emulator arguments, passed on as they are in <qemu:commandline>: -usb -device usb-tablet -global kvm-pit.lost_tick_policy=discard"
 run export -o "$work/shown.xml" --name web-1
 check "-o FILE: exit 0 ($err)" test "$rc" = 0
 check "... nothing on stdout" test -z "$out"

@@ -254,7 +254,7 @@ info=$(ip -n "$NS" link show vm33t0 2>&1)
 detail=$info check "vm run: the tap is gone once the emulator has exited" contains "$info" "does not exist"
 out=$(vm_as "$DAVE" "$(machine "$DAVE" 34)" run)
 detail=$out check "vm run: a denial names the policy line to add" \
-	contains "$out" "vm: vm-netd denied a tap on br0 for $DAVE: ask your admin to add 'allow $DAVE br0 1' to $D/netd.conf"
+	contains "$out" "vm: run: vm-netd denied a tap on br0 for $DAVE: ask your admin to add 'allow $DAVE br0 1' to $D/netd.conf"
 dir=$(machine "$ALICE" 35)
 echo "VM_NET_BRIDGE=vmlab" >>"$dir/.vmrc"
 out=$(vm_as "$ALICE" "$dir" run)
