@@ -2,7 +2,8 @@
 # The man pages against the code: every command in vm's command table has a
 # section in vm(1), every long option any vm command accepts (read from the
 # option tables in the sources, old spellings included) appears in vm(1), and
-# every variable of the variable table appears in vmrc(5).
+# every variable of the variable table appears in vmrc(5), with each allowed
+# value of a choice.
 # Usage: test-man-coverage.sh VM-SOURCE-DIR VM.1.SCD VMRC.5.SCD
 set -u
 src=$1 vm1=$2 vmrc5=$3
@@ -32,6 +33,18 @@ variables=$(grep -oE '(SETTING|MANDATORY|DERIVED)\("VM_[A-Z0-9_]+"' "$src/config
 for v in $variables; do
 	check_in "variable" "$v" "$vmrc5" "\*$v\*"
 done
+
+# A choice's allowed values (ONE_OF in the table) are each named in vmrc(5).
+choices=0
+while IFS='|' read -r v words; do
+	choices=$((choices + 1))
+	for w in $words; do
+		check_in "value $w of" "$v" "$vmrc5" "\\*$w\\*"
+	done
+done < <(tr '\n' ' ' <"$src/config/variables.c" |
+	grep -oE '"VM_[A-Z0-9_]+", VARIABLE_ENUM,[^)]*ONE_OF\("[^"]*"' |
+	sed -E 's/^"([^"]+)".*ONE_OF\("([^"]*)"/\1|\2/')
+[ "$choices" -ge 3 ] || { echo "FAIL - no choices (ONE_OF) found in the variable table"; exit 1; }
 
 echo "$(wc -w <<<"$commands") commands, $(wc -w <<<"$options") long options, $(wc -w <<<"$variables") variables checked"
 echo "$passed passed, $failed failed"
