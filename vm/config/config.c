@@ -79,13 +79,6 @@ static void set_defaults(struct vars *vars)
 			vars_set(vars, variables[i].name, variables[i].fallback);
 }
 
-static bool same_directory(const char *a, const char *b)
-{
-	struct stat sa, sb;
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-	       sa.st_ino == sb.st_ino;
-}
-
 /* VM_LIB as vm exports it to shells and scripts: absolute, so that it
  * still holds in the machine directory. */
 static void make_lib_absolute(struct config *cfg)
@@ -103,7 +96,7 @@ static void make_lib_absolute(struct config *cfg)
  * vm exports VM_LIB to scripts, so a vm they run finds it the same way. */
 static char *global_vmrc_path(const char *lib)
 {
-	if (!lib || same_directory(lib, VM_DATADIR))
+	if (!lib || files_same(lib, VM_DATADIR))
 		return xasprintf("%s/vm/vmrc", VM_SYSCONFDIR);
 	return xasprintf("%s/vmrc", lib);
 }
