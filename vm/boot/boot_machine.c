@@ -88,8 +88,9 @@ static int find_owner(struct machine_run *run)
 	 * (the login shell may be nologin). */
 	strv_add(env, "SHELL=/bin/sh");
 	strv_add(env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-	/* The owner's own runtime directory when a session (or lingering) made
-	 * one; else vm falls back to /tmp/vm-<uid>. */
+	/* The owner's own session directory when a session (or lingering)
+	 * made one, as the owner's programs expect; vm itself finds its
+	 * machines without it (emulator/runtime.h). */
 	char *xdg = xasprintf("/run/user/%u", (unsigned)pw->pw_uid);
 	struct stat st;
 	if (stat(xdg, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == pw->pw_uid)
