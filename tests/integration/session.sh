@@ -55,7 +55,7 @@ chmod 600 "$machine/$(basename "$GUEST_KEY")" "$machine/sm-seed.qcow2"
 place=$home/.local/state/vm/$(uname -n)/$ID
 
 # The owner's contexts. Each runs vm in the machine directory with the
-# environment that context has (exec: $! is vm's own pid).
+# environment that context has.
 base_env=(HOME="$home" USER="$U" LOGNAME="$U" SHELL=/bin/sh PATH=/usr/local/bin:/usr/bin:/bin
 	VM_LIB="$VM_LIB")
 as_session() {
@@ -125,9 +125,12 @@ check "cron: vm stop -s s2 saves ($out)" test "$rc" = 0
 check "the emulator is gone" test -z "$(emulators)"
 
 echo "# two starts at once, from a session and from cron"
-as_session start --nat -l s2 >"$work/a.out" 2>&1 &
+# A brace group that execs: $! is vm's own pid.
+{ cd "$machine" && exec setpriv --reuid "$U" --regid "$U" --init-groups env -i "${base_env[@]}" \
+	XDG_RUNTIME_DIR="/run/user/$uid" "$VM" start --nat -l s2; } >"$work/a.out" 2>&1 &
 a=$!
-as_cron start --nat -l s2 >"$work/b.out" 2>&1 &
+{ cd "$machine" && exec setpriv --reuid "$U" --regid "$U" --init-groups env -i "${base_env[@]}" \
+	"$VM" start --nat -l s2; } >"$work/b.out" 2>&1 &
 b=$!
 wait "$a" && ra=0 || ra=$?
 wait "$b" && rb=0 || rb=$?

@@ -118,7 +118,9 @@ char *runtime_base_in(const char *home_dir, struct error *err)
 {
 	char *home = realpath(home_dir, NULL);
 	if (!home) {
-		error_errno(err, "your home directory %s (vm keeps running machines there)",
+		error_errno(err,
+			    "your home directory %s (vm keeps running machines below it, in "
+			    "~/.local/state/vm: create it, or give the user a home)",
 			    home_dir);
 		return NULL;
 	}
