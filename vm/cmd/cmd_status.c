@@ -57,8 +57,7 @@ static void check_emulator(struct machine *m, struct status *st)
 		st->monitor_error = strdup(err.msg);
 	else
 		forwards_query(&q, &st->forwards, &err);
-	if (q.events)
-		qmp_close(&q);
+	qmp_close(&q); /* a no-op when the connection was never made */
 }
 
 static void check_guest(struct machine *m, struct status *st, bool ssh_check)
