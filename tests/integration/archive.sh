@@ -175,7 +175,7 @@ check "the guest still sees its data" reads t-backing.qcow2 0xcd 8M
 check "... and the seed's" reads t-backing.qcow2 0x11 100M
 run archive --create -v
 check "the next --create works ($err)" test "$rc" = 0
-check "... and says it removed the left-over" contains "$out" "removing .$dir.partial"
+check "... and says it removed the left-over ($err)" contains "$err" "removed .$dir.partial, left unfinished by an interrupted vm archive"
 check "the archive is complete" cmp -s t-base.qcow2 "$dir/t-base.qcow2"
 check "no partial directory is left" test -z "$(ls -A | grep partial)"
 

@@ -79,6 +79,21 @@ guest_cleanup() {
 }
 trap guest_cleanup EXIT
 
+# vmt ARGS...: vm with a time-out: a hung guest must fail the test, not CI.
+vmt() { timeout 600 "$VM" "$@"; }
+# in_guest COMMAND: a command in the guest, as the test user.
+in_guest() { vmt ssh "$@"; }
+# require DESCRIPTION COMMAND...: a step the rest depends on; the test ends
+# at once when it fails.
+require() {
+	local before=$failed
+	check "$@"
+	[ "$failed" = "$before" ] || {
+		finish
+		exit 1
+	}
+}
+
 # guest_says COMMAND: what the guest prints for COMMAND (run through vm ssh).
 guest_says() { "$VM" ssh "$@" 2>/dev/null; }
 boot_id() { guest_says cat /proc/sys/kernel/random/boot_id; }

@@ -84,3 +84,25 @@ Test(progress, init_prints_nothing_into_a_pipe)
 	cr_assert_str_eq(r.err, "");
 	vt_result_free(&r);
 }
+
+Test(progress, compression_draws_a_bar_on_a_terminal)
+{
+	char *dir = vt_tmpdir();
+	free(vt_write(dir, ".vmrc", vt_guide_vmrc));
+	/* Random data: gzip takes long enough for the bar to be drawn. */
+	char *cmd = xasprintf("cd %s && head -c 48M /dev/urandom >seed.raw && "
+			      "qemu-img convert -f raw -O qcow2 seed.raw guix-seed.qcow2 && "
+			      "rm seed.raw",
+			      dir);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	free(cmd);
+	int status;
+	char *screen = run_on_terminal(dir, (const char *[]){"init", NULL}, &status);
+	free(screen);
+	screen = run_on_terminal(dir, (const char *[]){"archive", "-c", "-z", "gzip", "-b", NULL},
+				 &status);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "archive failed: %s", screen);
+	cr_assert(strstr(screen, "compressing with gzip"), "no bar while compressing: '%s'",
+		  screen);
+	free(screen);
+}

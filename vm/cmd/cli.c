@@ -1,6 +1,9 @@
 #include "cmd/cli.h"
 
 #include "log.h"
+#include "storage/image.h"
+#include "storage/overlay.h"
+#include "xalloc.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -155,4 +158,63 @@ int cli_open_machine(struct machine *m)
 		return -1;
 	}
 	return 0;
+}
+
+int cli_merge_overlay_live(struct machine *m, struct qmp *q)
+{
+	struct error err;
+	char *disk = machine_disk(m, &err);
+	if (!disk) {
+		log_error("%s", err.msg);
+		return -1;
+	}
+	char *overlay = overlay_path(disk);
+	enum overlay_found found;
+	int rc = overlay_merge_live(q, disk, &found, &err);
+	if (rc < 0)
+		log_error("cannot merge back the overlay %s that an interrupted vm archive left: "
+			  "%s; the guest runs on and keeps writing into it: try again, or "
+			  "end the emulator with vm kill, which then merges it with qemu-img",
+			  overlay, err.msg);
+	else
+		overlay_report(found, overlay, disk);
+	free(overlay);
+	free(disk);
+	return rc;
+}
+
+int cli_claim_machine(struct machine *m, const struct qemu_launch *launch, struct error *err)
+{
+	if (machine_claim(m, launch, err) < 0)
+		return -1;
+	if (cli_merge_overlay_stopped(m, true) == 0)
+		return 0;
+	runtime_unlock(&m->rt);
+	return error_set(err, "%s was not started, so that the overlay's writes stay",
+			 machine_name(m));
+}
+
+int cli_merge_overlay_stopped(struct machine *m, bool locked)
+{
+	char *disk = qemu_disk_image(&m->cfg, false);
+	char *overlay = overlay_path(disk);
+	int rc = 0;
+	struct error err;
+	/* Under the lock, no emulator can start on the disk meanwhile. */
+	if (image_exists(overlay) && (locked || runtime_lock(&m->rt, &err) == 0)) {
+		enum overlay_found found;
+		rc = overlay_merge_stopped(disk, &found, &err);
+		if (rc < 0)
+			log_error("cannot merge back the overlay %s that an interrupted vm archive "
+				  "left: %s; it holds the guest's last writes: free space or fix "
+				  "the cause, then run the command again",
+				  overlay, err.msg);
+		else
+			overlay_report(found, overlay, disk);
+		if (!locked)
+			runtime_unlock(&m->rt);
+	}
+	free(overlay);
+	free(disk);
+	return rc;
 }

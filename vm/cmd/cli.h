@@ -56,3 +56,13 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 int cli_load_machine(struct config *cfg);
 /* machine_open, reporting any error. Returns 0 or -1. */
 int cli_open_machine(struct machine *m);
+/* What an interrupted vm archive leaves must not wait: these find its
+ * overlay and merge it back into the disk, saying so. Live: through q,
+ * connected to the running emulator. Stopped: under the machine's lock
+ * (taken here unless locked says the caller holds it). Return 0, or -1
+ * after reporting; the overlay then stays, and nothing is lost. */
+int cli_merge_overlay_live(struct machine *m, struct qmp *q);
+int cli_merge_overlay_stopped(struct machine *m, bool locked);
+/* machine_claim, then the stopped merge under the lock it took: a guest
+ * never starts without the writes an overlay holds. */
+int cli_claim_machine(struct machine *m, const struct qemu_launch *launch, struct error *err);

@@ -19,9 +19,10 @@ static const char archive_usage[] =
     "  -c, --create         with the machine stopped: commit the backing file into\n"
     "                       the base, copy the base into a new archive, start a fresh\n"
     "                       backing file and archive it too\n"
-    "  (no --create)        with the machine running: sync the guest, pause it, copy\n"
-    "                       the backing file into the archive of the current base as\n"
-    "                       NAME-backing-<timestamp>.FMT, resume it\n"
+    "  (no --create)        with the machine running: sync the guest, copy the backing\n"
+    "                       file into the archive of the current base as\n"
+    "                       NAME-backing-<timestamp>.FMT while the guest runs on,\n"
+    "                       writing into a temporary overlay that is merged back\n"
     "  -s, --savevm NAME    update: save the machine's state as NAME before copying\n"
     "  -d, --delvm NAME     update: delete the saved state NAME from the copy\n"
     "  -z, --compress TOOL  compress the archived backing file with xz, gzip, bzip2,\n"
@@ -37,7 +38,8 @@ static const char archive_usage[] =
     "Every file is written under a temporary name and renamed when complete, and an\n"
     "archive directory appears only once it is complete: an interrupted or failed\n"
     "archive leaves the live machine and earlier archives as they were. An existing\n"
-    "archive directory is never overwritten.\n";
+    "archive directory is never overwritten. The overlay of an interrupted update\n"
+    "is merged back by the next vm command on the machine, which says so.\n";
 
 struct archive_options {
 	bool create;
@@ -133,6 +135,10 @@ static int run_archive(struct archive_options *o, struct machine *m)
 	job->fmt = config_get(cfg, "VM_FMT");
 	job->base = config_get(cfg, "VM_SNAPSHOT_BASE_FILENAME");
 	job->backing = config_get(cfg, "VM_SNAPSHOT_BACKING_FILENAME");
+	/* An update refuses a stopped machine, after keeping what an
+	 * interrupted one left. */
+	if (!o->create && !machine_running(m, NULL))
+		cli_merge_overlay_stopped(m, false);
 	struct error err;
 	bool was_running = !o->create && machine_running(m, NULL);
 	int rc = o->create ? archive_create(job, &err) : archive_update(job, &err);

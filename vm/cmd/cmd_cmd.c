@@ -139,6 +139,12 @@ int cmd_cmd(int argc, char **argv)
 	struct qmp q;
 	struct error err;
 	int rc = machine_connect(&m, &q, MONITOR_TIMEOUT_MS, &err);
+	/* A savevm must never write into an archive's overlay. */
+	if (rc == 0 && cli_merge_overlay_live(&m, &q) < 0) {
+		qmp_close(&q);
+		machine_close(&m);
+		return 1;
+	}
 	if (rc == 0) {
 		log_progress("the monitor of %s answers", machine_name(&m));
 		q.timeout_ms = COMMAND_TIMEOUT_MS;

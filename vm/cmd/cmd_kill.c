@@ -56,6 +56,7 @@ int cmd_kill(int argc, char **argv)
 		/* An error, as in the original: scripts rely on 'vm kill || ...'. */
 		log_error("virtual machine %s is not running", machine_name(&m));
 		rc = 1;
+		cli_merge_overlay_stopped(&m, false);
 	} else {
 		wait_for_save(&m);
 		log_progress("asking the emulator (pid %d) to quit", (int)pid);
@@ -67,6 +68,8 @@ int cmd_kill(int argc, char **argv)
 		} else {
 			log_progress(forced ? "the emulator did not quit: it was killed"
 					    : "the emulator has quit");
+			if (cli_merge_overlay_stopped(&m, false) < 0)
+				rc = 1;
 		}
 	}
 	machine_close(&m);

@@ -60,7 +60,7 @@ int cmd_run(int argc, char **argv)
 	struct netclient_tap tap;
 	if (bridge_attach(&m, &launch, &tap, &err) < 0 ||
 	    qemu_build_command(&launch, &cmdline, &err) < 0 ||
-	    machine_claim(&m, &launch, &err) < 0) {
+	    cli_claim_machine(&m, &launch, &err) < 0) {
 		log_error("%s", err.msg);
 		bridge_release(&tap);
 		strv_free(&cmdline);

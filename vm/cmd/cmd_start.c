@@ -151,7 +151,7 @@ static int launch_emulator(struct start *s, struct error *err)
 {
 	struct strv cmdline = STRV_INIT;
 	if (bridge_attach(&s->m, &s->launch, &s->tap, err) < 0 ||
-	    build_command(s, &cmdline, err) < 0 || machine_claim(&s->m, &s->launch, err) < 0) {
+	    build_command(s, &cmdline, err) < 0 || cli_claim_machine(&s->m, &s->launch, err) < 0) {
 		bridge_release(&s->tap);
 		strv_free(&cmdline);
 		return -1;

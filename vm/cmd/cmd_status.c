@@ -48,12 +48,15 @@ static void check_emulator(struct machine *m, struct status *st)
 	st->pid = (int)pid;
 	if (!st->running && runtime_state(&m->rt, &pid) == RUNTIME_BUSY)
 		st->busy_pid = (int)pid;
-	if (!st->running)
+	if (!st->running) {
+		cli_merge_overlay_stopped(m, false);
 		return;
+	}
 	struct qmp q;
 	struct error err;
-	if (qmp_connect(&q, m->rt.qmp_socket, MONITOR_TIMEOUT_MS, &err) < 0 ||
-	    qmp_query_status(&q, &st->state, &err) < 0)
+	if (qmp_connect(&q, m->rt.qmp_socket, MONITOR_TIMEOUT_MS, &err) < 0)
+		st->monitor_error = strdup(err.msg);
+	else if (cli_merge_overlay_live(m, &q), qmp_query_status(&q, &st->state, &err) < 0)
 		st->monitor_error = strdup(err.msg);
 	else
 		forwards_query(&q, &st->forwards, &err);
@@ -96,6 +99,9 @@ static void print_text(struct machine *m, const struct status *st)
 		       st->busy_pid);
 	else if (!st->running)
 		printf("emulator:  not running\n");
+	else if (st->state && !strcmp(st->state, "paused"))
+		printf("emulator:  running (pid %d), guest paused: resume it with 'vm cmd cont'\n",
+		       st->pid);
 	else if (st->state)
 		printf("emulator:  running (pid %d), guest %s\n", st->pid, st->state);
 	else

@@ -297,10 +297,15 @@ static int quit_emulator(struct stop *s, struct error *err)
 
 static int stop_machine(struct stop *s, struct error *err)
 {
-	if (!machine_running(&s->m, NULL))
+	if (!machine_running(&s->m, NULL)) {
+		cli_merge_overlay_stopped(&s->m, false);
 		return error_set(err, "the machine %s is not running", machine_name(&s->m));
+	}
 	if (machine_connect(&s->m, &s->q, MONITOR_TIMEOUT_MS, err) < 0)
 		return -1;
+	/* Before any savevm, which would write into the overlay. */
+	if (cli_merge_overlay_live(&s->m, &s->q) < 0)
+		return error_set(err, "nothing was stopped");
 	s->disk = machine_disk(&s->m, err);
 	if (!s->disk)
 		return -1;

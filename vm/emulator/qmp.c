@@ -255,3 +255,8 @@ int qmp_query_status(struct qmp *q, char **status, struct error *err)
 	json_object_put(ret);
 	return 0;
 }
+
+const char *qmp_string(struct json_object *obj, const char *key)
+{
+	return string_member(obj, key);
+}

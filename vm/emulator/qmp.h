@@ -58,3 +58,6 @@ void qmp_clear_events(struct qmp *q);
 /* The guest's run state as query-status reports it ("running", "paused",
  * "suspended", ...); the caller frees it. */
 int qmp_query_status(struct qmp *q, char **status, struct error *err);
+/* The string member key of a QMP object (a reply's return value, an
+ * event's data), or NULL when it has none. */
+const char *qmp_string(struct json_object *obj, const char *key);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 void archive_timestamp(time_t when, char stamp[ARCHIVE_STAMP_SIZE])
 {
@@ -95,4 +96,80 @@ int archive_store(const struct archive_job *job, const char *src, const char *di
 	else
 		free(dst);
 	return rc;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void remove_dir_files(const char *path)
+{
+	DIR *d = opendir(path);
+	for (struct dirent *e; d && (e = readdir(d));) {
+		char *file = xasprintf("%s/%s", path, e->d_name);
+		struct stat st;
+		if (lstat(file, &st) == 0 && S_ISREG(st.st_mode))
+			unlink(file);
+		free(file);
+	}
+	if (d)
+		closedir(d);
+	rmdir(path);
+}
+
+/* A temporary file's name (tempfile.h): ".TARGET.tmp-XXXXXX". */
+static bool is_temp_name(const char *name, const char *prefix)
+{
+	size_t len = strlen(name), plen = strlen(prefix);
+	return len > plen + 11 && !strncmp(name, prefix, plen) &&
+	       !strncmp(name + len - 11, ".tmp-", 5);
+}
+
+/* An archive directory of this machine: NAME-<14 digits>. */
+static bool is_archive_name(const char *name, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+	return !strncmp(name, prefix, plen) && strlen(name + plen) == 14 &&
+	       strspn(name + plen, "0123456789") == 14;
+}
+
+static void remove_stale_temps(const char *dir, const char *temp_prefix)
+{
+	DIR *d = opendir(dir);
+	for (struct dirent *e; d && (e = readdir(d));) {
+		if (!is_temp_name(e->d_name, temp_prefix))
+			continue;
+		char *path = xasprintf("%s/%s", dir, e->d_name);
+		struct stat st;
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && unlink(path) == 0)
+			log_warn("removed %s (%lld MiB), left by an interrupted vm archive", path,
+				 (long long)st.st_size >> 20);
+		free(path);
+	}
+	if (d)
+		closedir(d);
+}
+
+void archive_remove_stale(const struct archive_job *job)
+{
+	char *prefix = xasprintf("%s-", job->name);
+	char *hidden = xasprintf(".%s-", job->name);
+	DIR *d = opendir(".");
+	for (struct dirent *e; d && (e = readdir(d));) {
+		size_t len = strlen(e->d_name);
+		if (is_archive_name(e->d_name, prefix) && is_dir(e->d_name)) {
+			remove_stale_temps(e->d_name, hidden);
+		} else if (!strncmp(e->d_name, hidden, strlen(hidden)) && len > 8 &&
+			   !strcmp(e->d_name + len - 8, ".partial") && is_dir(e->d_name)) {
+			log_warn("removed %s, left unfinished by an interrupted vm archive",
+				 e->d_name);
+			remove_dir_files(e->d_name);
+		}
+	}
+	if (d)
+		closedir(d);
+	free(prefix);
+	free(hidden);
 }

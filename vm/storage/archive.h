@@ -46,3 +46,8 @@ int archive_other_overlays(const struct archive_job *job, struct strv *found, st
  * is given, the file is tracked so that it goes with td. */
 int archive_store(const struct archive_job *job, const char *src, const char *dir, const char *name,
 		  bool compress, struct tempdir *td, char **stored, struct error *err);
+/* Removes what a killed vm archive of either mode left: unfinished
+ * archives (.NAME-*.partial) and temporary files in the archives. Only call
+ * it while no other vm can archive this machine: --create under the
+ * machine's lock, the update holding the monitor (one client at a time). */
+void archive_remove_stale(const struct archive_job *job);

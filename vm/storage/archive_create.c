@@ -10,10 +10,10 @@
 #include "emulator/savedstate.h"
 #include "log.h"
 #include "storage/image.h"
+#include "storage/overlay.h"
 #include "sys/files.h"
 #include "xalloc.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -74,42 +74,6 @@ static int check_other_overlays(const struct archive_job *job, struct error *err
 	return rc;
 }
 
-static void remove_dir_files(const char *path)
-{
-	DIR *d = opendir(path);
-	for (struct dirent *e; d && (e = readdir(d));) {
-		char *file = xasprintf("%s/%s", path, e->d_name);
-		struct stat st;
-		if (lstat(file, &st) == 0 && S_ISREG(st.st_mode))
-			unlink(file);
-		free(file);
-	}
-	if (d)
-		closedir(d);
-	rmdir(path);
-}
-
-/* Removes what a killed vm archive left: .NAME-*.partial directories. Only
- * called under the machine's lock, so none of them is being written. */
-static void remove_partials(const struct archive_job *job)
-{
-	char *prefix = xasprintf(".%s-", job->name);
-	DIR *d = opendir(".");
-	for (struct dirent *e; d && (e = readdir(d));) {
-		size_t len = strlen(e->d_name);
-		struct stat st;
-		if (strncmp(e->d_name, prefix, strlen(prefix)) || len < 8 ||
-		    strcmp(e->d_name + len - 8, ".partial") || lstat(e->d_name, &st) < 0 ||
-		    !S_ISDIR(st.st_mode))
-			continue;
-		log_progress("removing %s, left by an interrupted vm archive", e->d_name);
-		remove_dir_files(e->d_name);
-	}
-	if (d)
-		closedir(d);
-	free(prefix);
-}
-
 static int build_archive(const struct archive_job *job, const char *dir, struct error *err)
 {
 	char *partial = xasprintf(".%s.partial", dir);
@@ -144,9 +108,20 @@ static int create_locked(const struct archive_job *job, struct error *err)
 	if (!image_exists(job->base) || !image_exists(job->backing))
 		return error_set(err, "%s or %s is missing; run vm init first", job->base,
 				 job->backing);
+	/* First the writes an interrupted update left in its overlay: the
+	 * commit below would leave them stranded on a replaced backing file. */
+	enum overlay_found found;
+	char *overlay = overlay_path(job->backing);
+	int merged = overlay_merge_stopped(job->backing, &found, err);
+	if (merged == 0)
+		overlay_report(found, overlay, job->backing);
+	free(overlay);
+	if (merged < 0)
+		return error_prefix(err, "cannot merge back the overlay an interrupted vm archive "
+					 "left; it holds the guest's last writes");
 	if (check_backing(job, err) < 0 || check_other_overlays(job, err) < 0)
 		return -1;
-	remove_partials(job);
+	archive_remove_stale(job);
 	long leaks;
 	if (image_repair_leaks(job->base, job->fmt, &leaks, err) < 0)
 		return -1;

@@ -1,8 +1,10 @@
 /* vm archive without --create: with the machine running, sync the guest,
- * save its state if asked, pause it, copy the backing file into the archive
- * of the current base as NAME-backing-<now>.FMT, and resume it (always,
- * also when something failed). The copy is made under a temporary
- * name and renamed only once it is complete (and compressed, if asked). */
+ * save its state if asked, put a temporary overlay on its disk (storage/
+ * overlay.h), copy the backing file, now unchanging, into the archive of the
+ * current base as NAME-backing-<now>.FMT while the guest runs on, and merge
+ * the overlay back (always, also when the copy failed). The copy is made
+ * under a temporary name and renamed only once it is complete (and
+ * compressed, if asked). */
 #include "storage/archive.h"
 
 #include "emulator/machine.h"
@@ -10,6 +12,9 @@
 #include "guest/guest.h"
 #include "log.h"
 #include "storage/image.h"
+#include "storage/overlay.h"
+#include "sys/clock.h"
+#include "sys/faultpoint.h"
 #include "sys/files.h"
 #include "sys/progress.h"
 #include "xalloc.h"
@@ -29,12 +34,12 @@ struct update {
 	struct qmp q;
 	struct guest g;
 	bool guest_open;
-	char *disk;	/* the image the emulator runs on: the backing file */
-	char *dir;	/* the archive directory */
-	char *copy;	/* dir/NAME-backing-<now>.FMT */
-	bool running;	/* the guest runs, so vm pauses it */
-	bool suspended; /* the guest sleeps (S3): nothing to pause */
-	bool paused;	/* vm paused the guest, so vm resumes it */
+	char *disk;	 /* the image the emulator runs on: the backing file */
+	char *dir;	 /* the archive directory */
+	char *copy;	 /* dir/NAME-backing-<now>.FMT */
+	char *overlay;	 /* where the guest writes during the copy */
+	bool suspended;	 /* the guest sleeps (S3) */
+	bool on_overlay; /* the overlay is in use: it must be merged back */
 	sigset_t saved_mask;
 };
 
@@ -65,6 +70,7 @@ static int find_archive(struct update *u, struct error *err)
 				 "%s runs on %s, not on its backing file %s (vm run -b?): there "
 				 "are no changes of its own to archive",
 				 job->name, u->disk, job->backing);
+	u->overlay = overlay_path(u->disk);
 	u->dir = archive_dir_name(job, err);
 	if (!u->dir)
 		return -1;
@@ -124,6 +130,22 @@ static int connect_machine(struct update *u, struct error *err)
 	return 0;
 }
 
+/* What a killed vm archive left: its overlay, merged back, and its
+ * temporary files, which no other vm writes while this one holds the
+ * monitor (one client at a time). */
+static int clean_up_leftovers(struct update *u, struct error *err)
+{
+	enum overlay_found found;
+	if (overlay_merge_live(&u->q, u->disk, &found, err) < 0)
+		return error_prefix(err,
+				    "cannot merge back the overlay %s that an interrupted "
+				    "vm archive left",
+				    u->overlay);
+	overlay_report(found, u->overlay, u->disk);
+	archive_remove_stale(u->job);
+	return 0;
+}
+
 static void sync_guest(struct update *u)
 {
 	log_progress("syncing the guest's file systems");
@@ -132,8 +154,9 @@ static void sync_guest(struct update *u)
 		log_warn("%s; the copy holds what the guest had written to its disk", why.msg);
 }
 
-/* Until the guest runs again, Ctrl-C and friends wait: vm must not die
- * leaving the guest paused. The copy notices them and stops early. */
+/* From the overlay to its merge, Ctrl-C and friends wait: vm must not die
+ * leaving the guest on the overlay. The copy notices them and stops early;
+ * the merge still runs. */
 static void hold_signals(struct update *u)
 {
 	sigset_t block;
@@ -157,76 +180,93 @@ static int read_status(struct update *u, struct error *err)
 	if (qmp_query_status(&u->q, &status, err) < 0)
 		return -1;
 	u->suspended = !strcmp(status, "suspended");
-	u->running = !strcmp(status, "running");
-	if (!u->running)
-		log_progress("the guest is %s; it stays so while its disk is copied", status);
 	free(status);
 	return 0;
 }
 
-/* Pausing makes QEMU write out what it holds of the images in memory (the
- * snapshot table and refcounts savevm changed, too), so the file is whole. */
-static int pause_guest(struct update *u, struct error *err)
-{
-	if (!u->running)
-		return 0;
-	log_progress("pausing the guest");
-	if (qmp_execute(&u->q, "stop", NULL, NULL, err) < 0)
-		return error_prefix(err, "cannot pause the guest");
-	u->paused = true;
-	return 0;
-}
-
-static void resume_guest(struct update *u, struct error *err)
-{
-	if (!u->paused)
-		return;
-	log_progress("resuming the guest");
-	struct error why;
-	if (qmp_execute(&u->q, "cont", NULL, NULL, &why) < 0) {
-		/* This matters more than whatever went wrong before. */
-		error_set(err, "cannot resume the guest (%s); resume it with 'vm cmd cont'",
-			  why.msg);
-		return;
-	}
-	u->paused = false;
-}
-
+/* savevm stops the guest for the time it saves (QEMU's own pause, the
+ * only one of an update): vm says how long it was. */
 static int save_state(struct update *u, struct error *err)
 {
 	const char *name = u->job->savevm;
 	log_progress("saving the state as %s", name);
+	long long start = clock_now_ms();
 	struct progress *spinner = progress_spinner("saving the state");
 	int rc = machine_savevm(u->m, &u->q, name, err);
 	progress_finish(spinner);
 	if (rc < 0)
 		return error_prefix(err, "cannot save the state %s", name);
+	printf("saved the state %s; the guest was paused %.1f s for it\n", name,
+	       (double)(clock_now_ms() - start) / 1000);
 	/* Saved as it is, a sleeping guest needs the reset into its resume path
 	 * that vm start -l gives such states. */
 	return savedstate_record(u->disk, name,
 				 u->suspended ? SAVEDSTATE_SUSPENDED : SAVEDSTATE_RUNNING, err);
 }
 
-/* The guest is paused (or asleep) from its state's saving until the copy
- * is made. */
-static int copy_paused(struct update *u, struct tempfile *tf, struct error *err)
+/* Merges the overlay back; its failure matters more than the copy's: the
+ * guest then still writes into the overlay, which the next vm command
+ * merges. */
+static void merge_overlay(struct update *u, struct error *err)
+{
+	log_progress("merging the guest's writes during the copy back into %s", u->disk);
+	enum overlay_found found;
+	struct error why;
+	if (overlay_merge_live(&u->q, u->disk, &found, &why) < 0)
+		error_set(err,
+			  "%s; the guest runs on, writing into %s, and the next vm command "
+			  "(vm status, for one) merges it back",
+			  why.msg, u->overlay);
+	else
+		u->on_overlay = false;
+}
+
+/* A guest QEMU paused because the copy filled the disk can go on, now
+ * that the copy is gone. */
+static void resume_after_full_disk(struct update *u)
+{
+	char *status;
+	struct error why;
+	if (qmp_query_status(&u->q, &status, &why) < 0)
+		return;
+	if (!strcmp(status, "io-error")) {
+		log_warn("the guest was paused by a disk write error while the copy filled the "
+			 "disk; resuming it now that the copy is removed");
+		if (qmp_execute(&u->q, "cont", NULL, NULL, &why) < 0)
+			log_warn("cannot resume the guest (%s): free space, then vm cmd cont",
+				 why.msg);
+	}
+	free(status);
+}
+
+/* The guest runs on, writing into the overlay, while the backing file,
+ * now unchanging, is copied. */
+static int copy_live(struct update *u, struct tempfile *tf, struct error *err)
 {
 	hold_signals(u);
 	int rc = read_status(u, err);
-	/* savevm before the pause: it stops the guest for the time it saves
-	 * and lets it go on, and the pause then flushes what it wrote. */
 	if (rc == 0 && u->job->savevm)
 		rc = save_state(u, err);
-	if (rc == 0)
-		rc = pause_guest(u, err);
+	if (rc == 0) {
+		log_progress("putting the overlay %s on %s for the guest's writes", u->overlay,
+			     u->disk);
+		rc = overlay_add(&u->q, u->disk, err);
+		u->on_overlay = rc == 0;
+		fault_point("overlay");
+	}
 	if (rc == 0) {
 		log_progress("copying %s into %s", u->job->backing, u->copy);
 		rc = image_copy_into(u->job->backing, tf, IMAGE_PROGRESS | IMAGE_STOP_ON_SIGNAL,
 				     err);
+		if (rc < 0) /* at once: a copy that filled the disk frees it */
+			tempfile_discard(tf);
 	}
-	resume_guest(u, err);
-	if (u->paused)
+	if (u->on_overlay)
+		merge_overlay(u, err);
+	if (u->on_overlay)
 		rc = -1;
+	else if (rc < 0)
+		resume_after_full_disk(u);
 	release_signals(u);
 	return rc;
 }
@@ -289,13 +329,13 @@ static int finish_copy(struct update *u, struct tempfile *tf, struct error *err)
 static int update(struct update *u, struct error *err)
 {
 	if (find_archive(u, err) < 0 || check_delvm(u, err) < 0 || name_copy(u, err) < 0 ||
-	    connect_machine(u, err) < 0)
+	    connect_machine(u, err) < 0 || clean_up_leftovers(u, err) < 0)
 		return -1;
 	sync_guest(u);
 	struct tempfile tf;
 	if (tempfile_create(&tf, u->copy, err) < 0)
 		return -1;
-	if (copy_paused(u, &tf, err) < 0 || finish_copy(u, &tf, err) < 0) {
+	if (copy_live(u, &tf, err) < 0 || finish_copy(u, &tf, err) < 0) {
 		tempfile_discard(&tf);
 		return -1;
 	}
@@ -315,5 +355,6 @@ int archive_update(const struct archive_job *job, struct error *err)
 	free(u.disk);
 	free(u.dir);
 	free(u.copy);
+	free(u.overlay);
 	return rc;
 }

@@ -2,12 +2,16 @@
 
 #include "log.h"
 #include "strv.h"
+#include "sys/progress.h"
 #include "sys/spawn.h"
 #include "sys/tempfile.h"
 #include "xalloc.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const struct compressor compressors[] = {
     {"xz", "xz", ".xz", "xz-utils"},	 {"gzip", "gzip", ".gz", "gzip"},
@@ -36,33 +40,65 @@ int compressor_check(const struct compressor *c, struct error *err)
 			 c->program, c->package);
 }
 
-/* Quiet, to stdout, using every core where the tool can. */
-static void compress_args(const struct compressor *c, const char *src, struct strv *args)
+/* Quiet, from stdin to stdout, using every core where the tool can. */
+static void compress_args(const struct compressor *c, struct strv *args)
 {
 	strv_add(args, c->program);
 	strv_add(args, "-c");
 	strv_add(args, "-q");
 	if (!strcmp(c->name, "xz") || !strcmp(c->name, "zstd"))
 		strv_add(args, "-T0");
-	strv_add(args, "--");
-	strv_add(args, src);
+}
+
+/* The tool reads src from the file vm opened and shares its offset with
+ * vm, so how far it has read is the progress bar's. */
+struct compress_watch {
+	int fd;
+	struct progress *bar;
+};
+
+static void watch_compressor(void *ctx)
+{
+	struct compress_watch *w = ctx;
+	off_t done = lseek(w->fd, 0, SEEK_CUR);
+	if (done > 0)
+		progress_update(w->bar, (uint64_t)done);
 }
 
 int compressor_run(const struct compressor *c, const char *src, const char *dst, struct error *err)
 {
 	if (compressor_check(c, err) < 0)
 		return -1;
-	struct tempfile tf;
-	if (tempfile_create(&tf, dst, err) < 0)
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (in < 0 || fstat(in, &st) < 0) {
+		error_errno(err, "cannot read %s", src);
+		if (in >= 0)
+			close(in);
 		return -1;
+	}
+	struct tempfile tf;
+	if (tempfile_create(&tf, dst, err) < 0) {
+		close(in);
+		return -1;
+	}
 	struct strv args = STRV_INIT;
-	compress_args(c, src, &args);
+	compress_args(c, &args);
 	char *line = strv_join(&args, " ");
-	log_debug("running %s > %s", line, tf.path);
+	log_debug("running %s < %s > %s", line, src, tf.path);
 	free(line);
-	struct spawn_options opts = {.stdout_fd = tf.fd, .capture_stderr = true};
+	char *label = xasprintf("compressing with %s", c->program);
+	struct compress_watch watch = {in, progress_start(label, (uint64_t)st.st_size)};
+	free(label);
+	struct spawn_options opts = {.stdout_fd = tf.fd,
+				     .stdin_fd = in,
+				     .capture_stderr = true,
+				     .tick = watch_compressor,
+				     .tick_ctx = &watch};
 	struct spawn_result res;
 	int rc = spawn_run(strv_argv(&args), &opts, &res, err);
+	progress_finish(watch.bar);
+	close(in);
 	strv_free(&args);
 	if (rc == 0) {
 		if (res.status != 0) {

@@ -4,6 +4,7 @@
 #include "log.h"
 #include "storage/filecopy.h"
 #include "sys/clock.h"
+#include "sys/faultpoint.h"
 #include "sys/progress.h"
 #include "xalloc.h"
 
@@ -32,6 +33,7 @@ static bool watch_copy(void *ctx, uint64_t done)
 	struct copy_watch *watch = ctx;
 	if (watch->bar)
 		progress_update(watch->bar, done);
+	fault_point("copy");
 	return !(watch->stop_on_signal && interrupt_pending());
 }
 

@@ -192,9 +192,12 @@ static void close_fd(int *fd)
 /* Feeds input and collects output until the child has exited (pidfd
  * readable; without a pidfd: until it closed its ends), or the deadline
  * passes. Returns false on time-out. */
-static bool pump(int pidfd, int in_w, int out_r, int err_r, const char *input, struct strbuf *out,
-		 struct strbuf *errs, long long deadline)
+#define TICK_MS 200
+
+static bool pump(int pidfd, int in_w, int out_r, int err_r, const struct spawn_options *opts,
+		 struct strbuf *out, struct strbuf *errs, long long deadline)
 {
+	const char *input = opts->input;
 	bool timed_out = false;
 	size_t input_left = input ? strlen(input) : 0;
 	if (in_w >= 0 && !input_left) {
@@ -213,9 +216,14 @@ static bool pump(int pidfd, int in_w, int out_r, int err_r, const char *input, s
 			}
 			wait = (int)left;
 		}
-		int n = poll(fds, 4, wait);
+		bool ticking = opts->tick && (wait < 0 || wait > TICK_MS);
+		int n = poll(fds, 4, ticking ? TICK_MS : wait);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n == 0 && ticking) {
+			opts->tick(opts->tick_ctx);
+			continue;
+		}
 		if (n == 0) {
 			timed_out = true;
 			break;
@@ -328,7 +336,10 @@ int spawn_run(char *const argv[], const struct spawn_options *opts, struct spawn
 		return -1;
 	}
 	if (pid == 0)
-		child_exec(argv, opts, parent, opts->input ? p.in[0] : p.devnull,
+		child_exec(argv, opts, parent,
+			   opts->input		? p.in[0]
+			   : opts->stdin_fd > 0 ? opts->stdin_fd
+						: p.devnull,
 			   opts->stdout_fd > 2 ? opts->stdout_fd : p.out[1], p.err[1], p.report[1]);
 	running_child = pid;
 	int *childs_ends[] = {&p.in[0], &p.out[1], &p.err[1], &p.report[1], &p.devnull};
@@ -338,7 +349,7 @@ int spawn_run(char *const argv[], const struct spawn_options *opts, struct spawn
 	long long deadline = opts->timeout_ms ? clock_now_ms() + opts->timeout_ms : 0;
 	int pidfd = spawn_pidfd(pid); /* -1 on old kernels: EOF only */
 	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
-	bool finished = pump(pidfd, p.in[1], p.out[0], p.err[0], opts->input, &so, &se, deadline);
+	bool finished = pump(pidfd, p.in[1], p.out[0], p.err[0], opts, &so, &se, deadline);
 	p.in[1] = p.out[0] = p.err[0] = -1; /* pump closed them */
 	signal(SIGPIPE, old_pipe);
 	if (!finished) {

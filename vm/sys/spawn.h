@@ -27,6 +27,11 @@ struct spawn_options {
 	 * uid, in that order, before it changes directory or execs. */
 	const struct spawn_identity *identity;
 	int pass_fd3; /* > 0: this fd becomes the child's fd 3 (e.g. vm-netd's socket) */
+	int stdin_fd; /* > 0: the child's stdin (a file; input must be NULL) */
+	/* Called about every 200 ms while the child runs (e.g. for a progress
+	 * bar); NULL for none. */
+	void (*tick)(void *ctx);
+	void *tick_ctx;
 };
 
 struct spawn_result {

@@ -1,0 +1,5 @@
+/* Named points where a test stops vm (SIGSTOP) to kill it there for real:
+ * VM_TEST_STOP_AT=NAME in the environment. Nothing happens otherwise. */
+#pragma once
+
+void fault_point(const char *name);
