@@ -168,7 +168,7 @@ console_says() {
 	return 1
 }
 check "the serial console goes to console.log, as VM_QEMU_EXTRA's -serial file: said" \
-	console_says "press Enter" 30
+	console_says "testguest login:" 30
 
 echo "# clean up"
 out=$(virsh destroy "$dom" 2>&1)
