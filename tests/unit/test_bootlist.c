@@ -1,6 +1,7 @@
 /* The machine list for boot: each line's fields, the refusals and their
  * FILE:LINE, and that one refused line leaves the others in force. */
 #include "boot/bootlist.h"
+#include "vmtest.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -105,12 +106,8 @@ Test(bootlist, refusals_say_why)
 
 static char *write_list(const char *text, mode_t mode)
 {
-	char *path = strdup("/tmp/test-bootlist-XXXXXX");
-	int fd = mkstemp(path);
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	fchmod(fd, mode);
-	close(fd);
+	char *path = vt_write(vt_tmpdir(), "machines", text);
+	cr_assert_eq(chmod(path, mode), 0);
 	return path;
 }
 

@@ -260,8 +260,9 @@ Test(image_copy, full_disk_leaves_nothing)
 		cr_skip_test("SKIP: mounting a small tmpfs needs root");
 	char *src = in_workdir("big");
 	make_sparse_file(src, 8 * MiB, (struct extent[]){{0, 4 * MiB}}, 1);
-	char mnt[] = "/tmp/vm-test-full-XXXXXX";
-	cr_assert_not_null(mkdtemp(mnt));
+	/* In the work directory, so that it goes with it whatever happens. */
+	const char *mnt = in_workdir("full");
+	cr_assert_eq(mkdir(mnt, 0700), 0);
 	cr_assert_eq(mount("tmpfs", mnt, "tmpfs", 0, "size=1M"), 0, "mount: %s", strerror(errno));
 	char dst[128];
 	snprintf(dst, sizeof(dst), "%s/base.img", mnt);

@@ -2,6 +2,7 @@
  * before SIGKILL on time-out, a time-out without captured output, and not
  * waiting for background processes that hold the child's pipes. */
 #include "sys/spawn.h"
+#include "vmtest.h"
 
 #include <criterion/criterion.h>
 #include <pwd.h>
@@ -58,10 +59,7 @@ Test(spawn_options, the_time_out_holds_without_capture)
 
 Test(spawn_options, sigterm_first_lets_the_child_clean_up)
 {
-	char path[] = "/tmp/test-spawn-term-XXXXXX";
-	int fd = mkstemp(path);
-	cr_assert_geq(fd, 0);
-	close(fd);
+	char *path = vt_write(vt_tmpdir(), "cleaned", "");
 	char *script;
 	cr_assert_geq(asprintf(&script,
 			       "trap 'echo cleaned > %s; exit 3' TERM; echo ready; "
@@ -81,7 +79,7 @@ Test(spawn_options, sigterm_first_lets_the_child_clean_up)
 	cr_assert(f && fgets(line, sizeof(line), f));
 	fclose(f);
 	cr_assert_str_eq(line, "cleaned\n");
-	unlink(path);
+	free(path);
 	free(script);
 	spawn_result_free(&r);
 }

@@ -2,6 +2,7 @@
  * run a command is refused with FILE:LINE and nothing runs. */
 #include "config/vmrc.h"
 #include "strbuf.h"
+#include "vmtest.h"
 #include "xalloc.h"
 
 #include <criterion/criterion.h>
@@ -127,10 +128,7 @@ Test(vmrc, a_refused_text_changes_no_variable)
 
 Test(vmrc, refuses_command_substitution_and_runs_nothing)
 {
-	char marker[] = "/tmp/vmrc-ran.XXXXXX";
-	int fd = mkstemp(marker);
-	close(fd);
-	unlink(marker);
+	char *marker = xasprintf("%s/ran", vt_tmpdir());
 	char *text = xasprintf("A=1\nB=$(touch %s)\n", marker);
 	assert_refused(text, 2, "command substitution");
 	free(text);
@@ -141,6 +139,7 @@ Test(vmrc, refuses_command_substitution_and_runs_nothing)
 	assert_refused(text, 3, "command substitution");
 	free(text);
 	cr_assert_not(access(marker, F_OK) == 0, "%s was created: something ran", marker);
+	free(marker);
 }
 
 Test(vmrc, refuses_backticks)
@@ -220,14 +219,11 @@ Test(vmrc, refuses_expansions_that_grow_without_bound)
 
 Test(vmrc, load_reads_a_file_and_names_it_in_errors)
 {
-	char path[] = "/tmp/vmrc-load.XXXXXX";
-	int fd = mkstemp(path);
-	cr_assert(write(fd, "A=1\nB=`x`\n", 10) == 10);
-	close(fd);
+	char *path = vt_write(vt_tmpdir(), ".vmrc", "A=1\nB=`x`\n");
 	cr_assert_eq(vmrc_load(path, &vars, &err), -1);
 	char *expected = xasprintf("%s:2: ", path);
 	cr_assert(strncmp(err.msg, expected, strlen(expected)) == 0, "%s", err.msg);
-	unlink(path);
+	free(path);
 	free(expected);
 	cr_assert_eq(vmrc_load("/nonexistent/.vmrc", &vars, &err), -1);
 	cr_assert_str_eq(err.msg, "/nonexistent/.vmrc: No such file or directory");

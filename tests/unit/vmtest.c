@@ -5,8 +5,10 @@
 #include "xalloc.h"
 
 #include <criterion/criterion.h>
+#include <criterion/hooks.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <pwd.h>
 #include <sched.h>
 #include <stdio.h>
@@ -22,10 +24,55 @@ const char vt_guide_vmrc[] = "VM_MACHINE_NAME=guix\n"
 			     "VM_MACHINE_USER=guido\n"
 			     "VM_MACHINE_MEM=1024\n";
 
+/* The run's directory, made by the runner before the tests start; the tests,
+ * in processes of their own, find it in the environment. */
+static char run_dir[] = "/tmp/vmtest.XXXXXX";
+#define RUN_DIR_VARIABLE "VMTEST_RUN_DIR"
+
+ReportHook(PRE_ALL)(struct criterion_test_set *tests)
+{
+	(void)tests;
+	if (!mkdtemp(run_dir)) {
+		perror("vmtest: cannot make a directory in /tmp");
+		exit(1);
+	}
+	setenv(RUN_DIR_VARIABLE, run_dir, 1);
+}
+
+static int make_removable(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)ftw;
+	if (type == FTW_D || type == FTW_DNR)
+		chmod(path, (st->st_mode & 07777) | S_IRWXU); /* a test may have locked us out */
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st, (void)type, (void)ftw;
+	if (remove(path) < 0)
+		fprintf(stderr, "vmtest: cannot remove %s: %s\n", path, strerror(errno));
+	return 0;
+}
+
+ReportHook(POST_ALL)(struct criterion_global_stats *stats)
+{
+	(void)stats;
+	if (getenv("VMTEST_KEEP")) {
+		fprintf(stderr, "vmtest: the tests' files are kept in %s\n", run_dir);
+		return;
+	}
+	nftw(run_dir, make_removable, 16, FTW_PHYS);
+	nftw(run_dir, remove_entry, 16, FTW_PHYS | FTW_DEPTH);
+}
+
 char *vt_tmpdir(void)
 {
-	char *dir = xstrdup("/tmp/vmtest.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir), "mkdtemp");
+	const char *parent = getenv(RUN_DIR_VARIABLE);
+	cr_assert_not_null(parent, "%s is not set: run the tests through Criterion's runner",
+			   RUN_DIR_VARIABLE);
+	char *dir = xasprintf("%s/XXXXXX", parent);
+	cr_assert_not_null(mkdtemp(dir), "mkdtemp %s", dir);
 	return dir;
 }
 

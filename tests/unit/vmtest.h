@@ -9,8 +9,10 @@ struct vt_result {
 	char *err;
 };
 
-/* A fresh directory under /tmp, removed by nobody: tests run in their own
- * process and leave /tmp/vmtest.* for inspection on failure. */
+/* A fresh directory, inside one made for the whole run (/tmp/vmtest.*) that
+ * the test runner removes after the last test, whatever became of the
+ * tests: failed, crashed or timed out. VMTEST_KEEP=1 keeps it (the runner
+ * names it) for a look after a failure. */
 char *vt_tmpdir(void);
 /* Gives this test process (and the vm it runs) an empty home of its own: a
  * tmpfs over the user's home in a new mount namespace (vm keeps running
