@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: the unit and integration suites (root tests included when
 # run as root), the unit suite again under ASan+UBSan, and the fuzzers for a
-# bounded time. Ends with "N passed, N failed, N skipped"; exits non-zero on
-# any failure.
+# bounded time; then checks that the tests left nothing behind. Ends with
+# "N passed, N failed, N skipped"; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export VM_TEST_GUEST_DIR=${VM_TEST_GUEST_DIR:-/var/cache/vm/test-guest}
@@ -10,6 +10,8 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 status=0
 logs=()
 checks=() # summarize.py --check NAME=RESULT, for checks made here
+state=$PWD/.test-state
+tests/leftovers.sh snapshot "$state"
 
 step() {
 	printf '\n=== %s\n' "$*"
@@ -55,6 +57,13 @@ elif CC=clang build build-fuzz -Dfuzzers=true -Db_sanitize=address,undefined -Db
 else
 	echo "the fuzzer build failed"
 	checks+=(--check "fuzzer build=FAIL")
+fi
+
+step "nothing left behind"
+if tests/leftovers.sh check "$state"; then
+	checks+=(--check "nothing left behind=OK")
+else
+	checks+=(--check "nothing left behind=FAIL")
 fi
 
 step "summary"

@@ -42,7 +42,8 @@ if [ $# -eq 0 ]; then
 	[ $# -gt 0 ] || { echo "no fuzz harnesses in $dir; build them first (see $0)" >&2; exit 1; }
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/vmfuzz.XXXXXX")
-trap 'rm -rf "$work"' EXIT INT TERM
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM # dash runs no EXIT trap on a signal otherwise
 passed=0 failed=0
 for harness in "$@"; do
 	name=$(basename "$harness")

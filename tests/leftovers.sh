@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# What a test run left behind: files under /tmp, emulators, network
+# namespaces, users and groups, network links (taps, bridges) that were not
+# there before it.
+# Usage: leftovers.sh snapshot STATE_DIR   (before the run)
+#        leftovers.sh check STATE_DIR      (after: names each thing left,
+#                                           exits 1 if there is one)
+# STATE_DIR must not be under /tmp.
+set -uo pipefail
+mode=${1:?usage: leftovers.sh snapshot|check STATE_DIR}
+state=${2:?usage: leftovers.sh snapshot|check STATE_DIR}
+
+# One line per thing, "KIND NAME", sorted.
+inventory() {
+	find /tmp -xdev -mindepth 1 2>/dev/null | sed 's/^/file /'
+	pgrep -f '^(/[^ ]*/)?qemu-system-' 2>/dev/null | while read -r pid; do
+		printf 'emulator %s %s\n' "$pid" "$(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | cut -c1-160)"
+	done
+	ip netns list 2>/dev/null | awk '{ print "netns " $1 }'
+	cut -d: -f1 /etc/passwd | sed 's/^/user /'
+	cut -d: -f1 /etc/group | sed 's/^/group /'
+	ip -o -d link show 2>/dev/null | awk '{
+		name = $2; sub(/:$/, "", name); sub(/@.*/, "", name)
+		kind = "link"
+		if ($0 ~ / tun /) kind = "tap"
+		else if ($0 ~ / bridge /) kind = "bridge"
+		print "link " name " (" kind ")" }'
+}
+
+case $mode in
+snapshot)
+	mkdir -p "$state"
+	inventory | LC_ALL=C sort -u >"$state/before"
+	;;
+check)
+	# What is new, twice a few seconds apart: what another program on the
+	# machine had open for a moment is gone by the second look.
+	inventory | LC_ALL=C sort -u >"$state/after"
+	LC_ALL=C comm -13 "$state/before" "$state/after" >"$state/new"
+	if [ -s "$state/new" ]; then
+		sleep 3
+		inventory | LC_ALL=C sort -u >"$state/after"
+		LC_ALL=C comm -12 "$state/new" "$state/after" >"$state/new2"
+		mv "$state/new2" "$state/new"
+	fi
+	# For files, only the topmost new path (not its contents).
+	awk '
+		$1 == "file" {
+			path = substr($0, 6)
+			if (top != "" && index(path, top "/") == 1)
+				next
+			top = path
+		}
+		{ print }' "$state/new" >"$state/left"
+	if [ -s "$state/left" ]; then
+		echo "the tests left behind:"
+		sed 's/^/  /' "$state/left"
+		exit 1
+	fi
+	echo "the tests left nothing behind"
+	;;
+*)
+	echo "usage: leftovers.sh snapshot|check STATE_DIR" >&2
+	exit 2
+	;;
+esac
