@@ -6,7 +6,8 @@
 # the first failure.
 #
 # Usage: tests/guest/demo.sh [DIR]   (the guest: $VM_TEST_GUEST_DIR, built
-# by tests/guest/build-guest.sh; vm: $VM, else the one in PATH)
+# by tests/guest/build-guest.sh; vm: $VM, else the one in PATH). Without
+# DIR the demo runs in a temporary directory it removes at the end.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 VM=${VM:-vm}
@@ -15,10 +16,23 @@ guest_dir=${VM_TEST_GUEST_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vm/test-guest}
 # shellcheck disable=SC1091
 . "$guest_dir/guest.env"
 
+keep=${1:+yes}
 demo=${1:-$(mktemp -d /tmp/vm-demo.XXXXXX)}
 mkdir -p "$demo"
 cd "$demo"
-cleanup() { "$VM" kill >/dev/null 2>&1 || true; }
+# Where there is no login session (cron, CI as root), vm would fall back to
+# /tmp/vm-<uid>; the demo keeps that in its directory too.
+if [ -z "${XDG_RUNTIME_DIR:-}" ]; then
+	export XDG_RUNTIME_DIR=$demo/run
+	mkdir -m 700 -p "$XDG_RUNTIME_DIR"
+fi
+cleanup() {
+	"$VM" kill >/dev/null 2>&1 || true
+	if [ -z "$keep" ]; then
+		cd /
+		rm -rf "$demo"
+	fi
+}
 trap cleanup EXIT
 
 run() {
@@ -57,4 +71,8 @@ run "$VM" stop -p
 run "$VM" archive --create -v
 run ls -l demo-*/
 echo
-echo "demo machine directory: $demo"
+if [ -n "$keep" ]; then
+	echo "demo machine directory: $demo"
+else
+	echo "demo machine directory: $demo (removed now; tests/demo.sh DIR keeps one)"
+fi
