@@ -20,12 +20,6 @@ keep=${1:+yes}
 demo=${1:-$(mktemp -d /tmp/vm-demo.XXXXXX)}
 mkdir -p "$demo"
 cd "$demo"
-# Where there is no login session (cron, CI as root), vm would fall back to
-# /tmp/vm-<uid>; the demo keeps that in its directory too.
-if [ -z "${XDG_RUNTIME_DIR:-}" ]; then
-	export XDG_RUNTIME_DIR=$demo/run
-	mkdir -m 700 -p "$XDG_RUNTIME_DIR"
-fi
 cleanup() {
 	"$VM" kill >/dev/null 2>&1 || true
 	if [ -z "$keep" ]; then
