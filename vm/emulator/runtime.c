@@ -255,8 +255,11 @@ static void record_holder(int fd, const char *who, pid_t pid)
 {
 	char text[64];
 	int len = snprintf(text, sizeof(text), "%s %d\n", who, (int)pid);
-	if (ftruncate(fd, 0) == 0 && pwrite(fd, text, (size_t)len, 0) != len)
-		(void)ftruncate(fd, 0); /* a partial record would be misread */
+	/* Written over the old record, then cut to size: never empty, so a
+	 * reader never takes it for an earlier version's lock (no record); the
+	 * rest of a longer old record would follow a newline and is not read. */
+	if (pwrite(fd, text, (size_t)len, 0) == len)
+		(void)!ftruncate(fd, len);
 }
 
 int runtime_lock(struct runtime *rt, struct error *err)
