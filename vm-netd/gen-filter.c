@@ -88,5 +88,7 @@ int main(void)
 		printf("\t{0x%04x, %u, %u, 0x%08x},\n", insn.code, insn.jt, insn.jf, insn.k);
 	}
 	printf("};\n");
+	close(fd);
+	seccomp_release(ctx);
 	return 0;
 }
