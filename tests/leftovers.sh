@@ -10,9 +10,13 @@ set -uo pipefail
 mode=${1:?usage: leftovers.sh snapshot|check STATE_DIR}
 state=${2:?usage: leftovers.sh snapshot|check STATE_DIR}
 
+# The source tree and its build directories are the run's own, not
+# something a test left, even when the checkout is under /tmp.
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+
 # One line per thing, "KIND NAME", sorted.
 inventory() {
-	find /tmp -xdev -mindepth 1 2>/dev/null | sed 's/^/file /'
+	find /tmp -xdev -mindepth 1 -path "$src" -prune -o -print 2>/dev/null | sed 's/^/file /'
 	pgrep -f '^(/[^ ]*/)?qemu-system-' 2>/dev/null | while read -r pid; do
 		printf 'emulator %s %s\n' "$pid" "$(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | cut -c1-160)"
 	done

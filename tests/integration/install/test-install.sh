@@ -14,7 +14,7 @@ case $mandir in /*) ;; *) mandir=$prefix/$mandir ;; esac
 skip() { echo "ok - $1 # SKIP $2"; }
 
 dest=$(mktemp -d)
-trap 'rm -rf "$dest"' EXIT
+trap 'rm -rf "$dest" "$dest.log"' EXIT
 install_all() { "$meson" install -C "$build" --no-rebuild --destdir "$dest" >"$dest.log" 2>&1; }
 check "meson install into DESTDIR" install_all || { cat "$dest.log"; }
 rm -f "$dest.log"
