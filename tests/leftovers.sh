@@ -16,7 +16,10 @@ src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 
 # One line per thing, "KIND NAME", sorted.
 inventory() {
-	find /tmp -xdev -mindepth 1 -path "$src" -prune -o -print 2>/dev/null | sed 's/^/file /'
+	# The shell harness that may drive a run keeps its own files under
+	# /tmp/bash_jobs.* and /tmp/bash_tool_*: not the suite's.
+	find /tmp -xdev -mindepth 1 \( -path "$src" -o -path '/tmp/bash_jobs.*' -o -path '/tmp/bash_tool_*' \) \
+		-prune -o -print 2>/dev/null | sed 's/^/file /'
 	pgrep -f '^(/[^ ]*/)?qemu-system-' 2>/dev/null | while read -r pid; do
 		printf 'emulator %s %s\n' "$pid" "$(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | cut -c1-160)"
 	done
