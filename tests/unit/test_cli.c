@@ -164,6 +164,31 @@ Test(cli, verbose_anywhere_is_vms_not_the_monitors)
 	vt_result_free(&r);
 }
 
+/* POSIXLY_CORRECT set in a user's shell must not end the options at the
+ * first argument, nor reorder the arguments. */
+Test(cli, options_anywhere_under_posixly_correct)
+{
+	const char *env[] = {"POSIXLY_CORRECT=1", NULL};
+	struct vt_result r =
+	    vt_vm("/", vt_lib(NULL), env, (const char *[]){"stop", "word", "-h", NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "Usage: vm stop"), "%s", r.out);
+	vt_result_free(&r);
+	r = vt_vm("/", vt_lib(NULL), env, (const char *[]){"status", "one", "-v", "two", NULL});
+	cr_assert_eq(r.status, 1);
+	cr_assert_str_eq(r.err, "vm: status: unexpected argument 'one'; see 'vm status --help'\n");
+	vt_result_free(&r);
+	r = vt_vm("/", vt_lib(NULL), env,
+		  (const char *[]){"status", "-v", "--", "-x", "one", NULL});
+	cr_assert_str_eq(r.err, "vm: status: unexpected argument '-x'; see 'vm status --help'\n");
+	vt_result_free(&r);
+	char *dir = machine();
+	r = vt_vm(dir, vt_lib(NULL), env, (const char *[]){"cmd", "info", "status", "-v", NULL});
+	cr_assert_not(strstr(r.err, "unknown option"), "%s", r.err);
+	cr_assert(strstr(r.err, "guix is not running"), "%s", r.err);
+	vt_result_free(&r);
+}
+
 Test(cli, run_and_start_share_nat_and_bridge)
 {
 	char *dir = machine();

@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -32,8 +33,10 @@ static void prepare(struct cli_options *o)
 				   json = {"json", no_argument, NULL, 'j'},
 				   nat = {"nat", no_argument, NULL, 'n'},
 				   bridge = {"bridge", no_argument, NULL, 'c'};
+	/* "-" hands each argument back in order, so options are read anywhere
+	 * even under POSIXLY_CORRECT, which would end them at the first argument. */
 	int len = snprintf(o->optstring_, sizeof(o->optstring_), "%s:hv%s%s%s",
-			   o->leading_only ? "+" : "", o->json ? "j" : "", o->network ? "nc" : "",
+			   o->leading_only ? "+" : "-", o->json ? "j" : "", o->network ? "nc" : "",
 			   o->shortopts ? o->shortopts : "");
 	if (len < 0 || (size_t)len >= sizeof(o->optstring_))
 		abort();
@@ -52,6 +55,24 @@ static void prepare(struct cli_options *o)
 	optind = 0; /* GNU getopt starts afresh, so a command may be parsed again */
 	opterr = 0;
 	o->started_ = true;
+	o->operands_ = 0;
+}
+
+/* An argument met among the options: kept at the front of the slots already
+ * read (optarg points at strings, never at slots, so none is lost). */
+static void keep_operand(struct cli_options *o, char **argv)
+{
+	argv[1 + o->operands_++] = argv[optind - 1];
+}
+
+/* The arguments met among the options, put back just before those after
+ * "--", so that argv[optind..argc) holds them all, in their order. */
+static void place_operands(struct cli_options *o, char **argv)
+{
+	int n = o->operands_;
+	memmove(&argv[optind - n], &argv[1], (size_t)n * sizeof(*argv));
+	optind -= n;
+	o->operands_ = 0;
 }
 
 static int exit_with(struct cli_options *o, int status)
@@ -81,6 +102,7 @@ static int option_error(struct cli_options *o, int c, char **argv)
 /* What the shared options leave to check once all are read. */
 static int finish(struct cli_options *o, int argc, char **argv)
 {
+	place_operands(o, argv);
 	if (o->no_arguments && optind < argc)
 		return exit_with(
 		    o, cli_usage_error(o->command, "unexpected argument '%s'", argv[optind]));
@@ -97,6 +119,9 @@ int cli_next_option(struct cli_options *o, int argc, char **argv)
 	int c;
 	while ((c = getopt_long(argc, argv, o->optstring_, o->all_, NULL)) != -1) {
 		switch (c) {
+		case 1:
+			keep_operand(o, argv);
+			continue;
 		case 'h':
 			return exit_with(o, cli_help(o->usage));
 		case 'v':

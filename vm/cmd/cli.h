@@ -37,6 +37,7 @@ struct cli_options {
 	char optstring_[64];
 	struct option all_[24];
 	bool started_;
+	int operands_; /* arguments met so far, gathered from argv[1] on */
 };
 
 /* The next of the command's own options, as getopt_long returns it (optarg
