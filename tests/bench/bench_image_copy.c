@@ -63,7 +63,7 @@ static double time_image_copy(const char *src, const char *dst, unsigned flags)
 	struct error err;
 	unlink(dst);
 	double start = now();
-	if (image_copy(src, dst, flags, &err) < 0) {
+	if (image_copy(src, dst, flags, NULL, &err) < 0) {
 		fprintf(stderr, "image_copy: %s\n", err.msg);
 		exit(1);
 	}

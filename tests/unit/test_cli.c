@@ -446,3 +446,24 @@ Test(cli, script_that_fails_exits_with_its_status)
 	cr_assert_str_eq(r.err, "vm: no backup host\n");
 	vt_result_free(&r);
 }
+
+/* What the command line builder warns of reaches the user as the command's
+ * own warning (the builder hands it up; vm run tells it). */
+Test(cli, run_warns_of_ports_open_to_the_network)
+{
+	char *dir = vt_tmpdir();
+	char *vmrc = xasprintf("%sVM_QEMU=true\nVM_QEMU_ACCEL=tcg\nVM_MONITOR=tcp\n"
+			       "VM_NET_FORWARD=8080:80\nVM_NET_FORWARD_ADDR=0.0.0.0\n",
+			       vt_guide_vmrc);
+	free(vt_write(dir, ".vmrc", vmrc));
+	free(vt_write(dir, "guix-backing.qcow2", ""));
+	struct vt_result r = vm(dir, (const char *[]){"run", "--nat", NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.err,
+			 "vm: run: warning: VM_NET_FORWARD_ADDR=0.0.0.0: the forwarded ports "
+			 "of the guest can be reached from the network, not only from this "
+			 "host\nvm: run: warning: VM_MONITOR=tcp: anyone who can reach "
+			 "127.0.0.1:7733 controls this emulator\n");
+	vt_result_free(&r);
+	free(vmrc);
+}

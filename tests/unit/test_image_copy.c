@@ -137,7 +137,7 @@ Test(image_copy, content_is_equal_and_mode_follows_umask)
 	make_sparse_file(src, 24 * MiB + 7, mixed, 3);
 	mode_t old = umask(027);
 	struct error err;
-	int rc = image_copy(src, dst, 0, &err);
+	int rc = image_copy(src, dst, 0, NULL, &err);
 	umask(old);
 	cr_assert_eq(rc, 0, "%s", err.msg);
 	cr_assert(same_content(src, dst), "the copy differs from the source");
@@ -154,7 +154,7 @@ static void assert_holes_kept(unsigned flags)
 	const struct extent one[] = {{100 * MiB, MiB}};
 	make_sparse_file(src, 256 * MiB, one, 1);
 	struct error err;
-	cr_assert_eq(image_copy(src, dst, flags, &err), 0, "%s", err.msg);
+	cr_assert_eq(image_copy(src, dst, flags, NULL, &err), 0, "%s", err.msg);
 	struct stat st;
 	cr_assert_eq(stat(dst, &st), 0);
 	cr_assert_eq(st.st_size, 256 * MiB);
@@ -239,17 +239,17 @@ Test(image_copy, refuses_to_overwrite_unless_asked)
 	fputs("precious", f);
 	fclose(f);
 	struct error err;
-	cr_assert_eq(image_copy(src, dst, 0, &err), -1);
+	cr_assert_eq(image_copy(src, dst, 0, NULL, &err), -1);
 	cr_assert(strstr(err.msg, "already exists"), "%s", err.msg);
 	cr_assert_eq(count_entries(workdir), 2);
-	cr_assert_eq(image_copy(src, dst, IMAGE_REPLACE, &err), 0, "%s", err.msg);
+	cr_assert_eq(image_copy(src, dst, IMAGE_REPLACE, NULL, &err), 0, "%s", err.msg);
 	cr_assert(same_content(src, dst));
 }
 
 Test(image_copy, missing_source_is_named)
 {
 	struct error err;
-	cr_assert_eq(image_copy(in_workdir("nothing"), in_workdir("x"), 0, &err), -1);
+	cr_assert_eq(image_copy(in_workdir("nothing"), in_workdir("x"), 0, NULL, &err), -1);
 	cr_assert(strstr(err.msg, "nothing") && strstr(err.msg, "No such file"), "%s", err.msg);
 	cr_assert_eq(count_entries(workdir), 0);
 }
@@ -267,7 +267,7 @@ Test(image_copy, full_disk_leaves_nothing)
 	char dst[128];
 	snprintf(dst, sizeof(dst), "%s/base.img", mnt);
 	struct error err;
-	int rc = image_copy(src, dst, 0, &err);
+	int rc = image_copy(src, dst, 0, NULL, &err);
 	int left = count_entries(mnt);
 	umount(mnt);
 	rmdir(mnt);
@@ -288,7 +288,7 @@ static int interrupt_copy(const char *src, const char *dst, int sig)
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
 		struct error err;
-		_exit(image_copy(src, dst, IMAGE_PLAIN, &err) == 0 ? 0 : 1);
+		_exit(image_copy(src, dst, IMAGE_PLAIN, NULL, &err) == 0 ? 0 : 1);
 	}
 	char buf[4096] __attribute__((aligned(8)));
 	bool writing = false;

@@ -202,7 +202,7 @@ int cli_merge_overlay_live(struct machine *m, struct qmp *q)
 			  "end the emulator with vm kill, which then merges it with qemu-img",
 			  overlay, err.msg);
 	else
-		overlay_report(found, overlay, disk);
+		overlay_report(found, overlay, disk, &cli_report);
 	free(overlay);
 	free(disk);
 	return rc;
@@ -228,14 +228,14 @@ int cli_merge_overlay_stopped(struct machine *m, bool locked)
 	/* Under the lock, no emulator can start on the disk meanwhile. */
 	if (image_exists(overlay) && (locked || runtime_lock(&m->rt, &err) == 0)) {
 		enum overlay_found found;
-		rc = overlay_merge_stopped(disk, &found, &err);
+		rc = overlay_merge_stopped(disk, &found, &cli_report, &err);
 		if (rc < 0)
 			log_error("cannot merge back the overlay %s that an interrupted vm archive "
 				  "left: %s; it holds the guest's last writes: free space or fix "
 				  "the cause, then run the command again",
 				  overlay, err.msg);
 		else
-			overlay_report(found, overlay, disk);
+			overlay_report(found, overlay, disk, &cli_report);
 		if (!locked)
 			runtime_unlock(&m->rt);
 	}

@@ -6,10 +6,15 @@
 #include "config/config.h"
 #include "emulator/machine.h"
 #include "emulator/qemu.h"
+#include "sys/report.h"
 
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+
+/* What the commands hand to the work they call, so that it tells the user
+ * through them (cli_report.c): warnings on stderr, progress on a terminal. */
+extern const struct report cli_report;
 
 /* Prints usage to stdout for -h/--help; returns exit status 0. */
 int cli_help(const char *usage);

@@ -135,6 +135,7 @@ static int run_archive(struct archive_options *o, struct machine *m)
 	job->fmt = config_get(cfg, "VM_FMT");
 	job->base = config_get(cfg, "VM_SNAPSHOT_BASE_FILENAME");
 	job->backing = config_get(cfg, "VM_SNAPSHOT_BACKING_FILENAME");
+	job->report = &cli_report;
 	/* An update refuses a stopped machine, after keeping what an
 	 * interrupted one left. */
 	if (!o->create && !machine_running(m, NULL))

@@ -152,7 +152,7 @@ static int carry_out(const struct init_files *f, const struct init_plan *plan, s
 			     stale == 1 ? "" : "s");
 	if (plan->copy_base) {
 		log_progress("copying %s to %s", f->seed, f->base);
-		if (image_copy(f->seed, f->base, IMAGE_PROGRESS | IMAGE_REPLACE, err) < 0)
+		if (image_copy(f->seed, f->base, IMAGE_REPLACE, &cli_report, err) < 0)
 			return -1;
 	} else {
 		log_progress("keeping the existing %s", f->base);

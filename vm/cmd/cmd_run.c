@@ -31,7 +31,7 @@ int cmd_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"base-only", no_argument, NULL, 'b'}, {"loadvm", required_argument, NULL, 'l'}, {0}};
-	struct qemu_launch launch = {.network = QEMU_NET_BRIDGE};
+	struct qemu_launch launch = {.network = QEMU_NET_BRIDGE, .report = &cli_report};
 	struct cli_options o = {.command = "run",
 				.usage = run_usage,
 				.shortopts = "bl:",

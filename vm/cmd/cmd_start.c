@@ -372,9 +372,10 @@ int cmd_start(int argc, char **argv)
 						 {"loadvm", required_argument, NULL, 'l'},
 						 {"encapsulate", no_argument, NULL, 'e'},
 						 {0}};
-	struct start s = {.launch = {.network = QEMU_NET_BRIDGE, .background = true},
-			  .tap = {.fd = -1},
-			  .child_fd = -1};
+	struct start s = {
+	    .launch = {.network = QEMU_NET_BRIDGE, .background = true, .report = &cli_report},
+	    .tap = {.fd = -1},
+	    .child_fd = -1};
 	struct cli_options o = {.command = "start",
 				.usage = start_usage,
 				.shortopts = "s:l:e",

@@ -176,16 +176,18 @@ bool qemu_has_guest_agent(const struct config *cfg)
 }
 
 /* NAT: QEMU's user network, with ssh's forward and the machine's own. */
-static int add_user_network(const struct config *cfg, struct strv *argv, struct error *err)
+static int add_user_network(const struct qemu_launch *launch, struct strv *argv, struct error *err)
 {
+	const struct config *cfg = launch->cfg;
 	struct forwards fw;
 	const char *addr;
 	if (forwards_from_config(cfg, &fw, &addr, err) < 0)
 		return -1;
 	if (fw.n && !forwards_addr_is_loopback(addr))
-		log_warn("VM_NET_FORWARD_ADDR=%s: the forwarded ports of the guest can be reached "
-			 "from the network, not only from this host",
-			 addr);
+		report_warn(launch->report,
+			    "VM_NET_FORWARD_ADDR=%s: the forwarded ports of the guest can be "
+			    "reached from the network, not only from this host",
+			    addr);
 	struct strv opts = STRV_INIT;
 	strv_add(&opts, "user,id=net0");
 	strv_addf(&opts, "hostfwd=tcp:127.0.0.1:%d-:22", qemu_nat_ssh_port(cfg));
@@ -205,7 +207,7 @@ int qemu_add_network(const struct qemu_launch *launch, struct strv *argv, struct
 	/* No vnet_hdr=: QEMU refuses it together with fd= and finds out itself. */
 	if (launch->network == QEMU_NET_BRIDGE)
 		strv_addf(argv, "tap,id=net0,fd=%d", launch->tap->fd);
-	else if (add_user_network(cfg, argv, err) < 0)
+	else if (add_user_network(launch, argv, err) < 0)
 		return -1;
 	strv_add(argv, "-device");
 	strv_addf(argv, "%s,netdev=net0,mac=%s", qemu_net_model(cfg),
@@ -223,8 +225,9 @@ static void add_monitors(const struct qemu_launch *launch, struct strv *argv)
 	if (!strcmp(config_get(cfg, "VM_MONITOR"), "tcp")) {
 		const char *listen = config_get(cfg, "VM_NET_LISTEN");
 		const char *port = config_get(cfg, "VM_NET_PORT");
-		log_warn("VM_MONITOR=tcp: anyone who can reach %s:%s controls this emulator",
-			 listen, port);
+		report_warn(launch->report,
+			    "VM_MONITOR=tcp: anyone who can reach %s:%s controls this emulator",
+			    listen, port);
 		strv_add(argv, "-monitor");
 		strv_addf(argv, "telnet:%s:%s,server=on,wait=off", listen, port);
 	}

@@ -7,6 +7,7 @@
 #include "error.h"
 #include "net/netclient.h"
 #include "strv.h"
+#include "sys/report.h"
 
 #include <stdbool.h>
 
@@ -27,6 +28,8 @@ struct qemu_launch {
 	int user_argc;
 	/* Bridged: the tap vm-netd gave us (see bridge.h). */
 	const struct netclient_tap *tap;
+	/* Where the warnings about an exposed port go (NULL: nowhere). */
+	const struct report *report;
 };
 
 /* The image the machine runs on: the backing file, the base with

@@ -86,10 +86,10 @@ int archive_store(const struct archive_job *job, const char *src, const char *di
 	int rc;
 	if (c) {
 		log_progress("compressing %s into %s with %s", src, dst, c->program);
-		rc = compressor_run(c, src, dst, err);
+		rc = compressor_run(c, src, dst, job->report, err);
 	} else {
 		log_progress("copying %s into %s", src, dst);
-		rc = image_copy(src, dst, IMAGE_PROGRESS, err);
+		rc = image_copy(src, dst, 0, job->report, err);
 	}
 	if (rc == 0 && stored)
 		*stored = dst;
@@ -135,7 +135,8 @@ static bool is_archive_name(const char *name, const char *prefix)
 	       strspn(name + plen, "0123456789") == 14;
 }
 
-static void remove_stale_temps(const char *dir, const char *temp_prefix)
+static void remove_stale_temps(const char *dir, const char *temp_prefix,
+			       const struct report *report)
 {
 	DIR *d = opendir(dir);
 	for (struct dirent *e; d && (e = readdir(d));) {
@@ -144,8 +145,9 @@ static void remove_stale_temps(const char *dir, const char *temp_prefix)
 		char *path = xasprintf("%s/%s", dir, e->d_name);
 		struct stat st;
 		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && unlink(path) == 0)
-			log_warn("removed %s (%lld MiB), left by an interrupted vm archive", path,
-				 (long long)st.st_size >> 20);
+			report_warn(report,
+				    "removed %s (%lld MiB), left by an interrupted vm archive",
+				    path, (long long)st.st_size >> 20);
 		free(path);
 	}
 	if (d)
@@ -160,11 +162,12 @@ void archive_remove_stale(const struct archive_job *job)
 	for (struct dirent *e; d && (e = readdir(d));) {
 		size_t len = strlen(e->d_name);
 		if (is_archive_name(e->d_name, prefix) && is_dir(e->d_name)) {
-			remove_stale_temps(e->d_name, hidden);
+			remove_stale_temps(e->d_name, hidden, job->report);
 		} else if (!strncmp(e->d_name, hidden, strlen(hidden)) && len > 8 &&
 			   !strcmp(e->d_name + len - 8, ".partial") && is_dir(e->d_name)) {
-			log_warn("removed %s, left unfinished by an interrupted vm archive",
-				 e->d_name);
+			report_warn(job->report,
+				    "removed %s, left unfinished by an interrupted vm archive",
+				    e->d_name);
 			remove_dir_files(e->d_name);
 		}
 	}

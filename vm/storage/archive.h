@@ -9,6 +9,7 @@
 #include "error.h"
 #include "storage/compress.h"
 #include "strv.h"
+#include "sys/report.h"
 #include "sys/tempfile.h"
 
 #include <stdbool.h>
@@ -23,9 +24,10 @@ struct archive_job {
 	const char *backing;		     /* NAME-backing.FMT */
 	const struct compressor *compressor; /* NULL: no compression */
 	bool compress_base;
-	bool force;	    /* commit although other overlays use the base */
-	const char *savevm; /* update: save this state before copying */
-	const char *delvm;  /* update: delete this state from the copy */
+	bool force;		     /* commit although other overlays use the base */
+	const char *savevm;	     /* update: save this state before copying */
+	const char *delvm;	     /* update: delete this state from the copy */
+	const struct report *report; /* where warnings and progress go */
 };
 
 int archive_create(const struct archive_job *job, struct error *err);

@@ -60,9 +60,10 @@ static int check_other_overlays(const struct archive_job *job, struct error *err
 	if (rc == 0 && others.n) {
 		char *names = join_names(&others);
 		if (job->force)
-			log_warn("committing changes what %s see%s: they use %s as their backing "
-				 "file",
-				 names, others.n == 1 ? "s" : "", job->base);
+			report_warn(job->report,
+				    "committing changes what %s see%s: they use %s as their "
+				    "backing file",
+				    names, others.n == 1 ? "s" : "", job->base);
 		else
 			rc = error_set(err,
 				       "%s use%s %s as backing file, and committing %s into it "
@@ -112,9 +113,9 @@ static int create_locked(const struct archive_job *job, struct error *err)
 	 * commit below would leave them stranded on a replaced backing file. */
 	enum overlay_found found;
 	char *overlay = overlay_path(job->backing);
-	int merged = overlay_merge_stopped(job->backing, &found, err);
+	int merged = overlay_merge_stopped(job->backing, &found, job->report, err);
 	if (merged == 0)
-		overlay_report(found, overlay, job->backing);
+		overlay_report(found, overlay, job->backing, job->report);
 	free(overlay);
 	if (merged < 0)
 		return error_prefix(err, "cannot merge back the overlay an interrupted vm archive "
@@ -129,7 +130,7 @@ static int create_locked(const struct archive_job *job, struct error *err)
 		log_progress("freed %ld leaked cluster%s in %s (left by an interrupted commit)",
 			     leaks, leaks == 1 ? "" : "s", job->base);
 	log_progress("committing %s into %s", job->backing, job->base);
-	if (image_commit(job->backing, IMAGE_PROGRESS, err) < 0)
+	if (image_commit(job->backing, job->report, err) < 0)
 		return -1;
 	char *dir = archive_dir_name(job, err);
 	if (!dir)

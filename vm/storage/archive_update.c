@@ -16,7 +16,6 @@
 #include "sys/clock.h"
 #include "sys/faultpoint.h"
 #include "sys/files.h"
-#include "sys/progress.h"
 #include "xalloc.h"
 
 #include <signal.h>
@@ -141,7 +140,7 @@ static int clean_up_leftovers(struct update *u, struct error *err)
 				    "cannot merge back the overlay %s that an interrupted "
 				    "vm archive left",
 				    u->overlay);
-	overlay_report(found, u->overlay, u->disk);
+	overlay_report(found, u->overlay, u->disk, u->job->report);
 	archive_remove_stale(u->job);
 	return 0;
 }
@@ -151,7 +150,8 @@ static void sync_guest(struct update *u)
 	log_progress("syncing the guest's file systems");
 	struct error why;
 	if (guest_sync(&u->g, &why) < 0)
-		log_warn("%s; the copy holds what the guest had written to its disk", why.msg);
+		report_warn(u->job->report,
+			    "%s; the copy holds what the guest had written to its disk", why.msg);
 }
 
 /* From the overlay to its merge, Ctrl-C and friends wait: vm must not die
@@ -191,13 +191,13 @@ static int save_state(struct update *u, struct error *err)
 	const char *name = u->job->savevm;
 	log_progress("saving the state as %s", name);
 	long long start = clock_now_ms();
-	struct progress *spinner = progress_spinner("saving the state");
+	struct progress *spinner = report_progress(u->job->report, "saving the state", 0);
 	int rc = machine_savevm(u->m, &u->q, name, err);
-	progress_finish(spinner);
+	report_progress_finish(u->job->report, spinner);
 	if (rc < 0)
 		return error_prefix(err, "cannot save the state %s", name);
-	printf("saved the state %s; the guest was paused %.1f s for it\n", name,
-	       (double)(clock_now_ms() - start) / 1000);
+	report_info(u->job->report, "saved the state %s; the guest was paused %.1f s for it", name,
+		    (double)(clock_now_ms() - start) / 1000);
 	/* Saved as it is, a sleeping guest needs the reset into its resume path
 	 * that vm start -l gives such states. */
 	return savedstate_record(u->disk, name,
@@ -230,11 +230,13 @@ static void resume_after_full_disk(struct update *u)
 	if (qmp_query_status(&u->q, &status, &why) < 0)
 		return;
 	if (!strcmp(status, "io-error")) {
-		log_warn("the guest was paused by a disk write error while the copy filled the "
-			 "disk; resuming it now that the copy is removed");
+		report_warn(u->job->report,
+			    "the guest was paused by a disk write error while the copy filled "
+			    "the disk; resuming it now that the copy is removed");
 		if (qmp_execute(&u->q, "cont", NULL, NULL, &why) < 0)
-			log_warn("cannot resume the guest (%s): free space, then vm cmd cont",
-				 why.msg);
+			report_warn(u->job->report,
+				    "cannot resume the guest (%s): free space, then vm cmd cont",
+				    why.msg);
 	}
 	free(status);
 }
@@ -256,8 +258,8 @@ static int copy_live(struct update *u, struct tempfile *tf, struct error *err)
 	}
 	if (rc == 0) {
 		log_progress("copying %s into %s", u->job->backing, u->copy);
-		rc = image_copy_into(u->job->backing, tf, IMAGE_PROGRESS | IMAGE_STOP_ON_SIGNAL,
-				     err);
+		rc =
+		    image_copy_into(u->job->backing, tf, IMAGE_STOP_ON_SIGNAL, u->job->report, err);
 		if (rc < 0) /* at once: a copy that filled the disk frees it */
 			tempfile_discard(tf);
 	}
@@ -320,7 +322,7 @@ static int finish_copy(struct update *u, struct tempfile *tf, struct error *err)
 		return tempfile_commit(tf, 0, err);
 	char *stored = xasprintf("%s%s", u->copy, job->compressor->extension);
 	log_progress("compressing the copy into %s with %s", stored, job->compressor->program);
-	int rc = compressor_run(job->compressor, tf->path, stored, err);
+	int rc = compressor_run(job->compressor, tf->path, stored, job->report, err);
 	free(stored);
 	tempfile_discard(tf);
 	return rc;

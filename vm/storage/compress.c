@@ -2,7 +2,6 @@
 
 #include "log.h"
 #include "strv.h"
-#include "sys/progress.h"
 #include "sys/spawn.h"
 #include "sys/tempfile.h"
 #include "xalloc.h"
@@ -54,6 +53,7 @@ static void compress_args(const struct compressor *c, struct strv *args)
  * vm, so how far it has read is the progress bar's. */
 struct compress_watch {
 	int fd;
+	const struct report *report;
 	struct progress *bar;
 };
 
@@ -62,10 +62,11 @@ static void watch_compressor(void *ctx)
 	struct compress_watch *w = ctx;
 	off_t done = lseek(w->fd, 0, SEEK_CUR);
 	if (done > 0)
-		progress_update(w->bar, (uint64_t)done);
+		report_progress_update(w->report, w->bar, (uint64_t)done);
 }
 
-int compressor_run(const struct compressor *c, const char *src, const char *dst, struct error *err)
+int compressor_run(const struct compressor *c, const char *src, const char *dst,
+		   const struct report *report, struct error *err)
 {
 	if (compressor_check(c, err) < 0)
 		return -1;
@@ -88,7 +89,8 @@ int compressor_run(const struct compressor *c, const char *src, const char *dst,
 	log_debug("running %s < %s > %s", line, src, tf.path);
 	free(line);
 	char *label = xasprintf("compressing with %s", c->program);
-	struct compress_watch watch = {in, progress_start(label, (uint64_t)st.st_size)};
+	struct compress_watch watch = {in, report,
+				       report_progress(report, label, (uint64_t)st.st_size)};
 	free(label);
 	struct spawn_options opts = {.stdout_fd = tf.fd,
 				     .stdin_fd = in,
@@ -97,7 +99,7 @@ int compressor_run(const struct compressor *c, const char *src, const char *dst,
 				     .tick_ctx = &watch};
 	struct spawn_result res;
 	int rc = spawn_run(strv_argv(&args), &opts, &res, err);
-	progress_finish(watch.bar);
+	report_progress_finish(report, watch.bar);
 	close(in);
 	strv_free(&args);
 	if (rc == 0) {

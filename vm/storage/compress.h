@@ -2,6 +2,7 @@
 #pragma once
 
 #include "error.h"
+#include "sys/report.h"
 
 struct compressor {
 	const char *name;      /* as given to -z: xz, gzip, bzip2, lz4, zstd */
@@ -15,5 +16,7 @@ const struct compressor *compressor_find(const char *name, struct error *err);
 /* Fails, saying what to install, when the tool is not in PATH. */
 int compressor_check(const struct compressor *c, struct error *err);
 /* Compresses src into dst (normally src's name plus the extension) through
- * a temporary file beside dst; src is left as it is. */
-int compressor_run(const struct compressor *c, const char *src, const char *dst, struct error *err);
+ * a temporary file beside dst, its progress on report; src is left as it
+ * is. */
+int compressor_run(const struct compressor *c, const char *src, const char *dst,
+		   const struct report *report, struct error *err);

@@ -5,7 +5,6 @@
 #include "storage/filecopy.h"
 #include "sys/clock.h"
 #include "sys/faultpoint.h"
-#include "sys/progress.h"
 #include "xalloc.h"
 
 #include <fcntl.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 struct copy_watch {
+	const struct report *report;
 	struct progress *bar;
 	bool stop_on_signal;
 };
@@ -31,8 +31,7 @@ static bool interrupt_pending(void)
 static bool watch_copy(void *ctx, uint64_t done)
 {
 	struct copy_watch *watch = ctx;
-	if (watch->bar)
-		progress_update(watch->bar, done);
+	report_progress_update(watch->report, watch->bar, done);
 	fault_point("copy");
 	return !(watch->stop_on_signal && interrupt_pending());
 }
@@ -61,7 +60,8 @@ static char *progress_label(const char *src)
 	return label;
 }
 
-int image_copy_into(const char *src, struct tempfile *tf, unsigned flags, struct error *err)
+int image_copy_into(const char *src, struct tempfile *tf, unsigned flags,
+		    const struct report *report, struct error *err)
 {
 	struct stat st;
 	int in = open_source(src, &st, err);
@@ -69,7 +69,8 @@ int image_copy_into(const char *src, struct tempfile *tf, unsigned flags, struct
 		return -1;
 	char *label = progress_label(src);
 	struct copy_watch watch = {
-	    .bar = (flags & IMAGE_PROGRESS) ? progress_start(label, st.st_size) : NULL,
+	    .report = report,
+	    .bar = report_progress(report, label, (uint64_t)st.st_size),
 	    .stop_on_signal = flags & IMAGE_STOP_ON_SIGNAL,
 	};
 	struct filecopy job = {
@@ -84,7 +85,7 @@ int image_copy_into(const char *src, struct tempfile *tf, unsigned flags, struct
 	};
 	long long start_ms = clock_now_ms();
 	int rc = filecopy_run(&job, err);
-	progress_finish(watch.bar);
+	report_progress_finish(report, watch.bar);
 	free(label);
 	close(in);
 	if (rc == 0)
@@ -94,7 +95,8 @@ int image_copy_into(const char *src, struct tempfile *tf, unsigned flags, struct
 	return rc;
 }
 
-int image_copy(const char *src, const char *dst, unsigned flags, struct error *err)
+int image_copy(const char *src, const char *dst, unsigned flags, const struct report *report,
+	       struct error *err)
 {
 	/* Refuse before copying gigabytes; the rename checks again. */
 	if (!(flags & IMAGE_REPLACE) && access(dst, F_OK) == 0)
@@ -102,7 +104,7 @@ int image_copy(const char *src, const char *dst, unsigned flags, struct error *e
 	struct tempfile tf;
 	if (tempfile_create(&tf, dst, err) < 0)
 		return -1;
-	if (image_copy_into(src, &tf, flags, err) < 0) {
+	if (image_copy_into(src, &tf, flags, report, err) < 0) {
 		tempfile_discard(&tf);
 		return -1;
 	}

@@ -5,28 +5,31 @@
 
 #include "error.h"
 #include "strv.h"
+#include "sys/report.h"
 #include "sys/tempfile.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
 enum {
-	IMAGE_PROGRESS = 1u << 0, /* a progress bar when stdout is a terminal */
-	IMAGE_REPLACE = 1u << 1,  /* replace the destination when it exists, else refuse */
-	IMAGE_PLAIN = 1u << 2,	  /* copy with read/write only (no reflink, no copy_file_range) */
+	IMAGE_REPLACE = 1u << 0, /* replace the destination when it exists, else refuse */
+	IMAGE_PLAIN = 1u << 1,	 /* copy with read/write only (no reflink, no copy_file_range) */
 	/* Stop the copy (it fails) as soon as SIGINT, SIGTERM or SIGHUP is
 	 * pending: for callers that block these signals while they copy. */
-	IMAGE_STOP_ON_SIGNAL = 1u << 3,
+	IMAGE_STOP_ON_SIGNAL = 1u << 2,
 };
 
 /* Copies src to dst through a temporary file beside dst that is renamed
  * into place when complete (see tempfile.h): a failed or interrupted copy
  * leaves no dst. Uses reflink or copy_file_range where the file system
- * offers them and keeps holes. */
-int image_copy(const char *src, const char *dst, unsigned flags, struct error *err);
+ * offers them and keeps holes. The copy's progress goes to report (NULL:
+ * none shown). */
+int image_copy(const char *src, const char *dst, unsigned flags, const struct report *report,
+	       struct error *err);
 /* The same into a temporary file the caller made (tempfile_create) and then
  * commits or discards, for work on the copy before it gets its name. */
-int image_copy_into(const char *src, struct tempfile *tf, unsigned flags, struct error *err);
+int image_copy_into(const char *src, struct tempfile *tf, unsigned flags,
+		    const struct report *report, struct error *err);
 
 /* Whether anything (a dangling symlink too) is at path. */
 bool image_exists(const char *path);
@@ -54,8 +57,9 @@ int image_open_chain(const char *path, struct error *err);
  * IMAGE_REPLACE replaces an existing path. */
 int image_create_overlay(const char *path, const char *backing, const char *fmt, unsigned flags,
 			 struct error *err);
-/* Writes the overlay's data into its backing file (qemu-img commit). */
-int image_commit(const char *path, unsigned flags, struct error *err);
+/* Writes the overlay's data into its backing file (qemu-img commit, which
+ * draws its own bar where report lets a child draw). */
+int image_commit(const char *path, const struct report *report, struct error *err);
 /* Deletes an internal snapshot (qemu-img snapshot -d); the image's backing
  * file need not be there. */
 int image_snapshot_delete(const char *path, const char *fmt, const char *name, struct error *err);

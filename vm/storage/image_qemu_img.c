@@ -3,7 +3,6 @@
 
 #include "log.h"
 #include "strbuf.h"
-#include "sys/progress.h"
 #include "sys/spawn.h"
 #include "sys/tempfile.h"
 #include "xalloc.h"
@@ -212,9 +211,9 @@ int image_create_overlay(const char *path, const char *backing, const char *fmt,
 	return tempfile_commit(&tf, (flags & IMAGE_REPLACE) ? TEMPFILE_REPLACE : 0, err);
 }
 
-int image_commit(const char *path, unsigned flags, struct error *err)
+int image_commit(const char *path, const struct report *report, struct error *err)
 {
-	bool progress = (flags & IMAGE_PROGRESS) && progress_visible();
+	bool progress = report_child_progress(report);
 	struct strv args = STRV_INIT;
 	strv_add(&args, "qemu-img");
 	strv_add(&args, "commit");

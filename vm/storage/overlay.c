@@ -260,7 +260,8 @@ out:
 	return rc;
 }
 
-int overlay_merge_stopped(const char *disk, enum overlay_found *found, struct error *err)
+int overlay_merge_stopped(const char *disk, enum overlay_found *found, const struct report *report,
+			  struct error *err)
 {
 	*found = OVERLAY_NONE;
 	char *path = overlay_path(disk);
@@ -268,7 +269,7 @@ int overlay_merge_stopped(const char *disk, enum overlay_found *found, struct er
 	if (image_exists(path)) {
 		*found = OVERLAY_MERGED;
 		log_progress("writing %s into %s", path, disk);
-		rc = image_commit(path, IMAGE_PROGRESS, err);
+		rc = image_commit(path, report, err);
 		if (rc == 0)
 			rc = remove_file(path, err);
 	}
@@ -276,14 +277,17 @@ int overlay_merge_stopped(const char *disk, enum overlay_found *found, struct er
 	return rc;
 }
 
-void overlay_report(enum overlay_found found, const char *overlay, const char *disk)
+void overlay_report(enum overlay_found found, const char *overlay, const char *disk,
+		    const struct report *report)
 {
 	if (found == OVERLAY_MERGED)
-		log_warn("found the overlay %s that an interrupted vm archive left: the guest's "
-			 "writes in it are merged back into %s, nothing is lost",
-			 overlay, disk);
+		report_warn(report,
+			    "found the overlay %s that an interrupted vm archive left: the "
+			    "guest's writes in it are merged back into %s, nothing is lost",
+			    overlay, disk);
 	else if (found == OVERLAY_STALE)
-		log_warn("removed %s, left by an interrupted vm archive after its writes were "
-			 "merged back into %s",
-			 overlay, disk);
+		report_warn(report,
+			    "removed %s, left by an interrupted vm archive after its writes "
+			    "were merged back into %s",
+			    overlay, disk);
 }

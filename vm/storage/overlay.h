@@ -13,6 +13,7 @@
 
 #include "emulator/qmp.h"
 #include "error.h"
+#include "sys/report.h"
 
 #include <stdbool.h>
 
@@ -36,7 +37,9 @@ int overlay_merge_live(struct qmp *q, const char *disk, enum overlay_found *foun
 		       struct error *err);
 /* With the emulator stopped, under the machine's lock: writes an overlay
  * file left by an emulator that ended while it ran on it into disk
- * (qemu-img commit) and removes it. */
-int overlay_merge_stopped(const char *disk, enum overlay_found *found, struct error *err);
-/* Tells the user what was found (nothing for OVERLAY_NONE). */
-void overlay_report(enum overlay_found found, const char *overlay, const char *disk);
+ * (qemu-img commit, its progress on report) and removes it. */
+int overlay_merge_stopped(const char *disk, enum overlay_found *found, const struct report *report,
+			  struct error *err);
+/* Tells report what was found (nothing for OVERLAY_NONE). */
+void overlay_report(enum overlay_found found, const char *overlay, const char *disk,
+		    const struct report *report);
