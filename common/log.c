@@ -1,5 +1,7 @@
 #include "log.h"
 
+#include "strbuf.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -99,6 +101,25 @@ static void print_progress(const char *msg)
 	fflush(stdout);
 }
 
+/* A message of several lines (every problem of a configuration, or each
+ * machine's outcome at boot) is told line by line, each as a message of its
+ * own, and in one write, so that processes working in parallel keep their
+ * lines together. */
+static void tell_lines(enum level level, char *msg)
+{
+	struct strbuf out = STRBUF_INIT;
+	for (char *save, *line = strtok_r(msg, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		strbuf_addf(&out, "%s: %s%s%s%s\n", state.prog, state.command,
+			    state.command[0] ? ": " : "", level == LEVEL_WARN ? "warning: " : "",
+			    line);
+		append_to_log(level == LEVEL_ERROR ? state.error_log : state.progress_log, line);
+	}
+	fflush(stdout);
+	fputs(strbuf_str(&out), stderr);
+	strbuf_free(&out);
+}
+
 /* Where each kind of message goes: the terminal and which log. */
 static void emit(enum level level, const char *fmt, va_list ap)
 {
@@ -110,17 +131,7 @@ static void emit(enum level level, const char *fmt, va_list ap)
 	switch (level) {
 	case LEVEL_ERROR:
 	case LEVEL_WARN:
-		fflush(stdout);
-		/* A message of several lines (every problem of a configuration) is
-		 * told line by line, each as a message of its own. */
-		for (char *save, *line = strtok_r(msg, "\n", &save); line;
-		     line = strtok_r(NULL, "\n", &save)) {
-			fprintf(stderr, "%s: %s%s%s%s\n", state.prog, state.command,
-				state.command[0] ? ": " : "",
-				level == LEVEL_WARN ? "warning: " : "", line);
-			append_to_log(level == LEVEL_ERROR ? state.error_log : state.progress_log,
-				      line);
-		}
+		tell_lines(level, msg);
 		break;
 	case LEVEL_PROGRESS:
 		if (state.verbose)

@@ -37,7 +37,7 @@ struct machine_run {
 	struct strv env;
 	long long deadline_ms;
 	struct strbuf out;	  /* the report for stdout */
-	struct strbuf err;	  /* the report for stderr */
+	struct strbuf err;	  /* the errors, one a line */
 	struct strv progress_log; /* outcomes for the machine's VM_LOG */
 	struct strv error_log;	  /* and for its VM_ERRLOG */
 	bool config_ok;		  /* its configuration could be read */
@@ -59,7 +59,7 @@ static void report(struct machine_run *run, bool ok, const char *fmt, ...)
 	if (ok)
 		strbuf_addf(&run->out, "%s (%s): %s\n", e->dir, e->owner, msg);
 	else
-		strbuf_addf(&run->err, "vm: boot: %s (%s): %s\n", e->dir, e->owner, msg);
+		strbuf_addf(&run->err, "%s (%s): %s\n", e->dir, e->owner, msg);
 	syslog(ok ? LOG_INFO : LOG_ERR, "%s (%s): %s", e->dir, e->owner, msg);
 	strv_add(ok ? &run->progress_log : &run->error_log, msg);
 }
@@ -432,23 +432,8 @@ static void log_to_machine(struct machine_run *run)
 	strv_free(&args);
 }
 
-static void write_all(int fd, const struct strbuf *sb)
-{
-	const char *p = strbuf_str(sb);
-	size_t left = sb->len;
-	while (left) {
-		ssize_t w = write(fd, p, left);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		p += w;
-		left -= (size_t)w;
-	}
-}
-
 int boot_machine(const struct boot_context *ctx, const struct boot_entry *entry,
-		 enum boot_action action)
+		 enum boot_action action, struct boot_outcome *outcome)
 {
 	struct machine_run run = {
 	    .ctx = ctx,
@@ -472,13 +457,16 @@ int boot_machine(const struct boot_context *ctx, const struct boot_entry *entry,
 			rc = boot_status_listed(&run);
 	}
 	log_to_machine(&run);
-	write_all(STDOUT_FILENO, &run.out);
-	write_all(STDERR_FILENO, &run.err);
-	strbuf_free(&run.out);
-	strbuf_free(&run.err);
+	*outcome = (struct boot_outcome){.out = run.out, .errors = run.err};
 	strv_free(&run.env);
 	strv_free(&run.progress_log);
 	strv_free(&run.error_log);
 	free((char *)run.identity.user);
 	return rc;
+}
+
+void boot_outcome_free(struct boot_outcome *outcome)
+{
+	strbuf_free(&outcome->out);
+	strbuf_free(&outcome->errors);
 }

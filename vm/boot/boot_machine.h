@@ -6,6 +6,7 @@
 #pragma once
 
 #include "boot/bootlist.h"
+#include "strbuf.h"
 
 #include <stdbool.h>
 
@@ -17,8 +18,17 @@ struct boot_context {
 	bool verbose;
 };
 
-/* Does action for the machine and reports the outcome on stdout/stderr (in
- * one piece, since machines are handled in parallel) and to syslog. Returns
- * 0 when it worked (for status: when the machine runs), else -1. */
+/* What a machine's turn has to tell, for the command to print, each in one
+ * piece (machines are handled in parallel): lines for stdout, and errors,
+ * one a line ("DIR (OWNER): message"). */
+struct boot_outcome {
+	struct strbuf out;
+	struct strbuf errors;
+};
+
+/* Does action for the machine, says how it went in outcome (which the
+ * caller frees with boot_outcome_free) and to syslog. Returns 0 when it
+ * worked (for status: when the machine runs), else -1. */
 int boot_machine(const struct boot_context *ctx, const struct boot_entry *entry,
-		 enum boot_action action);
+		 enum boot_action action, struct boot_outcome *outcome);
+void boot_outcome_free(struct boot_outcome *outcome);

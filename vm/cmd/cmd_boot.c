@@ -114,6 +114,34 @@ static int select_entries(const struct boot_list *list, int argc, char **argv,
 	return missing ? -1 : 0;
 }
 
+static void write_all(int fd, const struct strbuf *sb)
+{
+	const char *p = strbuf_str(sb);
+	size_t left = sb->len;
+	while (left) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		left -= (size_t)w;
+	}
+}
+
+/* A worker's turn: the machine's outcome told in one piece each. */
+static int run_one(const struct boot_context *ctx, const struct boot_entry *entry,
+		   enum boot_action action)
+{
+	struct boot_outcome outcome;
+	int rc = boot_machine(ctx, entry, action, &outcome);
+	write_all(STDOUT_FILENO, &outcome.out);
+	if (outcome.errors.len)
+		log_error("%s", strbuf_str(&outcome.errors));
+	boot_outcome_free(&outcome);
+	return rc;
+}
+
 /* One worker process per machine, so that a slow machine holds up no
  * other; each reports its own outcome. Returns how many failed. */
 static size_t run_parallel(const struct boot_context *ctx, const struct boot_entry **entries,
@@ -129,7 +157,7 @@ static size_t run_parallel(const struct boot_context *ctx, const struct boot_ent
 		fflush(stdout);
 		pids[i] = fork();
 		if (pids[i] == 0)
-			_exit(boot_machine(ctx, entries[i], action) == 0 ? 0 : 1);
+			_exit(run_one(ctx, entries[i], action) == 0 ? 0 : 1);
 		if (pids[i] < 0) {
 			log_error("%s: cannot fork: %s", entries[i]->dir, strerror(errno));
 			failed++;
