@@ -2,7 +2,7 @@
 # The front end's dependency rule (vm/README.md), checked on the includes:
 # the parts are layered, and a part includes only its own headers, common/'s
 # and those of the parts below it (so sys/, the bottom, uses common/ only). Every source file sits in a part.
-# Only the commands (cmd/) print errors.
+# Only the commands (cmd/) speak to the user (errors, warnings, progress).
 # Usage: test-layout.sh VM-SOURCE-DIR
 set -u
 src=$1
@@ -54,16 +54,43 @@ for dir in "$src"/*/; do
 	done
 done
 
-# Errors are told once, at the top: below cmd/ a part returns struct error
-# and never prints one (log.h's debug, progress and warnings are fine).
+# Errors are told once, at the top: below cmd/ nothing speaks to the user.
+# A part returns its error in struct error, and hands a warning, a line of
+# what it did or its progress to the struct report its caller gave it
+# (sys/report.h); the commands print both. The step log (log_progress,
+# log_debug: VM_LOG and -v) stays where the step is done: it is the record
+# of what vm did, not a message to act on.
+says='(^|[^A-Za-z0-9_.>])(log_(error|warn|info)|progress_(start|update|tick|spinner|finish|visible)|v?printf|puts|putchar|perror) *\(|(v?fprintf|fputs|fputc|putc) *\(([^;]*, *)?(stderr|stdout)|\( *(STDERR|STDOUT)_FILENO *,'
+# The ones that may: FILE (a pattern)|what the line holds (ERE)|why.
+allowed=(
+	"sys/progress.[ch]|.|it draws the bars and spinners, for the commands' report (cmd/cli_report.c)"
+	"config/config.c|internal error|a bug (a variable outside the table), no user's doing: told where it is found, then abort()"
+	"sys/tempfile.c|internal error|a bug (more files in the making than vm ever has): told, then abort()"
+	"sys/tempfile.c|writev *\( *STDERR_FILENO|the signal handler removing the temporary files: async-signal-safe, and no caller runs on to tell it"
+)
+declare -A used
 for f in "$src"/*/*.[ch]; do
 	part=$(basename "$(dirname "$f")")
 	case $part in cmd | data) continue ;; esac
-	if grep -n 'log_error *(' "$f" >/dev/null; then
-		fail "${f#"$src"/} prints an error (log_error): return it in struct error for the command to tell"
-	else
-		passed=$((passed + 1))
-	fi
+	rel=${f#"$src"/}
+	bad=0
+	while IFS= read -r hit; do
+		ok=
+		for i in "${!allowed[@]}"; do
+			IFS='|' read -r file what _ <<<"${allowed[$i]}"
+			# shellcheck disable=SC2053 # file is a pattern
+			if [[ $rel == $file ]] && grep -Eq -- "$what" <<<"${hit#*:}"; then
+				ok=1 used[$i]=1
+			fi
+		done
+		[ -n "$ok" ] && continue
+		bad=1
+		fail "$rel:${hit%%:*} speaks to the user: return the error in struct error, tell a warning or progress through the caller's struct report (sys/report.h): ${hit#*:}"
+	done < <(grep -nE -- "$says" "$f")
+	[ "$bad" = 0 ] && passed=$((passed + 1))
+done
+for i in "${!allowed[@]}"; do
+	[ -n "${used[$i]:-}" ] || fail "no longer needed, remove it from the list: ${allowed[$i]}"
 done
 
 echo "$passed passed, $failed failed"
