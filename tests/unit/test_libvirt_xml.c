@@ -12,32 +12,15 @@
 
 static struct config cfg;
 
-/* A machine directory with its base and backing file, as the current one. */
+/* The test machine, with a base, a bridge, the guest agent and a device of
+ * its own. */
 static void machine(void)
 {
-	char *dir = vt_tmpdir();
-	cr_assert_eq(chdir(dir), 0);
-	vt_write(dir, "tg-base.qcow2", "");
-	vt_write(dir, "tg-backing.qcow2", "");
-	cfg = (struct config){.vars = VARS_INIT, .home = dir};
-	const char *vars[][2] = {
-	    {"VM_QEMU", "qemu-system-x86_64"},
-	    {"VM_MACHINE_NAME", "tg"},
-	    {"VM_MACHINE_ID", "42"},
-	    {"VM_MACHINE_MEM", "256"},
-	    {"VM_FMT", "qcow2"},
-	    {"VM_QEMU_ACCEL", "tcg"},
-	    {"VM_DISK_IF", "virtio"},
-	    {"VM_NET_MODEL", "virtio-net-pci"},
-	    {"VM_NET_MAC", "DE:AD:BE:EF:42:11"},
-	    {"VM_NET_BRIDGE", "br0"},
-	    {"VM_GUEST_AGENT", "yes"},
-	    {"VM_SNAPSHOT_BASE_FILENAME", "tg-base.qcow2"},
-	    {"VM_SNAPSHOT_BACKING_FILENAME", "tg-backing.qcow2"},
-	    {"VM_QEMU_EXTRA", "-device virtio-rng-pci"},
-	};
-	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
-		vars_set(&cfg.vars, vars[i][0], vars[i][1]);
+	vt_test_machine(&cfg);
+	free(vt_write(cfg.home, "tg-base.qcow2", ""));
+	vars_set(&cfg.vars, "VM_NET_BRIDGE", "br0");
+	vars_set(&cfg.vars, "VM_GUEST_AGENT", "yes");
+	vars_set(&cfg.vars, "VM_QEMU_EXTRA", "-device virtio-rng-pci");
 }
 
 static char *domain(enum qemu_network network, struct strv *unmapped)

@@ -14,31 +14,14 @@ static struct runtime rt = {.qmp_socket = "/run/vm/42/qmp.sock",
 			    .ga_socket = "/run/vm/42/agent.sock",
 			    .pid_file = "/run/vm/42/qemu.pid"};
 
-/* A machine directory with a backing file, as the current directory. */
+/* The test machine, with its single image's name and its TCP monitor's
+ * address. */
 static void machine(void)
 {
-	char *dir = vt_tmpdir();
-	cr_assert_eq(chdir(dir), 0);
-	vt_write(dir, "tg-backing.qcow2", "");
-	cfg = (struct config){.vars = VARS_INIT, .home = dir};
-	const char *vars[][2] = {
-	    {"VM_QEMU", "qemu-system-x86_64"},
-	    {"VM_MACHINE_NAME", "tg"},
-	    {"VM_MACHINE_ID", "42"},
-	    {"VM_MACHINE_MEM", "256"},
-	    {"VM_FMT", "qcow2"},
-	    {"VM_QEMU_ACCEL", "tcg"},
-	    {"VM_DISK_IF", "virtio"},
-	    {"VM_NET_MODEL", "virtio-net-pci"},
-	    {"VM_NET_MAC", "DE:AD:BE:EF:42:11"},
-	    {"VM_SNAPSHOT_BASE_FILENAME", "tg-base.qcow2"},
-	    {"VM_SNAPSHOT_BACKING_FILENAME", "tg-backing.qcow2"},
-	    {"VM_IMAGE_FILENAME", "tg.qcow2"},
-	    {"VM_NET_LISTEN", "127.0.0.1"},
-	    {"VM_NET_PORT", "7742"},
-	};
-	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
-		vars_set(&cfg.vars, vars[i][0], vars[i][1]);
+	vt_test_machine(&cfg);
+	vars_set(&cfg.vars, "VM_IMAGE_FILENAME", "tg.qcow2");
+	vars_set(&cfg.vars, "VM_NET_LISTEN", "127.0.0.1");
+	vars_set(&cfg.vars, "VM_NET_PORT", "7742");
 }
 
 static char *build(struct qemu_launch launch, struct error *err, int *rc)

@@ -84,13 +84,20 @@ Test(spawn_options, sigterm_first_lets_the_child_clean_up)
 	spawn_result_free(&r);
 }
 
-Test(spawn_options, runs_as_another_user)
+/* The user nobody, to run as; the test is skipped where that cannot be. */
+static struct passwd *nobody(void)
 {
 	if (geteuid() != 0)
 		cr_skip_test("switching users needs root");
 	struct passwd *pw = getpwnam("nobody");
 	if (!pw)
 		cr_skip_test("no user 'nobody'");
+	return pw;
+}
+
+Test(spawn_options, runs_as_another_user)
+{
+	struct passwd *pw = nobody();
 	struct spawn_identity who = {"nobody", pw->pw_uid, pw->pw_gid};
 	char *argv[] = {"sh", "-c", "id -u; id -g; id -G; pwd", NULL};
 	struct spawn_options opts = {.capture_stdout = true, .identity = &who, .dir = "/"};
@@ -108,11 +115,7 @@ Test(spawn_options, runs_as_another_user)
 
 Test(spawn_options, changes_directory_only_as_the_user)
 {
-	if (geteuid() != 0)
-		cr_skip_test("switching users needs root");
-	struct passwd *pw = getpwnam("nobody");
-	if (!pw)
-		cr_skip_test("no user 'nobody'");
+	struct passwd *pw = nobody();
 	/* /root is 0700: root could enter it, nobody cannot. */
 	struct spawn_identity who = {"nobody", pw->pw_uid, pw->pw_gid};
 	char *argv[] = {"true", NULL};

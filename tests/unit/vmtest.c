@@ -1,5 +1,6 @@
 #include "vmtest.h"
 
+#include "config/config.h"
 #include "strv.h"
 #include "sys/spawn.h"
 #include "xalloc.h"
@@ -184,4 +185,27 @@ void vt_result_free(struct vt_result *r)
 {
 	free(r->out);
 	free(r->err);
+}
+
+void vt_test_machine(struct config *cfg)
+{
+	char *dir = vt_tmpdir();
+	cr_assert_eq(chdir(dir), 0);
+	free(vt_write(dir, "tg-backing.qcow2", ""));
+	*cfg = (struct config){.vars = VARS_INIT, .home = dir};
+	const char *vars[][2] = {
+	    {"VM_QEMU", "qemu-system-x86_64"},
+	    {"VM_MACHINE_NAME", "tg"},
+	    {"VM_MACHINE_ID", "42"},
+	    {"VM_MACHINE_MEM", "256"},
+	    {"VM_FMT", "qcow2"},
+	    {"VM_QEMU_ACCEL", "tcg"},
+	    {"VM_DISK_IF", "virtio"},
+	    {"VM_NET_MODEL", "virtio-net-pci"},
+	    {"VM_NET_MAC", "DE:AD:BE:EF:42:11"},
+	    {"VM_SNAPSHOT_BASE_FILENAME", "tg-base.qcow2"},
+	    {"VM_SNAPSHOT_BACKING_FILENAME", "tg-backing.qcow2"},
+	};
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		vars_set(&cfg->vars, vars[i][0], vars[i][1]);
 }

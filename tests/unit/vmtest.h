@@ -32,5 +32,10 @@ struct vt_result vt_vm(const char *cwd, const char *lib, const char *const *env,
 /* Runs argv as it is (argv[0] looked up in env's PATH) with exactly env. */
 struct vt_result vt_exec(const char *cwd, const char *const *env, const char *const *argv);
 void vt_result_free(struct vt_result *r);
+struct config;
+/* The machine tg (ID 42, 256 MiB, TCG, virtio disk and network, qcow2) of
+ * the emulator's command-line tests: a fresh directory, made the current
+ * one, with an empty backing file, and in cfg what its .vmrc would give. */
+void vt_test_machine(struct config *cfg);
 /* The guide's example .vmrc. */
 extern const char vt_guide_vmrc[];

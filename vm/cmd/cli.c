@@ -185,6 +185,19 @@ int cli_open_machine(struct machine *m)
 	return 0;
 }
 
+/* What the merge of an interrupted archive's overlay came to: its failure
+ * with what to do (advice), or what was found. */
+static void tell_merge(int rc, enum overlay_found found, const char *overlay, const char *disk,
+		       const struct error *err, const char *advice)
+{
+	if (rc < 0)
+		log_error("cannot merge back the overlay %s that an interrupted vm archive left: "
+			  "%s; %s",
+			  overlay, err->msg, advice);
+	else
+		overlay_report(found, overlay, disk, &cli_report);
+}
+
 int cli_merge_overlay_live(struct machine *m, struct qmp *q)
 {
 	struct error err;
@@ -196,13 +209,9 @@ int cli_merge_overlay_live(struct machine *m, struct qmp *q)
 	char *overlay = overlay_path(disk);
 	enum overlay_found found;
 	int rc = overlay_merge_live(q, disk, &found, &err);
-	if (rc < 0)
-		log_error("cannot merge back the overlay %s that an interrupted vm archive left: "
-			  "%s; the guest runs on and keeps writing into it: try again, or "
-			  "end the emulator with vm kill, which then merges it with qemu-img",
-			  overlay, err.msg);
-	else
-		overlay_report(found, overlay, disk, &cli_report);
+	tell_merge(rc, found, overlay, disk, &err,
+		   "the guest runs on and keeps writing into it: try again, or end the emulator "
+		   "with vm kill, which then merges it with qemu-img");
 	free(overlay);
 	free(disk);
 	return rc;
@@ -229,13 +238,9 @@ int cli_merge_overlay_stopped(struct machine *m, bool locked)
 	if (image_exists(overlay) && (locked || runtime_lock(&m->rt, &err) == 0)) {
 		enum overlay_found found;
 		rc = overlay_merge_stopped(disk, &found, &cli_report, &err);
-		if (rc < 0)
-			log_error("cannot merge back the overlay %s that an interrupted vm archive "
-				  "left: %s; it holds the guest's last writes: free space or fix "
-				  "the cause, then run the command again",
-				  overlay, err.msg);
-		else
-			overlay_report(found, overlay, disk, &cli_report);
+		tell_merge(rc, found, overlay, disk, &err,
+			   "it holds the guest's last writes: free space or fix the cause, then "
+			   "run the command again");
 		if (!locked)
 			runtime_unlock(&m->rt);
 	}
