@@ -3,10 +3,12 @@
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static struct spawn_result run(const char *const *argv, struct spawn_options opts)
@@ -127,4 +129,48 @@ Test(spawn, a_pipe_that_cannot_be_made_leaves_no_fd_open)
 			     open_fds() - before);
 	}
 	setrlimit(RLIMIT_NOFILE, &saved);
+}
+
+/* spawn_start: the child gets fd 3 and /dev/null as stdin, and exactly the
+ * environment given; spawn_reap gives its status. */
+Test(spawn, start_passes_fd3_and_the_environment_then_reaps)
+{
+	int p[2];
+	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+	char *envp[] = {"GREETING=hi", NULL};
+	const char *argv[] = {"/bin/sh", "-c",
+			      "test -z \"$(/bin/cat)\" && echo \"$GREETING ${HOME:-nohome}\" >&3; "
+			      "exit 5",
+			      NULL};
+	struct spawn_start_options opts = {.envp = envp, .pass_fd3 = p[1]};
+	pid_t pid;
+	struct error err;
+	cr_assert_eq(spawn_start((char *const *)argv, &opts, &pid, &err), 0, "%s", err.msg);
+	close(p[1]);
+	char buf[64] = "";
+	cr_assert_gt(read(p[0], buf, sizeof(buf) - 1), 0);
+	cr_assert_str_eq(buf, "hi nohome\n");
+	close(p[0]);
+	cr_assert_eq(spawn_reap(pid, 10000), 5);
+	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "a child was left unreaped");
+}
+
+Test(spawn, reap_kills_a_child_that_does_not_end_in_time)
+{
+	const char *argv[] = {"sleep", "30", NULL};
+	struct spawn_start_options opts = {.pass_fd3 = -1};
+	pid_t pid;
+	struct error err;
+	cr_assert_eq(spawn_start((char *const *)argv, &opts, &pid, &err), 0, "%s", err.msg);
+	cr_assert_eq(spawn_reap(pid, 100), 128 + SIGKILL);
+}
+
+Test(spawn, start_of_a_missing_program_is_an_error_with_its_name)
+{
+	const char *argv[] = {"no-such-program-here", NULL};
+	struct spawn_start_options opts = {.pass_fd3 = -1};
+	pid_t pid;
+	struct error err;
+	cr_assert_eq(spawn_start((char *const *)argv, &opts, &pid, &err), -1);
+	cr_assert_str_eq(err.msg, "cannot run no-such-program-here: No such file or directory");
 }

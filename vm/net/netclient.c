@@ -3,19 +3,23 @@
 #include "build-config.h"
 #include "config/config.h"
 #include "fdpass.h"
+#include "sys/clock.h"
 #include "sys/spawn.h"
 
 #include <errno.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* The helper's own time-out for the request is 5 s; waiting for the lock
- * while other machines start can take longer. */
+/* The helper's own time-out for the request is 5 s; on a loaded machine
+ * starting it can take longer. */
 #define HELPER_TIMEOUT_MS 60000
 
 const char *netclient_helper_path(void)
@@ -24,43 +28,67 @@ const char *netclient_helper_path(void)
 	return path && path[0] ? path : VM_NETD_PATH;
 }
 
-static int run_helper(int sock, struct error *err)
+static int start_helper(int sock, pid_t *pid, struct error *err)
 {
 	const char *helper = netclient_helper_path();
 	char *argv[] = {(char *)helper, NULL};
 	char *envp[] = {NULL};
-	struct spawn_options opts = {
-	    .envp = envp, .timeout_ms = HELPER_TIMEOUT_MS, .pass_fd3 = sock};
-	struct spawn_result result;
+	struct spawn_start_options opts = {.envp = envp, .pass_fd3 = sock};
 	if (access(helper, X_OK) < 0)
 		return error_set(err,
 				 "vm-netd (%s) cannot be run: %s; install vm with 'meson install' "
 				 "(it installs vm-netd setuid root), or use --nat",
 				 helper, strerror(errno));
-	if (spawn_run(argv, &opts, &result, err) < 0)
-		return -1;
-	bool timed_out = result.timed_out;
-	spawn_result_free(&result);
-	if (timed_out)
-		return error_set(err, "vm-netd (%s) did not answer within %d s", helper,
-				 HELPER_TIMEOUT_MS / 1000);
-	return 0;
+	return spawn_start(argv, &opts, pid, err);
 }
 
+/* Until the reply is there or the helper has gone (its end of the socket
+ * closes with it); false when the deadline passes first. */
+static bool wait_for_answer(int sock, long long deadline)
+{
+	for (;;) {
+		long long left = deadline - clock_now_ms();
+		struct pollfd pfd = {sock, POLLIN, 0};
+		int n = poll(&pfd, 1, left > 0 ? (int)left : 0);
+		if (n > 0)
+			return true;
+		if (n == 0 || errno != EINTR)
+			return false;
+	}
+}
+
+/* How the helper ended, for a message: "exit status 1", "killed by signal
+ * 31, Bad system call". */
+static void describe_end(int status, char *buf, size_t size)
+{
+	if (status > 128)
+		snprintf(buf, size, "killed by signal %d, %s", status - 128,
+			 strsignal(status - 128));
+	else
+		snprintf(buf, size, "exit status %d", status);
+}
+
+/* 0 with the reply, -1 with err set, and ENOMSG when the helper sent none. */
 static int receive_reply(int sock, struct netd_reply *reply, int *fd, struct error *err)
 {
 	char raw[sizeof(*reply) + 1]; /* one byte more shows as MSG_TRUNC */
 	int msg_flags;
-	ssize_t n =
-	    fdpass_recv(sock, raw, sizeof(raw), fd, MSG_DONTWAIT | MSG_CMSG_CLOEXEC, &msg_flags);
-	if (n < 0)
-		return error_set(err, "vm-netd (%s) exited without an answer",
-				 netclient_helper_path());
+	int flags = MSG_DONTWAIT | MSG_CMSG_CLOEXEC;
+	ssize_t n = fdpass_recv(sock, raw, sizeof(raw), fd, flags, &msg_flags);
+	/* A helper that ended without reading the request leaves ECONNRESET
+	 * pending, reported once before what it sent. */
+	if (n < 0 && errno == ECONNRESET)
+		n = fdpass_recv(sock, raw, sizeof(raw), fd, flags, &msg_flags);
+	if (n <= 0) { /* 0: the helper closed its end without a word */
+		errno = ENOMSG;
+		return -1;
+	}
 	if ((msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
 	    netd_reply_decode(raw, (size_t)n, reply, err) < 0) {
 		if (*fd >= 0)
 			close(*fd);
 		*fd = -1;
+		errno = EPROTO;
 		return error_prefix(err,
 				    "vm-netd (%s) answered wrongly (is it the same version "
 				    "as vm?)",
@@ -69,10 +97,35 @@ static int receive_reply(int sock, struct netd_reply *reply, int *fd, struct err
 	return 0;
 }
 
+/* The reply is taken as soon as it is there, not when the helper has
+ * exited; the helper is reaped either way, and how it ended is told when it
+ * did not answer. */
+static int await_reply(int sock, pid_t pid, struct netd_reply *reply, int *fd, struct error *err)
+{
+	const char *helper = netclient_helper_path();
+	long long deadline = clock_now_ms() + HELPER_TIMEOUT_MS;
+	if (!wait_for_answer(sock, deadline)) {
+		spawn_reap(pid, 0);
+		return error_set(err, "vm-netd (%s) did not answer within %d s", helper,
+				 HELPER_TIMEOUT_MS / 1000);
+	}
+	int rc = receive_reply(sock, reply, fd, err);
+	bool silent = rc < 0 && errno == ENOMSG;
+	long long left = deadline - clock_now_ms();
+	int status = spawn_reap(pid, left > 0 ? (int)left : 0);
+	if (silent) {
+		char end[96];
+		describe_end(status, end, sizeof(end));
+		return error_set(err, "vm-netd (%s) exited without an answer (%s)", helper, end);
+	}
+	return rc;
+}
+
 int netclient_exchange(const struct netd_request *req, struct netd_reply *reply, int *fd,
 		       struct error *err)
 {
 	int sv[2];
+	pid_t pid;
 	*fd = -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return error_errno(err, "cannot talk to vm-netd");
@@ -81,10 +134,11 @@ int netclient_exchange(const struct netd_request *req, struct netd_reply *reply,
 		     ? 0
 		     : error_errno(err, "cannot talk to vm-netd");
 	if (rc == 0)
-		rc = run_helper(sv[1], err);
+		rc = start_helper(sv[1], &pid, err);
+	/* Only the helper holds its end now: it closes when the helper ends. */
 	close(sv[1]);
 	if (rc == 0)
-		rc = receive_reply(sv[0], reply, fd, err);
+		rc = await_reply(sv[0], pid, reply, fd, err);
 	close(sv[0]);
 	return rc;
 }

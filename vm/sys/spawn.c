@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -440,25 +441,66 @@ int spawn_background(char *const argv[], const struct spawn_background_options *
 	return 0;
 }
 
+int spawn_start(char *const argv[], const struct spawn_start_options *opts, pid_t *pid,
+		struct error *err)
+{
+	posix_spawn_file_actions_t actions;
+	posix_spawnattr_t attr;
+	sigset_t pipe_signal;
+	sigemptyset(&pipe_signal);
+	sigaddset(&pipe_signal, SIGPIPE);
+	int rc = posix_spawn_file_actions_init(&actions);
+	if (rc == 0 && (rc = posix_spawnattr_init(&attr)) != 0)
+		posix_spawn_file_actions_destroy(&actions);
+	if (rc != 0) {
+		errno = rc;
+		return error_errno(err, "cannot run %s", argv[0]);
+	}
+	/* fd 3 first, in case it is 0. A dup2 onto itself clears close-on-exec
+	 * (POSIX; glibc since 2.29). */
+	if (opts->pass_fd3 >= 0)
+		rc = posix_spawn_file_actions_adddup2(&actions, opts->pass_fd3, 3);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY,
+						      0);
+	/* vm ignores SIGPIPE; the child starts with the default, as spawn_run's. */
+	if (rc == 0)
+		rc = posix_spawnattr_setsigdefault(&attr, &pipe_signal);
+	if (rc == 0)
+		rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+	if (rc == 0)
+		rc = posix_spawnp(pid, argv[0], &actions, &attr, argv,
+				  opts->envp ? opts->envp : environ);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&actions);
+	if (rc != 0) {
+		errno = rc;
+		return error_errno(err, "cannot run %s", argv[0]);
+	}
+	running_child = *pid;
+	return 0;
+}
+
 int spawn_pidfd(pid_t pid)
 {
 	return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
-bool spawn_wait_exit(pid_t pid, int timeout_ms)
+/* Waits up to timeout_ms for the process pid to end, without reaping it.
+ * True when it has ended; -1 with ENOSYS when the kernel has no pidfds. */
+static int wait_end(pid_t pid, int timeout_ms)
 {
 	int fd = spawn_pidfd(pid);
 	if (fd < 0)
-		return errno == ESRCH;
+		return errno == ESRCH ? 1 : -1;
 	long long deadline = clock_now_ms() + timeout_ms;
-	bool ended = false;
+	int ended = 0;
 	for (;;) {
 		long long left = deadline - clock_now_ms();
 		struct pollfd pfd = {fd, POLLIN, 0};
 		int r = poll(&pfd, 1, left > 0 ? (int)left : 0);
 		if (r > 0) {
-			waitpid(pid, NULL, WNOHANG); /* reaps it when it is our own child */
-			ended = true;
+			ended = 1;
 			break;
 		}
 		if ((r < 0 && errno != EINTR) || left <= 0)
@@ -466,4 +508,25 @@ bool spawn_wait_exit(pid_t pid, int timeout_ms)
 	}
 	close(fd);
 	return ended;
+}
+
+bool spawn_wait_exit(pid_t pid, int timeout_ms)
+{
+	if (wait_end(pid, timeout_ms) <= 0)
+		return false;
+	waitpid(pid, NULL, WNOHANG); /* reaps it when it is our own child */
+	return true;
+}
+
+int spawn_reap(pid_t pid, int timeout_ms)
+{
+	int status = 0;
+	/* Without pidfds (kernels before 5.3), no time limit. */
+	if (wait_end(pid, timeout_ms) == 0)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (running_child == pid)
+		running_child = 0;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

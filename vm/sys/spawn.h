@@ -61,6 +61,26 @@ struct spawn_background_options {
  * program cannot be run at all; *pid is the child's. */
 int spawn_background(char *const argv[], const struct spawn_background_options *opts, pid_t *pid,
 		     struct error *err);
+struct spawn_start_options {
+	char **envp;  /* NULL: vm's own environment */
+	int pass_fd3; /* >= 0: this fd becomes the child's fd 3 (e.g. vm-netd's socket) */
+};
+
+/* Starts argv (argv[0] looked up in PATH) with stdin from /dev/null and
+ * stdout and stderr inherited, and returns at once: the caller takes what
+ * it needs from the child (vm-netd's reply), then reaps it with
+ * spawn_reap. The child borrows vm's memory until it execs (posix_spawn),
+ * so no page tables are copied: this is the spawner for a short helper
+ * started per request. Unlike spawn_run's, the child does not die with vm
+ * (for a setuid or file-capability helper it would not anyway: the kernel
+ * clears PR_SET_PDEATHSIG when exec changes the credentials). Fails only
+ * when the program cannot be run at all ("cannot run PROGRAM: reason"). */
+int spawn_start(char *const argv[], const struct spawn_start_options *opts, pid_t *pid,
+		struct error *err);
+/* Waits up to timeout_ms for the child spawn_start started to end (then
+ * kills it: SIGKILL) and reaps it: its exit status, or 128 + the signal
+ * that ended it. */
+int spawn_reap(pid_t pid, int timeout_ms);
 /* For a signal handler (async-signal-safe): kills the child spawn_run is
  * waiting for and reaps it, so that it writes nothing after the handler
  * has cleaned up. Every spawn_run child also dies with vm (SIGKILL). */

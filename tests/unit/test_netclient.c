@@ -1,0 +1,120 @@
+/* vm's side of the exchange with vm-netd, against stand-in helpers
+ * ($VM_NETD): the reply is taken, the helper reaped, and a helper that
+ * ends without answering is told with how it ended. The real helper is
+ * tested by the root tests (netd-root). */
+#include "net/netclient.h"
+
+#include "vmtest.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* A stand-in helper: a shell script (it runs with an empty environment). */
+static char *fake_helper(const char *dir, const char *body)
+{
+	char *text = NULL;
+	cr_assert_neq(asprintf(&text, "#!/bin/sh\n%s\n", body), -1);
+	char *path = vt_write(dir, "vm-netd", text);
+	cr_assert_eq(chmod(path, 0755), 0);
+	free(text);
+	setenv("VM_NETD", path, 1);
+	return path;
+}
+
+static int exchange(struct netd_reply *reply, int *fd, struct error *err)
+{
+	struct netd_request req;
+	cr_assert_eq(netd_request_init(&req, NETD_OP_TAP, 7, "br0", 0, err), 0);
+	return netclient_exchange(&req, reply, fd, err);
+}
+
+/* No child of ours is left behind, not even a zombie. */
+static void assert_no_children(void)
+{
+	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "a helper was left unreaped");
+}
+
+Test(netclient, takes_the_reply_the_helper_sends)
+{
+	char *dir = vt_tmpdir();
+	struct netd_reply sent;
+	netd_reply_init(&sent, NETD_OP_TAP);
+	sent.status = NETD_DENIED;
+	netd_field_set(sent.message, sizeof(sent.message), "not for you");
+	char *reply_file = vt_write(dir, "reply", "");
+	FILE *f = fopen(reply_file, "w");
+	cr_assert(f);
+	cr_assert_eq(fwrite(&sent, sizeof(sent), 1, f), 1);
+	fclose(f);
+	/* One write on the seqpacket socket is one message. */
+	char *body = NULL;
+	cr_assert_neq(asprintf(&body, "/bin/cat %s >&3\nexit 1", reply_file), -1);
+	fake_helper(dir, body);
+	struct netd_reply reply;
+	struct error err;
+	int fd;
+	cr_assert_eq(exchange(&reply, &fd, &err), 0, "%s", err.msg);
+	cr_assert_eq(reply.status, NETD_DENIED);
+	cr_assert_str_eq(reply.message, "not for you");
+	cr_assert_eq(fd, -1);
+	assert_no_children();
+	free(body);
+}
+
+/* The message of an exchange with a helper that runs body; "%s" in want
+ * stands for the helper's path. */
+static void assert_exchange_fails(const char *body, const char *want, bool whole)
+{
+	char *path = fake_helper(vt_tmpdir(), body);
+	struct netd_reply reply;
+	struct error err;
+	int fd;
+	cr_assert_eq(exchange(&reply, &fd, &err), -1);
+	char *expected = NULL;
+	cr_assert_neq(asprintf(&expected, want, path), -1);
+	if (whole)
+		cr_assert_str_eq(err.msg, expected);
+	else
+		cr_assert(!strncmp(err.msg, expected, strlen(expected)), "%s", err.msg);
+	assert_no_children();
+	free(expected);
+}
+
+Test(netclient, a_helper_that_exits_without_an_answer_is_told_with_its_status)
+{
+	assert_exchange_fails("exit 3", "vm-netd (%s) exited without an answer (exit status 3)",
+			      true);
+}
+
+Test(netclient, a_helper_killed_before_it_answers_is_told_with_the_signal)
+{
+	char want[256];
+	snprintf(want, sizeof(want),
+		 "vm-netd (%%s) exited without an answer (killed by signal 15, %s)",
+		 strsignal(SIGTERM));
+	assert_exchange_fails("kill -TERM $$", want, true);
+}
+
+Test(netclient, a_garbled_answer_is_a_version_mismatch)
+{
+	assert_exchange_fails("echo hello >&3",
+			      "vm-netd (%s) answered wrongly (is it the same version as vm?)",
+			      false);
+}
+
+Test(netclient, a_helper_that_cannot_be_run_says_what_to_install)
+{
+	setenv("VM_NETD", "/nonexistent/vm-netd", 1);
+	struct netd_reply reply;
+	struct error err;
+	int fd;
+	cr_assert_eq(exchange(&reply, &fd, &err), -1);
+	cr_assert(strstr(err.msg, "vm-netd (/nonexistent/vm-netd) cannot be run: No such file"),
+		  "%s", err.msg);
+}
