@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-_Static_assert(sizeof(struct netd_request) == 32, "the request layout is fixed");
+_Static_assert(sizeof(struct netd_request) == 36, "the request layout is fixed");
 _Static_assert(sizeof(struct netd_grant) == 28, "the grant layout is fixed");
 
 /* A field holds a NUL-terminated string and nothing after the NUL. */
@@ -26,19 +26,41 @@ void netd_field_set(char *field, size_t size, const char *s)
 		strncpy(field, s, size - 1);
 }
 
-static int check_header(uint32_t magic, uint16_t version, uint16_t op, struct error *err)
+/* Every version's messages start with the magic and the version. */
+#define HEADER_SIZE (sizeof(uint32_t) + sizeof(uint16_t))
+
+int netd_message_version(const void *buf, size_t len)
 {
-	if (magic != NETD_MAGIC)
+	uint32_t magic;
+	uint16_t version;
+	if (len < HEADER_SIZE)
+		return -1;
+	memcpy(&magic, buf, sizeof(magic));
+	memcpy(&version, (const char *)buf + sizeof(magic), sizeof(version));
+	return magic == NETD_MAGIC ? version : -1;
+}
+
+/* Magic and version before the size: a message of another version has
+ * another size, and saying so is the useful answer. */
+static int check_version(const void *buf, size_t len, struct error *err)
+{
+	int version = netd_message_version(buf, len);
+	if (version < 0 && len >= HEADER_SIZE)
 		return error_set(err, "not a vm-netd message (bad magic)");
-	if (version != NETD_VERSION)
-		return error_set(err, "protocol version %u, expected %u", version, NETD_VERSION);
+	if (version >= 0 && version != NETD_VERSION)
+		return error_set(err, "protocol version %d, expected %u", version, NETD_VERSION);
+	return 0;
+}
+
+static int check_op(uint16_t op, struct error *err)
+{
 	if (op != NETD_OP_TAP && op != NETD_OP_QUERY)
 		return error_set(err, "unknown operation %u", op);
 	return 0;
 }
 
 int netd_request_init(struct netd_request *req, enum netd_op op, unsigned machine_id,
-		      const char *bridge, uint32_t flags, struct error *err)
+		      const char *bridge, uint32_t flags, unsigned queues, struct error *err)
 {
 	memset(req, 0, sizeof(*req));
 	req->magic = NETD_MAGIC;
@@ -46,6 +68,7 @@ int netd_request_init(struct netd_request *req, enum netd_op op, unsigned machin
 	req->op = (uint16_t)op;
 	req->flags = flags;
 	req->machine_id = machine_id;
+	req->queues = op == NETD_OP_TAP ? queues : 0;
 	if (op == NETD_OP_TAP && !ifname_valid(bridge, err))
 		return -1;
 	netd_field_set(req->bridge, sizeof(req->bridge), bridge);
@@ -54,10 +77,12 @@ int netd_request_init(struct netd_request *req, enum netd_op op, unsigned machin
 
 int netd_request_decode(const void *buf, size_t len, struct netd_request *req, struct error *err)
 {
+	if (check_version(buf, len, err) < 0)
+		return -1;
 	if (len != sizeof(*req))
 		return error_set(err, "request of %zu bytes, expected %zu", len, sizeof(*req));
 	memcpy(req, buf, sizeof(*req));
-	if (check_header(req->magic, req->version, req->op, err) < 0)
+	if (check_op(req->op, err) < 0)
 		return -1;
 	if (req->flags & ~NETD_FLAGS_KNOWN)
 		return error_set(err, "unknown flags 0x%x", req->flags & ~NETD_FLAGS_KNOWN);
@@ -66,10 +91,12 @@ int netd_request_decode(const void *buf, size_t len, struct netd_request *req, s
 	if (check_field(req->bridge, sizeof(req->bridge), "the bridge name", err) < 0)
 		return -1;
 	if (req->op == NETD_OP_QUERY) {
-		if (req->bridge[0] || req->flags)
-			return error_set(err, "a query takes no bridge and no flags");
+		if (req->bridge[0] || req->flags || req->queues)
+			return error_set(err, "a query takes no bridge, no flags and no queues");
 		return 0;
 	}
+	if (req->queues < 1 || req->queues > NETD_MAX_QUEUES)
+		return error_set(err, "%u queues, expected 1-%d", req->queues, NETD_MAX_QUEUES);
 	return ifname_valid(req->bridge, err) ? 0 : -1;
 }
 
@@ -83,10 +110,12 @@ void netd_reply_init(struct netd_reply *reply, enum netd_op op)
 
 int netd_reply_decode(const void *buf, size_t len, struct netd_reply *reply, struct error *err)
 {
+	if (check_version(buf, len, err) < 0)
+		return -1;
 	if (len != sizeof(*reply))
 		return error_set(err, "reply of %zu bytes, expected %zu", len, sizeof(*reply));
 	memcpy(reply, buf, sizeof(*reply));
-	if (check_header(reply->magic, reply->version, reply->op, err) < 0)
+	if (check_op(reply->op, err) < 0)
 		return -1;
 	if (reply->status > NETD_STATUS_MAX)
 		return error_set(err, "unknown status %u", reply->status);

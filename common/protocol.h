@@ -2,7 +2,8 @@
  *
  * vm starts vm-netd with one end of a socketpair(AF_UNIX, SOCK_SEQPACKET) as
  * fd 3, sends exactly one request and receives exactly one reply, with the
- * tap's fd attached (SCM_RIGHTS) when granted. Both messages have a fixed
+ * tap's fds attached (SCM_RIGHTS, one per queue, all in the one message)
+ * when granted. Both messages have a fixed
  * layout in host byte order (both ends run on the same host) and are decoded
  * strictly: exact size, magic, version, known op and flags, NUL-terminated
  * names with nothing after the NUL. */
@@ -14,8 +15,12 @@
 #include <stdint.h>
 
 #define NETD_MAGIC 0x564d4e44u /* "VMND" */
-#define NETD_VERSION 1u
+/* 2: the request's queues field (multi-queue taps). A message of another
+ * version is refused, and netd_message_version() lets either side say which
+ * version the other speaks. */
+#define NETD_VERSION 2u
 #define NETD_NAME_SIZE 16 /* IFNAMSIZ: 15 bytes and the NUL */
+#define NETD_MAX_QUEUES 8 /* a tap's queues: VM_NET_QUEUES's limit, and the helper's */
 
 enum netd_op {
 	NETD_OP_TAP = 1,   /* a tap on a bridge, for a machine */
@@ -33,6 +38,7 @@ struct netd_request {
 	uint32_t flags;
 	uint32_t machine_id; /* 0-99 */
 	char bridge[NETD_NAME_SIZE];
+	uint32_t queues; /* a tap's queues (fds), 1-NETD_MAX_QUEUES; 0 for a query */
 };
 
 enum netd_status {
@@ -77,15 +83,20 @@ struct netd_reply {
 	struct netd_grant grants[NETD_MAX_GRANTS];
 };
 
-/* Fills req; fails when the bridge name does not fit or is not a valid name. */
+/* Fills req (a query gets no queues, whatever queues says); fails when the
+ * bridge name does not fit or is not a valid name. */
 int netd_request_init(struct netd_request *req, enum netd_op op, unsigned machine_id,
-		      const char *bridge, uint32_t flags, struct error *err);
+		      const char *bridge, uint32_t flags, unsigned queues, struct error *err);
 /* Strict decoding of exactly one request of len bytes. */
 int netd_request_decode(const void *buf, size_t len, struct netd_request *req, struct error *err);
 
 void netd_reply_init(struct netd_reply *reply, enum netd_op op);
 /* Strict decoding of exactly one reply of len bytes. */
 int netd_reply_decode(const void *buf, size_t len, struct netd_reply *reply, struct error *err);
+
+/* The protocol version of a message that starts with our magic, or -1: so
+ * that a mismatch can be told as one, whatever the other version's layout. */
+int netd_message_version(const void *buf, size_t len);
 
 const char *netd_op_name(unsigned op);
 const char *netd_status_name(unsigned status);

@@ -37,10 +37,15 @@ static int attach_tap(struct netd_state *s, const struct link_info *bridge, stru
 void undo_grant(struct netd_state *s)
 {
 	struct error ignored;
-	/* Not persistent: the tap vanishes with its fd. */
+	/* Not persistent: the tap vanishes with its fds, all its queues'. */
 	if (s->tun_fd >= 0)
 		close(s->tun_fd);
 	s->tun_fd = -1;
+	for (int i = 0; i < NETD_MAX_QUEUES - 1; i++) {
+		if (s->queue_fds[i] >= 0)
+			close(s->queue_fds[i]);
+		s->queue_fds[i] = -1;
+	}
 	if (s->made_bridge)
 		link_delete(s->nl, s->made_bridge, &ignored);
 	s->made_bridge = 0;

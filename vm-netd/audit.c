@@ -33,21 +33,24 @@ static void escape(char *buf, size_t size, const char *s, bool quoted)
 size_t audit_format(char *buf, size_t size, const struct audit_record *r)
 {
 	char stamp[32] = "-", user[4 * 32 + 1], bridge[4 * 16 + 1], tap[4 * 16 + 1];
-	char reason[4 * 256 + 1], rule[4 * 128 + 1], machine[16] = "-";
+	char reason[4 * 256 + 1], rule[4 * 128 + 1], machine[16] = "-", queues[16] = "-";
 	struct tm tm;
 	if (gmtime_r(&r->time, &tm))
 		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (r->machine >= 0)
 		snprintf(machine, sizeof(machine), "%02d", r->machine);
+	if (r->queues)
+		snprintf(queues, sizeof(queues), "%u", r->queues);
 	escape(user, sizeof(user), r->user, false);
 	escape(bridge, sizeof(bridge), r->bridge, false);
 	escape(tap, sizeof(tap), r->tap, false);
 	escape(reason, sizeof(reason), r->reason, true);
 	escape(rule, sizeof(rule), r->rule, false);
 	int n = snprintf(buf, size,
-			 "%s uid=%u user=%s op=%s machine=%s bridge=%s tap=%s result=%s rule=%s "
-			 "reason=\"%s\"",
-			 stamp, r->uid, user, r->op, machine, bridge, tap, r->result, rule, reason);
+			 "%s uid=%u user=%s op=%s machine=%s bridge=%s tap=%s queues=%s result=%s "
+			 "rule=%s reason=\"%s\"",
+			 stamp, r->uid, user, r->op, machine, bridge, tap, queues, r->result, rule,
+			 reason);
 	if (n < 0)
 		n = 0;
 	return (size_t)n < size ? (size_t)n : size - 1;
@@ -109,6 +112,7 @@ static size_t format_record(const struct netd_state *s, char *line, size_t size)
 	    .machine = s->have_request ? (int)s->req.machine_id : -1,
 	    .bridge = tap_op ? s->req.bridge : "-",
 	    .tap = s->status == NETD_GRANTED && tap_op ? s->tap : "-",
+	    .queues = tap_op ? s->req.queues : 0,
 	    .result = netd_status_name(s->status),
 	    .rule = rule,
 	    .reason = s->reason,

@@ -1,7 +1,8 @@
 /* One audit record per request, granted or denied:
- *   TIME uid=UID user=USER op=OP machine=ID bridge=NAME tap=NAME result=RESULT
- *   rule=FILE:LINE reason="..."
- * (one line; rule is the policy line that granted, or "-")
+ *   TIME uid=UID user=USER op=OP machine=ID bridge=NAME tap=NAME queues=N
+ *   result=RESULT rule=FILE:LINE reason="..."
+ * (one line; queues is what a tap request asked for; rule is the policy
+ * line that granted, or "-")
  * TIME is UTC (ISO 8601); a missing field is "-"; anything the caller sent
  * is escaped, so that a record is always one line of printable ASCII. */
 #pragma once
@@ -17,6 +18,7 @@ struct audit_record {
 	int machine; /* -1: none */
 	const char *bridge;
 	const char *tap;
+	unsigned queues; /* 0: none */
 	const char *result;
 	const char *rule; /* "FILE:LINE", or NULL */
 	const char *reason;

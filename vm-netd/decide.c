@@ -61,7 +61,23 @@ static int find_bridge(struct netd_state *s, const struct policy_bridge *decl,
 	return 0;
 }
 
-/* The tap, under its pending name and with its alias and MAC, before
+/* The tap's other queues, on the fds opened for them: the same device
+ * (the kernel's answer names it), so the census and the quota see one tap. */
+static int attach_queues(struct netd_state *s, struct error *err)
+{
+	for (unsigned i = 0; i + 1 < s->req.queues; i++) {
+		if (s->queue_fds[i] < 0) {
+			errno = s->queue_open_error;
+			return error_errno(err, "cannot open /dev/net/tun for queue %u of %u",
+					   i + 2, s->req.queues);
+		}
+		if (tap_attach_queue(s->queue_fds[i], s->tap, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The tap, under its pending name, with its queues, alias and MAC, before
  * anything else: from here on the census sees it, and whose it is. */
 static int claim_tap(struct netd_state *s)
 {
@@ -72,8 +88,8 @@ static int claim_tap(struct netd_state *s)
 	maker_alias(alias, sizeof(alias), s->uid, s->req.machine_id, s->req.bridge);
 	maker_tap_mac(mac, s->uid, s->pid);
 	struct link_change marks = {.alias = alias, .mac = mac, .no_ipv6_addresses = true};
-	if (tap_create(s->tun_fd, s->tap, s->uid, &err) < 0 ||
-	    link_change(s->nl, 0, s->tap, &marks, &err) < 0) {
+	if (tap_create(s->tun_fd, s->tap, s->uid, s->req.queues > 1, &err) < 0 ||
+	    attach_queues(s, &err) < 0 || link_change(s->nl, 0, s->tap, &marks, &err) < 0) {
 		netd_decide(s, NETD_FAILED, errno, "%s", err.msg);
 		return -1;
 	}

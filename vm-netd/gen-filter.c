@@ -30,10 +30,22 @@ static int allow_on_fd(scmp_filter_ctx ctx, int syscall, int fd)
 	return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, syscall, 1, &on_fd);
 }
 
-static int allow_tun_ioctl(scmp_filter_ctx ctx, unsigned long request)
+static int allow_tun_ioctl(scmp_filter_ctx ctx, int fd, unsigned long request)
 {
-	struct scmp_arg_cmp args[] = {arg_equals(0, SANDBOX_FD_TUN), arg_equals(1, request)};
+	struct scmp_arg_cmp args[] = {arg_equals(0, (scmp_datum_t)fd), arg_equals(1, request)};
 	return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 2, args);
+}
+
+/* A multi-queue tap's other queues: attached, given, or closed. */
+static int allow_queues(scmp_filter_ctx ctx)
+{
+	int rc = 0;
+	for (int fd = SANDBOX_FD_TUN_QUEUES; fd < SANDBOX_FD_TUN_QUEUES + SANDBOX_TUN_QUEUES;
+	     fd++) {
+		rc = rc ?: allow_tun_ioctl(ctx, fd, TUNSETIFF);
+		rc = rc ?: allow_on_fd(ctx, SCMP_SYS(close), fd);
+	}
+	return rc;
 }
 
 static int allow(scmp_filter_ctx ctx, int syscall)
@@ -51,9 +63,10 @@ static int add_rules(scmp_filter_ctx ctx)
 	rc = rc ?: allow_on_fd(ctx, SCMP_SYS(recvmsg), SANDBOX_FD_NETLINK);
 	rc = rc ?: allow_on_fd(ctx, SCMP_SYS(sendto), SANDBOX_FD_NETLINK);
 	/* The tap: made, given to the caller, or closed to undo it. */
-	rc = rc ?: allow_tun_ioctl(ctx, TUNSETIFF);
-	rc = rc ?: allow_tun_ioctl(ctx, TUNSETOWNER);
+	rc = rc ?: allow_tun_ioctl(ctx, SANDBOX_FD_TUN, TUNSETIFF);
+	rc = rc ?: allow_tun_ioctl(ctx, SANDBOX_FD_TUN, TUNSETOWNER);
 	rc = rc ?: allow_on_fd(ctx, SCMP_SYS(close), SANDBOX_FD_TUN);
+	rc = rc ?: allow_queues(ctx);
 	/* The audit record, and the repair of one a full disk cut short. */
 	rc = rc ?: allow_on_fd(ctx, SCMP_SYS(sendto), SANDBOX_FD_SYSLOG);
 	rc = rc ?: allow_on_fd(ctx, SCMP_SYS(write), SANDBOX_FD_LOG);

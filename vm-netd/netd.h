@@ -36,7 +36,9 @@ struct netd_state {
 	const char *policy_path;
 	struct policy policy;
 	/* resources opened while still privileged, at sandbox.h's numbers */
-	int tun_fd;
+	int tun_fd;			    /* the tap's first queue */
+	int queue_fds[NETD_MAX_QUEUES - 1]; /* its other queues, when asked for */
+	int queue_open_error;		    /* errno of the first that did not open */
 	struct netlink *nl;
 	int log_fd;
 	int log_repair_fd;

@@ -15,6 +15,8 @@ void netd_state_init(struct netd_state *s)
 	    .syslog_fd = -1,
 	    .status = NETD_FAILED,
 	};
+	for (int i = 0; i < NETD_MAX_QUEUES - 1; i++)
+		s->queue_fds[i] = -1;
 	s->pid = getpid();
 	s->uid = getuid();
 	s->gid = getgid();

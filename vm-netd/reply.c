@@ -1,4 +1,4 @@
-/* Step 9: the answer, with the tap's fd when granted, sent without waiting:
+/* Step 9: the answer, with the tap's fds when granted, sent without waiting:
  * a caller that fills or never reads its socket only loses its own answer
  * (and its tap, which vanishes when we exit). The exit status says the
  * same: 0 granted, 1 denied or failed. */
@@ -45,9 +45,12 @@ int reply(struct netd_state *s)
 	fill_reply(s, &r);
 	if (s->sock < 0)
 		return 1;
-	bool pass_fd = s->status == NETD_GRANTED && s->req.op == NETD_OP_TAP;
-	if (fdpass_send(s->sock, &r, sizeof(r), pass_fd ? s->tun_fd : -1,
-			MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+	/* All the tap's queues in this one message, the first first. */
+	int fds[NETD_MAX_QUEUES] = {s->tun_fd};
+	size_t nfds = s->status == NETD_GRANTED && s->req.op == NETD_OP_TAP ? s->req.queues : 0;
+	for (size_t i = 1; i < nfds; i++)
+		fds[i] = s->queue_fds[i - 1];
+	if (fdpass_send(s->sock, &r, sizeof(r), fds, nfds, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		return 1;
 	return s->status == NETD_GRANTED ? 0 : 1;
 }

@@ -5,10 +5,13 @@
 #include <string.h>
 #include <sys/socket.h>
 
-/* The raw bridge field of a rejected request, for the audit record (which
- * escapes it). */
-static void remember_raw_bridge(struct netd_state *s, const unsigned char *buf, size_t len)
+/* The raw bridge and queues fields of a rejected request, for the audit
+ * record (which escapes the name). */
+static void remember_raw_fields(struct netd_state *s, const unsigned char *buf, size_t len)
 {
+	size_t at = offsetof(struct netd_request, queues);
+	if (len >= at + sizeof(s->req.queues))
+		memcpy(&s->req.queues, buf + at, sizeof(s->req.queues));
 	size_t off = offsetof(struct netd_request, bridge);
 	if (len <= off)
 		return;
@@ -54,7 +57,7 @@ void read_request(struct netd_state *s)
 		return;
 	}
 	if (netd_request_decode(buf, (size_t)n, &s->req, &err) < 0) {
-		remember_raw_bridge(s, buf, (size_t)n);
+		remember_raw_fields(s, buf, (size_t)n);
 		netd_decide(s, NETD_BAD_REQUEST, EPROTO, "bad request: %s", err.msg);
 		return;
 	}

@@ -20,6 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+_Static_assert(SANDBOX_TUN_QUEUES == NETD_MAX_QUEUES - 1,
+	       "a queue fd for each queue but the first");
+
 /* The kernel ignores the setuid bit of a program started with no_new_privs:
  * say so, since nothing else would explain the failure. */
 static void check_privilege(struct netd_state *s)
@@ -146,6 +149,21 @@ static void open_audit_log(struct netd_state *s)
 			    log);
 }
 
+/* The fds for a multi-queue tap's other queues: all the helper may need,
+ * since the request is read only in the sandbox. Any that cannot open fails
+ * only a request for that many queues. */
+static void open_queues(struct netd_state *s)
+{
+	for (int i = 0; i < SANDBOX_TUN_QUEUES; i++) {
+		s->queue_fds[i] =
+		    move_fd(open("/dev/net/tun", O_RDWR | O_CLOEXEC), SANDBOX_FD_TUN_QUEUES + i);
+		if (s->queue_fds[i] < 0) {
+			s->queue_open_error = errno;
+			return;
+		}
+	}
+}
+
 void open_resources(struct netd_state *s, const struct netd_paths *paths)
 {
 	struct error err;
@@ -165,6 +183,8 @@ void open_resources(struct netd_state *s, const struct netd_paths *paths)
 	s->syslog_fd = move_fd(connect_syslog(paths->syslog), SANDBOX_FD_SYSLOG);
 	if (s->policy.log)
 		open_audit_log(s);
+	if (!s->decided)
+		open_queues(s);
 	/* gmtime_r reads the time zone once; do it now, not in the sandbox. */
 	tzset();
 	struct timeval timeout = {.tv_sec = NETD_REQUEST_TIMEOUT_S};

@@ -37,11 +37,11 @@ static int via_netd(const char *bridge)
 {
 	struct netclient_tap tap;
 	struct error err;
-	if (netclient_open_tap(bridge, 50, false, &tap, &err) < 0) {
+	if (netclient_open_tap(bridge, 50, false, 1, &tap, &err) < 0) {
 		fprintf(stderr, "netd-bench: %s\n", err.msg);
 		return -1;
 	}
-	return tap.fd;
+	return tap.fds[0];
 }
 
 static int receive_fd(int sock)

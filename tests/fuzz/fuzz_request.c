@@ -16,8 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (netd_request_decode(data, size, &req, &err) == 0) {
 		/* What decodes must be what the encoder would have made. */
 		struct netd_request again;
-		if (netd_request_init(&again, req.op, req.machine_id, req.bridge, req.flags, &err) <
-			0 ||
+		if (netd_request_init(&again, req.op, req.machine_id, req.bridge, req.flags,
+				      req.queues, &err) < 0 ||
 		    memcmp(&again, &req, sizeof(req)))
 			__builtin_trap();
 	}

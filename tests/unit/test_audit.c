@@ -14,14 +14,16 @@ Test(audit, every_field_in_order)
 	    .machine = 7,
 	    .bridge = "br0",
 	    .tap = "vm07t0",
+	    .queues = 4,
 	    .result = "granted",
 	    .rule = "/etc/vm/netd.conf:12",
 	    .reason = "tap vm07t0 on br0",
 	};
 	audit_format(buf, sizeof(buf), &r);
-	cr_expect_str_eq(buf, "1970-01-01T00:00:00Z uid=1001 user=alice op=tap machine=07 "
-			      "bridge=br0 tap=vm07t0 result=granted rule=/etc/vm/netd.conf:12 "
-			      "reason=\"tap vm07t0 on br0\"");
+	cr_expect_str_eq(buf,
+			 "1970-01-01T00:00:00Z uid=1001 user=alice op=tap machine=07 "
+			 "bridge=br0 tap=vm07t0 queues=4 result=granted rule=/etc/vm/netd.conf:12 "
+			 "reason=\"tap vm07t0 on br0\"");
 }
 
 Test(audit, missing_fields_are_dashes)
@@ -31,7 +33,7 @@ Test(audit, missing_fields_are_dashes)
 	    .time = 86400, .uid = 0, .op = "-", .machine = -1, .result = "denied-bad-request"};
 	audit_format(buf, sizeof(buf), &r);
 	cr_expect_str_eq(buf, "1970-01-02T00:00:00Z uid=0 user=- op=- machine=- bridge=- tap=- "
-			      "result=denied-bad-request rule=- reason=\"-\"");
+			      "queues=- result=denied-bad-request rule=- reason=\"-\"");
 }
 
 Test(audit, caller_bytes_are_escaped_to_one_line)

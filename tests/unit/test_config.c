@@ -489,6 +489,12 @@ Test(config, typed_values_are_checked_with_file_line_and_what_is_allowed)
 	     "'e1000,romfile=x'"},
 	    {"VM_SSH_OPTS=\"-o 'A=b\"", NULL,
 	     ".vmrc:6: VM_SSH_OPTS: a quote is not closed in '-o 'A=b'"},
+	    {"VM_NET_QUEUES=0", NULL,
+	     ".vmrc:6: VM_NET_QUEUES must be a whole number from 1 to 8, not '0'"},
+	    {"VM_NET_QUEUES=9", NULL,
+	     ".vmrc:6: VM_NET_QUEUES must be a whole number from 1 to 8, not '9'"},
+	    {"VM_NET_QUEUES=-1", NULL,
+	     ".vmrc:6: VM_NET_QUEUES must be a whole number from 1 to 8, not '-1'"},
 	    {"", environment,
 	     "the environment: VM_DISK_IF must be ide, virtio, scsi, sd, mtd, floppy, pflash or "
 	     "none, not 'usb'"},
@@ -501,6 +507,8 @@ Test(config, typed_values_are_checked_with_file_line_and_what_is_allowed)
 	}
 	assert_prints(with_line("VM_GUEST_AGENT=yes VM_MONITOR=tcp VM_DISK_IF=virtio", NULL),
 		      "ran\n");
+	assert_prints(with_line("VM_NET_QUEUES=1", NULL), "ran\n");
+	assert_prints(with_line("VM_NET_QUEUES=8", NULL), "ran\n");
 }
 
 /* As in the original, VM_USE_SNAPSHOTS is "no" or anything else for yes. */

@@ -96,6 +96,33 @@ Test(libvirt_xml, ide_and_no_agent_take_no_slots)
 	free(xml);
 }
 
+/* VM_NET_QUEUES: the bridged interface's queues, with QEMU's own
+ * virtio-net as vm runs it; NAT has one queue; a NIC without queues is
+ * refused as vm start refuses it. */
+Test(libvirt_xml, a_multi_queue_tap_is_the_drivers_queues)
+{
+	machine();
+	struct strv unmapped = STRV_INIT;
+	char *xml = domain(QEMU_NET_BRIDGE, &unmapped);
+	assert_lacks(xml, "<driver name='qemu' queues=");
+	free(xml);
+	vars_set(&cfg.vars, "VM_NET_QUEUES", "4");
+	xml = domain(QEMU_NET_BRIDGE, &unmapped);
+	assert_has(xml, "<model type='virtio'/>\n      <driver name='qemu' queues='4'/>\n");
+	free(xml);
+	xml = domain(QEMU_NET_NAT, &unmapped);
+	assert_lacks(xml, "queues=");
+	free(xml);
+	vars_set(&cfg.vars, "VM_NET_MODEL", "e1000");
+	struct libvirt_domain d = {.cfg = &cfg, .name = "tg", .network = QEMU_NET_BRIDGE};
+	struct strbuf out = STRBUF_INIT;
+	struct error err;
+	cr_assert_eq(libvirt_domain_xml(&d, &out, &unmapped, &err), -1);
+	assert_has(err.msg, "VM_NET_QUEUES=4 needs a NIC with several queues");
+	strbuf_free(&out);
+	strv_free(&unmapped);
+}
+
 Test(libvirt_xml, unmapped_words_are_passed_on_and_listed)
 {
 	machine();

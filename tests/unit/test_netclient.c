@@ -27,11 +27,15 @@ static char *fake_helper(const char *dir, const char *body)
 	return path;
 }
 
-static int exchange(struct netd_reply *reply, int *fd, struct error *err)
+static int exchange(struct netd_reply *reply, size_t *nfds, struct error *err)
 {
 	struct netd_request req;
-	cr_assert_eq(netd_request_init(&req, NETD_OP_TAP, 7, "br0", 0, err), 0);
-	return netclient_exchange(&req, reply, fd, err);
+	int fds[NETD_MAX_QUEUES];
+	cr_assert_eq(netd_request_init(&req, NETD_OP_TAP, 7, "br0", 0, 1, err), 0);
+	int rc = netclient_exchange(&req, reply, fds, nfds, err);
+	for (size_t i = 0; i < *nfds; i++)
+		close(fds[i]);
+	return rc;
 }
 
 /* No child of ours is left behind, not even a zombie. */
@@ -58,13 +62,32 @@ Test(netclient, takes_the_reply_the_helper_sends)
 	fake_helper(dir, body);
 	struct netd_reply reply;
 	struct error err;
-	int fd;
-	cr_assert_eq(exchange(&reply, &fd, &err), 0, "%s", err.msg);
+	size_t nfds;
+	cr_assert_eq(exchange(&reply, &nfds, &err), 0, "%s", err.msg);
 	cr_assert_eq(reply.status, NETD_DENIED);
 	cr_assert_str_eq(reply.message, "not for you");
-	cr_assert_eq(fd, -1);
+	cr_assert_eq(nfds, 0);
 	assert_no_children();
 	free(body);
+}
+
+/* A helper of another protocol version answers in its own: the reply
+ * says so (vm-netd of version 1 refused version 2's longer request). */
+static char *reply_of_version(const char *dir, unsigned version)
+{
+	struct netd_reply sent;
+	netd_reply_init(&sent, NETD_OP_TAP);
+	sent.version = (uint16_t)version;
+	sent.status = NETD_BAD_REQUEST;
+	netd_field_set(sent.message, sizeof(sent.message), "request larger than 32 bytes");
+	char *reply_file = vt_write(dir, "reply", "");
+	FILE *f = fopen(reply_file, "w");
+	cr_assert(f);
+	cr_assert_eq(fwrite(&sent, sizeof(sent), 1, f), 1);
+	fclose(f);
+	char *body = NULL;
+	cr_assert_neq(asprintf(&body, "/bin/cat %s >&3\nexit 1", reply_file), -1);
+	return body;
 }
 
 /* The message of an exchange with a helper that runs body; "%s" in want
@@ -74,8 +97,8 @@ static void assert_exchange_fails(const char *body, const char *want, bool whole
 	char *path = fake_helper(vt_tmpdir(), body);
 	struct netd_reply reply;
 	struct error err;
-	int fd;
-	cr_assert_eq(exchange(&reply, &fd, &err), -1);
+	size_t nfds;
+	cr_assert_eq(exchange(&reply, &nfds, &err), -1);
 	char *expected = NULL;
 	cr_assert_neq(asprintf(&expected, want, path), -1);
 	if (whole)
@@ -108,13 +131,30 @@ Test(netclient, a_garbled_answer_is_a_version_mismatch)
 			      false);
 }
 
+Test(netclient, a_helper_of_another_protocol_version_says_to_install_matching_ones)
+{
+	char *dir = vt_tmpdir();
+	char *body = reply_of_version(dir, 1);
+	assert_exchange_fails(body,
+			      "vm-netd at %s speaks protocol 1, vm speaks 2: install "
+			      "matching versions",
+			      true);
+	free(body);
+	body = reply_of_version(vt_tmpdir(), 3);
+	assert_exchange_fails(body,
+			      "vm-netd at %s speaks protocol 3, vm speaks 2: install "
+			      "matching versions",
+			      true);
+	free(body);
+}
+
 Test(netclient, a_helper_that_cannot_be_run_says_what_to_install)
 {
 	setenv("VM_NETD", "/nonexistent/vm-netd", 1);
 	struct netd_reply reply;
 	struct error err;
-	int fd;
-	cr_assert_eq(exchange(&reply, &fd, &err), -1);
+	size_t nfds;
+	cr_assert_eq(exchange(&reply, &nfds, &err), -1);
 	cr_assert(strstr(err.msg, "vm-netd (/nonexistent/vm-netd) cannot be run: No such file"),
 		  "%s", err.msg);
 }

@@ -7,8 +7,8 @@ static struct netd_request good_request(void)
 {
 	struct netd_request req;
 	struct error err;
-	cr_assert(netd_request_init(&req, NETD_OP_TAP, 42, "br0", NETD_FLAG_CREATE_BRIDGE, &err) ==
-		  0);
+	cr_assert(
+	    netd_request_init(&req, NETD_OP_TAP, 42, "br0", NETD_FLAG_CREATE_BRIDGE, 1, &err) == 0);
 	return req;
 }
 
@@ -78,7 +78,7 @@ Test(protocol, request_names)
 	memset(req.bridge, 0, sizeof(req.bridge));
 	cr_expect(decode(&req, sizeof(req)) < 0, "empty name");
 	struct error err;
-	cr_expect(netd_request_init(&req, NETD_OP_TAP, 1, "abcdefghijklmnop", 0, &err) < 0,
+	cr_expect(netd_request_init(&req, NETD_OP_TAP, 1, "abcdefghijklmnop", 0, 1, &err) < 0,
 		  "the encoder refuses 16 bytes");
 }
 
@@ -86,10 +86,61 @@ Test(protocol, query_takes_no_bridge)
 {
 	struct netd_request req;
 	struct error err;
-	cr_assert(netd_request_init(&req, NETD_OP_QUERY, 0, "", 0, &err) == 0);
+	cr_assert(netd_request_init(&req, NETD_OP_QUERY, 0, "", 0, 4, &err) == 0);
+	cr_expect_eq(req.queues, 0, "a query has no queues, whatever it is given");
 	cr_expect(decode(&req, sizeof(req)) == 0);
 	strcpy(req.bridge, "br0");
 	cr_expect(decode(&req, sizeof(req)) < 0);
+	memset(req.bridge, 0, sizeof(req.bridge));
+	req.queues = 1;
+	cr_expect(decode(&req, sizeof(req)) < 0, "a query with queues");
+}
+
+/* Version 2's field: the tap's queues, 1-8, encoded and decoded as is. */
+Test(protocol, request_queues)
+{
+	struct netd_request req, out;
+	struct error err;
+	for (unsigned n = 1; n <= NETD_MAX_QUEUES; n++) {
+		cr_assert(netd_request_init(&req, NETD_OP_TAP, 7, "br0", 0, n, &err) == 0);
+		cr_assert(netd_request_decode(&req, sizeof(req), &out, &err) == 0, "%u: %s", n,
+			  err.msg);
+		cr_expect_eq(out.queues, n);
+	}
+	unsigned bad[] = {0, NETD_MAX_QUEUES + 1, 256, 0x7fffffffu, 0xffffffffu};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		req.queues = bad[i];
+		cr_expect(netd_request_decode(&req, sizeof(req), &out, &err) < 0, "%u queues",
+			  bad[i]);
+		cr_expect(strstr(err.msg, "queues, expected 1-8"), "%s", err.msg);
+	}
+}
+
+/* A message of another version is told as such, whatever its size: that
+ * is what vm and vm-netd say when their versions differ. */
+Test(protocol, another_version_is_named)
+{
+	struct netd_request req;
+	struct error err;
+	cr_assert(netd_request_init(&req, NETD_OP_TAP, 7, "br0", 0, 1, &err) == 0);
+	cr_expect_eq(netd_message_version(&req, sizeof(req)), NETD_VERSION);
+	cr_expect_eq(NETD_VERSION, 2);
+	req.version = 1;
+	/* A version 1 request was 32 bytes: the version is the answer, not the size. */
+	cr_expect_eq(netd_message_version(&req, 32), 1);
+	cr_expect(decode(&req, 32) < 0);
+	struct netd_request out;
+	netd_request_decode(&req, 32, &out, &err);
+	cr_expect_str_eq(err.msg, "protocol version 1, expected 2");
+	struct netd_reply reply, rout;
+	netd_reply_init(&reply, NETD_OP_TAP);
+	reply.version = 3;
+	cr_expect_eq(netd_message_version(&reply, sizeof(reply) + 40), 3);
+	cr_expect(netd_reply_decode(&reply, sizeof(reply), &rout, &err) < 0);
+	cr_expect_str_eq(err.msg, "protocol version 3, expected 2");
+	reply.magic ^= 1;
+	cr_expect_eq(netd_message_version(&reply, sizeof(reply)), -1);
+	cr_expect_eq(netd_message_version(&reply, 3), -1, "too short for a header");
 }
 
 Test(protocol, reply_decoding)

@@ -140,13 +140,80 @@ Test(qemu, bridged_networking_uses_the_tap_from_vm_netd)
 	free(build((struct qemu_launch){.network = QEMU_NET_BRIDGE}, &err, &rc));
 	cr_assert_eq(rc, -1);
 	cr_assert_str_eq(err.msg, "bridged networking needs a tap from vm-netd first");
-	struct netclient_tap tap = {.fd = 7, .name = "vm42t0"};
+	struct netclient_tap tap = {.fds = {7}, .nfds = 1, .name = "vm42t0"};
 	char *line = built((struct qemu_launch){.network = QEMU_NET_BRIDGE, .tap = &tap});
-	assert_has(line, "-netdev tap,id=net0,fd=7 ");
-	assert_has(line, ",mac=DE:AD:BE:EF:42:11");
+	/* One queue (VM_NET_QUEUES=1, the default): the line of old. */
+	assert_has(line, "-netdev tap,id=net0,fd=7 -device virtio-net-pci,netdev=net0,"
+			 "mac=DE:AD:BE:EF:42:11 ");
 	assert_lacks(line, "vnet_hdr");
 	assert_lacks(line, "hostfwd");
+	assert_lacks(line, "mq=");
+	assert_lacks(line, "vectors");
 	free(line);
+}
+
+/* VM_NET_QUEUES=N: all the tap's fds, and virtio-net's queues and MSI-X
+ * vectors (one per queue each way, control and configuration). */
+Test(qemu, a_multi_queue_tap_gives_fds_mq_and_vectors)
+{
+	machine();
+	vars_set(&cfg.vars, "VM_NET_QUEUES", "2");
+	struct netclient_tap two = {.fds = {7, 9}, .nfds = 2, .name = "vm42t0"};
+	char *line = built((struct qemu_launch){.network = QEMU_NET_BRIDGE, .tap = &two});
+	assert_has(line, "-netdev tap,id=net0,fds=7:9 -device virtio-net-pci,netdev=net0,mq=on,"
+			 "vectors=6,mac=DE:AD:BE:EF:42:11 ");
+	assert_lacks(line, "fd=7");
+	assert_lacks(line, "vhost");
+	free(line);
+	vars_set(&cfg.vars, "VM_NET_QUEUES", "4");
+	struct netclient_tap four = {.fds = {5, 6, 10, 11}, .nfds = 4, .name = "vm42t0"};
+	line = built((struct qemu_launch){.network = QEMU_NET_BRIDGE, .tap = &four});
+	assert_has(line, "-netdev tap,id=net0,fds=5:6:10:11 -device virtio-net-pci,netdev=net0,"
+			 "mq=on,vectors=10,mac=DE:AD:BE:EF:42:11 ");
+	free(line);
+}
+
+Test(qemu, several_queues_need_a_nic_that_has_them)
+{
+	machine();
+	vars_set(&cfg.vars, "VM_NET_QUEUES", "2");
+	struct netclient_tap two = {.fds = {7, 9}, .nfds = 2, .name = "vm42t0"};
+	const char *models[] = {"e1000", "rtl8139", "e1000e"};
+	for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++) {
+		vars_set(&cfg.vars, "VM_NET_MODEL", models[i]);
+		struct error err;
+		int rc;
+		free(build((struct qemu_launch){.network = QEMU_NET_BRIDGE, .tap = &two}, &err,
+			   &rc));
+		cr_assert_eq(rc, -1, "%s", models[i]);
+		assert_has(err.msg, "VM_NET_QUEUES=2 needs a NIC with several queues");
+		assert_has(err.msg, "VM_NET_MODEL=");
+		assert_has(err.msg, models[i]);
+		assert_has(err.msg, "set VM_NET_MODEL=virtio-net-pci");
+		struct error check;
+		cr_expect_eq(qemu_check_net_queues(&cfg, QEMU_NET_BRIDGE, NULL, &check), -1);
+	}
+	/* One queue suits any model. */
+	vars_set(&cfg.vars, "VM_NET_QUEUES", "1");
+	struct netclient_tap one = {.fds = {7}, .nfds = 1, .name = "vm42t0"};
+	char *line = built((struct qemu_launch){.network = QEMU_NET_BRIDGE, .tap = &one});
+	assert_has(line, "-netdev tap,id=net0,fd=7 -device e1000e,netdev=net0,mac=");
+	free(line);
+}
+
+/* A .vmrc's queues are the tap's: a --nat start ignores them (with a
+ * warning), whatever the model, and asks for one queue. */
+Test(qemu, nat_has_one_queue)
+{
+	machine();
+	vars_set(&cfg.vars, "VM_NET_QUEUES", "4");
+	vars_set(&cfg.vars, "VM_NET_MODEL", "e1000");
+	char *line = built((struct qemu_launch){.network = QEMU_NET_NAT});
+	assert_has(line, "-device e1000,netdev=net0,mac=");
+	assert_lacks(line, "mq=");
+	free(line);
+	cr_expect_eq(qemu_net_queues(&cfg, QEMU_NET_NAT), 1);
+	cr_expect_eq(qemu_net_queues(&cfg, QEMU_NET_BRIDGE), 4);
 }
 
 Test(qemu, tcp_monitor_agent_and_displays)

@@ -31,8 +31,13 @@ enum action {
 	SENDTO_REQUEST,
 	OPEN,
 	RESTART_SYSCALL,
-	SET_TAP_MAC
+	SET_TAP_MAC,
+	QUEUES_SETIFF_AND_CLOSE,
+	QUEUE_SETOWNER,
+	SETIFF_PAST_THE_QUEUES
 };
+
+#define LAST_QUEUE_FD (SANDBOX_FD_TUN_QUEUES + SANDBOX_TUN_QUEUES - 1)
 
 /* Runs action in a sandboxed child; returns its wait status. */
 static int run_sandboxed(enum action action)
@@ -47,6 +52,9 @@ static int run_sandboxed(enum action action)
 		int null = open("/dev/null", O_RDWR);
 		if (dup2(sv[1], request) != request || dup2(null, tun) != tun)
 			_exit(97);
+		for (int fd = SANDBOX_FD_TUN_QUEUES; fd <= LAST_QUEUE_FD + 1; fd++)
+			if (dup2(null, fd) != fd)
+				_exit(97);
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || sandbox_install() < 0)
 			_exit(99);
 		char byte = 'x';
@@ -87,6 +95,20 @@ static int run_sandboxed(enum action action)
 		case OPEN:
 			syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY);
 			break;
+		case QUEUES_SETIFF_AND_CLOSE: {
+			/* /dev/null answers ENOTTY: the filter let the call through. */
+			struct ifreq ifr = {0};
+			for (int fd = SANDBOX_FD_TUN_QUEUES; fd <= LAST_QUEUE_FD; fd++)
+				if (ioctl(fd, TUNSETIFF, &ifr) == 0 || close(fd) < 0)
+					_exit(98);
+			_exit(0);
+		}
+		case QUEUE_SETOWNER:
+			ioctl(SANDBOX_FD_TUN_QUEUES, TUNSETOWNER, 0);
+			break;
+		case SETIFF_PAST_THE_QUEUES:
+			ioctl(LAST_QUEUE_FD + 1, TUNSETIFF, NULL);
+			break;
 		}
 		_exit(0);
 	}
@@ -125,6 +147,7 @@ Test(sandbox, allowed_calls_work)
 	cr_skip_test("the sanitizers' run-time makes syscalls vm-netd's filter refuses");
 #endif
 	expect_allowed(SEND_ON_REQUEST, "sendmsg on the request socket");
+	expect_allowed(QUEUES_SETIFF_AND_CLOSE, "TUNSETIFF and close on each queue fd (9-15)");
 }
 
 /* A helper stopped and continued while it waits (Ctrl-Z, then fg) resumes
@@ -146,6 +169,8 @@ Test(sandbox, everything_else_kills)
 	expect_killed(SET_TAP_MAC, "SIOCSIFHWADDR on the tun fd");
 	expect_killed(RIGHT_IOCTL_WRONG_FD, "TUNSETIFF on another fd");
 	expect_killed(SENDTO_REQUEST, "sendto on the request socket");
+	expect_killed(QUEUE_SETOWNER, "TUNSETOWNER on a queue fd (the first queue's alone)");
+	expect_killed(SETIFF_PAST_THE_QUEUES, "TUNSETIFF on fd 16, past the queues");
 }
 
 /* Whether this kernel runs i386 system calls at all: without ia32

@@ -68,8 +68,8 @@ int cmd_run(int argc, char **argv)
 		return 1;
 	}
 	/* The emulator inherits the tap; it vanishes when the emulator exits. */
-	if (tap.fd >= 0)
-		fcntl(tap.fd, F_SETFD, 0);
+	for (size_t i = 0; i < tap.nfds; i++)
+		fcntl(tap.fds[i], F_SETFD, 0);
 	char *shown = words_join_quoted(strv_argv(&cmdline));
 	log_progress("running %s", shown);
 	free(shown);

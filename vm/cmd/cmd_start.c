@@ -159,10 +159,10 @@ static int launch_emulator(struct start *s, struct error *err)
 	char *shown = words_join_quoted(strv_argv(&cmdline));
 	log_progress("starting %s", shown);
 	free(shown);
-	int keep[3];
+	int keep[2 + NETD_MAX_QUEUES];
 	size_t n_keep = runtime_emulator_fds(&s->m.rt, keep);
-	if (s->tap.fd >= 0)
-		keep[n_keep++] = s->tap.fd;
+	for (size_t i = 0; i < s->tap.nfds; i++)
+		keep[n_keep++] = s->tap.fds[i];
 	struct spawn_background_options opts = {.output = s->m.rt.stderr_log,
 						.new_session = true,
 						.keep_fds = keep,
@@ -374,7 +374,7 @@ int cmd_start(int argc, char **argv)
 						 {0}};
 	struct start s = {
 	    .launch = {.network = QEMU_NET_BRIDGE, .background = true, .report = &cli_report},
-	    .tap = {.fd = -1},
+	    .tap = {.nfds = 0},
 	    .child_fd = -1};
 	struct cli_options o = {.command = "start",
 				.usage = start_usage,

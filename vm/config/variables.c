@@ -1,6 +1,7 @@
 #include "config/variables.h"
 
 #include "config/words.h"
+#include "protocol.h"
 #include "strv.h"
 #include "xalloc.h"
 
@@ -90,6 +91,9 @@ const struct variable variables[] = {
 	    ONE_OF("ide virtio scsi sd mtd floppy pflash none")),
     SETTING("VM_NET_MODEL", VARIABLE_WORD, "e1000",
 	    "NIC model; virtio-net-pci recommended for new machines"),
+    SETTING("VM_NET_QUEUES", VARIABLE_INTEGER, "1",
+	    "bridged: the tap's queues, 1-8; more than 1 needs VM_NET_MODEL=virtio-net-pci",
+	    RANGE(1, NETD_MAX_QUEUES)),
     SETTING("VM_GUEST_AGENT", VARIABLE_BOOL, "no",
 	    "yes: use the QEMU guest agent for suspend, power-off and sync"),
     SETTING("VM_SSH_OPTS", VARIABLE_WORDS, NULL, "extra ssh options for guest access"),

@@ -9,8 +9,9 @@
 /* For a bridged launch, asks vm-netd for the tap (creating the bridge when
  * launch->create_bridge) and points launch->tap at it; does nothing for NAT.
  * Refuses first when the machine already runs, so that a second start does
- * not take a tap. The fd stays close-on-exec: whoever starts the emulator
- * lets it inherit the fd (bridge_release closes it). */
+ * not take a tap, and when VM_NET_QUEUES cannot be had. The fds (one per
+ * queue) stay close-on-exec: whoever starts the emulator lets it inherit
+ * them (bridge_release closes vm's copies). */
 int bridge_attach(struct machine *m, struct qemu_launch *launch, struct netclient_tap *tap,
 		  struct error *err);
 void bridge_release(struct netclient_tap *tap);

@@ -277,6 +277,10 @@ static void add_interface(struct strbuf *xml, const struct libvirt_domain *d, in
 	}
 	add_line(xml, 6, "<mac address='", config_get(cfg, "VM_NET_MAC"), "'/>");
 	add_line(xml, 6, "<model type='", nic_model(qemu_net_model(cfg)), "'/>");
+	/* vm's multi-queue tap; QEMU's own virtio-net, as vm runs it (no vhost). */
+	unsigned queues = qemu_net_queues(cfg, d->network);
+	if (queues > 1)
+		strbuf_addf(xml, "      <driver name='qemu' queues='%u'/>\n", queues);
 	add_address(xml, 6, slot);
 	strbuf_adds(xml, "    </interface>\n");
 }
@@ -422,7 +426,8 @@ int libvirt_domain_xml(const struct libvirt_domain *d, struct strbuf *xml, struc
 		       struct error *err)
 {
 	const char *accel;
-	if (qemu_accelerator(d->cfg, &accel, err) < 0)
+	if (qemu_accelerator(d->cfg, &accel, err) < 0 ||
+	    qemu_check_net_queues(d->cfg, d->network, NULL, err) < 0)
 		return -1;
 	struct strv words = STRV_INIT;
 	const char *extra = config_get(d->cfg, "VM_QEMU_EXTRA");

@@ -198,20 +198,80 @@ static int add_user_network(const struct qemu_launch *launch, struct strv *argv,
 	return 0;
 }
 
+/* The NIC models QEMU gives several queues (mq=on, MSI-X vectors). */
+static bool model_has_queues(const char *model)
+{
+	static const char *const models[] = {"virtio-net-pci", "virtio-net",
+					     "virtio-net-pci-non-transitional",
+					     "virtio-net-pci-transitional"};
+	for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++)
+		if (!strcmp(model, models[i]))
+			return true;
+	return false;
+}
+
+unsigned qemu_net_queues(const struct config *cfg, enum qemu_network network)
+{
+	return network == QEMU_NET_BRIDGE ? (unsigned)config_int(cfg, "VM_NET_QUEUES") : 1;
+}
+
+int qemu_check_net_queues(const struct config *cfg, enum qemu_network network,
+			  const struct report *report, struct error *err)
+{
+	unsigned queues = (unsigned)config_int(cfg, "VM_NET_QUEUES");
+	const char *model = qemu_net_model(cfg);
+	if (queues <= 1)
+		return 0;
+	/* .vmrc's queues are for the tap; a --nat start keeps working. */
+	if (network == QEMU_NET_NAT) {
+		report_warn(report,
+			    "VM_NET_QUEUES=%u is for bridged networking: NAT (QEMU's user network) "
+			    "has one queue",
+			    queues);
+		return 0;
+	}
+	if (!model_has_queues(model))
+		return error_set(err,
+				 "VM_NET_QUEUES=%u needs a NIC with several queues, and "
+				 "VM_NET_MODEL=%s has one: set VM_NET_MODEL=virtio-net-pci (the "
+				 "guest needs its virtio_net driver), or VM_NET_QUEUES=1",
+				 queues, model);
+	return 0;
+}
+
+/* One queue: fd=, as before multi-queue taps; several: fds=A:B:... */
+static void add_tap(const struct netclient_tap *tap, struct strv *argv)
+{
+	struct strbuf fds = STRBUF_INIT;
+	for (size_t i = 0; i < tap->nfds; i++)
+		strbuf_addf(&fds, "%s%d", i ? ":" : "", tap->fds[i]);
+	strv_addf(argv, "tap,id=net0,%s=%s", tap->nfds > 1 ? "fds" : "fd", strbuf_str(&fds));
+	strbuf_free(&fds);
+}
+
 int qemu_add_network(const struct qemu_launch *launch, struct strv *argv, struct error *err)
 {
 	const struct config *cfg = launch->cfg;
+	if (qemu_check_net_queues(cfg, launch->network, launch->report, err) < 0)
+		return -1;
 	strv_add(argv, "-netdev");
-	if (launch->network == QEMU_NET_BRIDGE && !launch->tap)
+	if (launch->network == QEMU_NET_BRIDGE && (!launch->tap || !launch->tap->nfds))
 		return error_set(err, "bridged networking needs a tap from vm-netd first");
 	/* No vnet_hdr=: QEMU refuses it together with fd= and finds out itself. */
 	if (launch->network == QEMU_NET_BRIDGE)
-		strv_addf(argv, "tap,id=net0,fd=%d", launch->tap->fd);
+		add_tap(launch->tap, argv);
 	else if (add_user_network(launch, argv, err) < 0)
 		return -1;
 	strv_add(argv, "-device");
-	strv_addf(argv, "%s,netdev=net0,mac=%s", qemu_net_model(cfg),
-		  config_get(cfg, "VM_NET_MAC"));
+	size_t queues = launch->network == QEMU_NET_BRIDGE ? launch->tap->nfds : 1;
+	/* A vector per queue each way, one for the control queue, one for the
+	 * configuration (QEMU's own rule for virtio-net). */
+	if (queues > 1)
+		strv_addf(argv, "%s,netdev=net0,mq=on,vectors=%zu,mac=%s", qemu_net_model(cfg),
+			  2 * queues + 2, config_get(cfg, "VM_NET_MAC"));
+	else
+		strv_addf(argv, "%s,netdev=net0,mac=%s", qemu_net_model(cfg),
+			  config_get(cfg, "VM_NET_MAC"));
 	return 0;
 }
 

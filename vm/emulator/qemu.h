@@ -44,6 +44,13 @@ int qemu_check_disk(const struct config *cfg, bool base_only, struct error *err)
 int qemu_accelerator(const struct config *cfg, const char **accel, struct error *err);
 const char *qemu_disk_interface(const struct config *cfg);
 const char *qemu_net_model(const struct config *cfg);
+/* The tap's queues: VM_NET_QUEUES when bridged, 1 for NAT. */
+unsigned qemu_net_queues(const struct config *cfg, enum qemu_network network);
+/* Refuses VM_NET_QUEUES > 1 with a NIC model of one queue, before anything
+ * starts; with NAT it only warns, to report (user networking has one
+ * queue). */
+int qemu_check_net_queues(const struct config *cfg, enum qemu_network network,
+			  const struct report *report, struct error *err);
 bool qemu_has_guest_agent(const struct config *cfg);
 /* The CPU model vm chooses itself for accel ("kvm" or "tcg") when words
  * (VM_QEMU_EXTRA's, vm run's arguments) name none: "host" with KVM, else

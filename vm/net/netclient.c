@@ -18,6 +18,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* fdpass_recv fills up to FDPASS_MAX_FDS: a tap's queues exactly. */
+_Static_assert(NETD_MAX_QUEUES == FDPASS_MAX_FDS, "one message carries a tap's every queue");
+
 /* The helper's own time-out for the request is 5 s; on a loaded machine
  * starting it can take longer. */
 #define HELPER_TIMEOUT_MS 60000
@@ -68,26 +71,41 @@ static void describe_end(int status, char *buf, size_t size)
 		snprintf(buf, size, "exit status %d", status);
 }
 
+static void close_fds(int *fds, size_t *nfds)
+{
+	for (size_t i = 0; i < *nfds; i++)
+		close(fds[i]);
+	*nfds = 0;
+}
+
 /* 0 with the reply, -1 with err set, and ENOMSG when the helper sent none. */
-static int receive_reply(int sock, struct netd_reply *reply, int *fd, struct error *err)
+static int receive_reply(int sock, struct netd_reply *reply, int fds[NETD_MAX_QUEUES], size_t *nfds,
+			 struct error *err)
 {
 	char raw[sizeof(*reply) + 1]; /* one byte more shows as MSG_TRUNC */
 	int msg_flags;
 	int flags = MSG_DONTWAIT | MSG_CMSG_CLOEXEC;
-	ssize_t n = fdpass_recv(sock, raw, sizeof(raw), fd, flags, &msg_flags);
+	ssize_t n = fdpass_recv(sock, raw, sizeof(raw), fds, nfds, flags, &msg_flags);
 	/* A helper that ended without reading the request leaves ECONNRESET
 	 * pending, reported once before what it sent. */
 	if (n < 0 && errno == ECONNRESET)
-		n = fdpass_recv(sock, raw, sizeof(raw), fd, flags, &msg_flags);
+		n = fdpass_recv(sock, raw, sizeof(raw), fds, nfds, flags, &msg_flags);
 	if (n <= 0) { /* 0: the helper closed its end without a word */
 		errno = ENOMSG;
 		return -1;
 	}
+	int version = netd_message_version(raw, (size_t)n);
+	if (version >= 0 && version != NETD_VERSION) {
+		close_fds(fds, nfds);
+		errno = EPROTO;
+		return error_set(err,
+				 "vm-netd at %s speaks protocol %d, vm speaks %u: install matching "
+				 "versions",
+				 netclient_helper_path(), version, NETD_VERSION);
+	}
 	if ((msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
 	    netd_reply_decode(raw, (size_t)n, reply, err) < 0) {
-		if (*fd >= 0)
-			close(*fd);
-		*fd = -1;
+		close_fds(fds, nfds);
 		errno = EPROTO;
 		return error_prefix(err,
 				    "vm-netd (%s) answered wrongly (is it the same version "
@@ -100,7 +118,8 @@ static int receive_reply(int sock, struct netd_reply *reply, int *fd, struct err
 /* The reply is taken as soon as it is there, not when the helper has
  * exited; the helper is reaped either way, and how it ended is told when it
  * did not answer. */
-static int await_reply(int sock, pid_t pid, struct netd_reply *reply, int *fd, struct error *err)
+static int await_reply(int sock, pid_t pid, struct netd_reply *reply, int fds[NETD_MAX_QUEUES],
+		       size_t *nfds, struct error *err)
 {
 	const char *helper = netclient_helper_path();
 	long long deadline = clock_now_ms() + HELPER_TIMEOUT_MS;
@@ -109,7 +128,7 @@ static int await_reply(int sock, pid_t pid, struct netd_reply *reply, int *fd, s
 		return error_set(err, "vm-netd (%s) did not answer within %d s", helper,
 				 HELPER_TIMEOUT_MS / 1000);
 	}
-	int rc = receive_reply(sock, reply, fd, err);
+	int rc = receive_reply(sock, reply, fds, nfds, err);
 	bool silent = rc < 0 && errno == ENOMSG;
 	long long left = deadline - clock_now_ms();
 	int status = spawn_reap(pid, left > 0 ? (int)left : 0);
@@ -121,12 +140,12 @@ static int await_reply(int sock, pid_t pid, struct netd_reply *reply, int *fd, s
 	return rc;
 }
 
-int netclient_exchange(const struct netd_request *req, struct netd_reply *reply, int *fd,
-		       struct error *err)
+int netclient_exchange(const struct netd_request *req, struct netd_reply *reply,
+		       int fds[NETD_MAX_QUEUES], size_t *nfds, struct error *err)
 {
 	int sv[2];
 	pid_t pid;
-	*fd = -1;
+	*nfds = 0;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return error_errno(err, "cannot talk to vm-netd");
 	/* Queued before the helper starts, so it never waits for us. */
@@ -138,7 +157,7 @@ int netclient_exchange(const struct netd_request *req, struct netd_reply *reply,
 	/* Only the helper holds its end now: it closes when the helper ends. */
 	close(sv[1]);
 	if (rc == 0)
-		rc = await_reply(sv[0], pid, reply, fd, err);
+		rc = await_reply(sv[0], pid, reply, fds, nfds, err);
 	close(sv[0]);
 	return rc;
 }
@@ -191,8 +210,9 @@ void netclient_explain(const struct netd_request *req, const struct netd_reply *
 	}
 }
 
-/* The fd must be the tap the reply names: trust, but check. */
-static int check_tap_fd(int fd, const char *name, struct error *err)
+/* Each fd must be a queue of the tap the reply names, multi-queue when
+ * there are several: trust, but check. */
+static int check_tap_fd(int fd, const char *name, bool multi_queue, struct error *err)
 {
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
@@ -200,45 +220,61 @@ static int check_tap_fd(int fd, const char *name, struct error *err)
 		return error_errno(err, "vm-netd passed an fd that is not a tap");
 	if (strncmp(ifr.ifr_name, name, sizeof(ifr.ifr_name)) || !(ifr.ifr_flags & IFF_TAP))
 		return error_set(err, "vm-netd passed tap %.16s, not %s", ifr.ifr_name, name);
+	if (multi_queue && !(ifr.ifr_flags & IFF_MULTI_QUEUE))
+		return error_set(err, "vm-netd passed tap %s without multiple queues", name);
 	return 0;
 }
 
-int netclient_open_tap(const char *bridge, unsigned machine_id, bool create_bridge,
+static int check_tap(const struct netclient_tap *tap, unsigned queues, const char *name,
+		     struct error *err)
+{
+	if (tap->nfds != queues)
+		return error_set(err, "vm-netd passed %zu queues of tap %s, not %u", tap->nfds,
+				 name, queues);
+	for (size_t i = 0; i < tap->nfds; i++)
+		if (check_tap_fd(tap->fds[i], name, queues > 1, err) < 0)
+			return -1;
+	return 0;
+}
+
+int netclient_open_tap(const char *bridge, unsigned machine_id, bool create_bridge, unsigned queues,
 		       struct netclient_tap *tap, struct error *err)
 {
 	struct netd_request req;
 	struct netd_reply reply;
 	uint32_t flags = create_bridge ? NETD_FLAG_CREATE_BRIDGE : 0;
-	tap->fd = -1;
-	if (netd_request_init(&req, NETD_OP_TAP, machine_id, bridge, flags, err) < 0)
+	tap->nfds = 0;
+	if (netd_request_init(&req, NETD_OP_TAP, machine_id, bridge, flags, queues, err) < 0)
 		return error_prefix(err, "VM_NET_BRIDGE");
-	if (netclient_exchange(&req, &reply, &tap->fd, err) < 0)
+	if (netclient_exchange(&req, &reply, tap->fds, &tap->nfds, err) < 0)
 		return -1;
-	if (reply.status != NETD_GRANTED || tap->fd < 0) {
-		if (tap->fd >= 0)
-			close(tap->fd);
-		tap->fd = -1;
+	if (reply.status != NETD_GRANTED || !tap->nfds) {
+		close_fds(tap->fds, &tap->nfds);
 		netclient_explain(&req, &reply, err);
 		return -1;
 	}
-	if (check_tap_fd(tap->fd, reply.tap, err) < 0) {
-		close(tap->fd);
-		tap->fd = -1;
+	if (check_tap(tap, queues, reply.tap, err) < 0) {
+		close_fds(tap->fds, &tap->nfds);
 		return -1;
 	}
 	memcpy(tap->name, reply.tap, sizeof(tap->name));
 	return 0;
 }
 
+void netclient_close_tap(struct netclient_tap *tap)
+{
+	close_fds(tap->fds, &tap->nfds);
+}
+
 int netclient_query(struct netd_reply *reply, struct error *err)
 {
 	struct netd_request req;
-	int fd;
-	netd_request_init(&req, NETD_OP_QUERY, 0, "", 0, err);
-	if (netclient_exchange(&req, reply, &fd, err) < 0)
+	int fds[NETD_MAX_QUEUES];
+	size_t nfds;
+	netd_request_init(&req, NETD_OP_QUERY, 0, "", 0, 0, err);
+	if (netclient_exchange(&req, reply, fds, &nfds, err) < 0)
 		return -1;
-	if (fd >= 0)
-		close(fd);
+	close_fds(fds, &nfds);
 	if (reply->status != NETD_GRANTED) {
 		netclient_explain(&req, reply, err);
 		return -1;

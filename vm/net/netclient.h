@@ -1,5 +1,5 @@
 /* vm's side of vm-netd: start the helper, send one request, take the reply
- * and, when granted, the tap's fd. */
+ * and, when granted, the tap's fds (one per queue). */
 #pragma once
 
 #include "error.h"
@@ -8,23 +8,30 @@
 #include <stdbool.h>
 
 struct netclient_tap {
-	int fd; /* the tap's queue, to hand to QEMU as -netdev tap,fd=N */
+	/* the tap's queues, to hand to QEMU as -netdev tap,fd=N (one) or
+	 * fds=N:M:... (several, a multi-queue tap) */
+	int fds[NETD_MAX_QUEUES];
+	size_t nfds; /* 0: none held */
 	char name[NETD_NAME_SIZE];
 };
 
-/* A tap on bridge for machine_id (00-99); with create_bridge vm-netd also
- * creates the bridge if the policy declares it 'create'. A denial becomes a
- * message that says which policy line the admin must add. */
-int netclient_open_tap(const char *bridge, unsigned machine_id, bool create_bridge,
+/* A tap with queues queues (1-NETD_MAX_QUEUES) on bridge for machine_id
+ * (00-99); with create_bridge vm-netd also creates the bridge if the policy
+ * declares it 'create'. A denial becomes a message that says which policy
+ * line the admin must add. */
+int netclient_open_tap(const char *bridge, unsigned machine_id, bool create_bridge, unsigned queues,
 		       struct netclient_tap *tap, struct error *err);
+/* Closes the fds still held (the tap goes when the last holder closes). */
+void netclient_close_tap(struct netclient_tap *tap);
 /* What the policy grants the caller: reply->grants. */
 int netclient_query(struct netd_reply *reply, struct error *err);
 
 /* The helper: $VM_NETD when set, else the installed one. */
 const char *netclient_helper_path(void);
-/* One exchange, no interpretation: fd is the passed fd or -1. For tests. */
-int netclient_exchange(const struct netd_request *req, struct netd_reply *reply, int *fd,
-		       struct error *err);
+/* One exchange, no interpretation: fds[0..*nfds) are the passed fds. For
+ * tests. */
+int netclient_exchange(const struct netd_request *req, struct netd_reply *reply,
+		       int fds[NETD_MAX_QUEUES], size_t *nfds, struct error *err);
 /* The user's words for a reply that is not a grant. */
 void netclient_explain(const struct netd_request *req, const struct netd_reply *reply,
 		       struct error *err);

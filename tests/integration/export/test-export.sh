@@ -70,6 +70,12 @@ has "VM_QEMU_EXTRA's -cpu wins" "<model fallback='allow'>Haswell</model>"
 lacks "... over the host's" "host-passthrough"
 has "bridge from VM_NET_BRIDGE" "<source bridge='vmlab'/>"
 
+echo "# a multi-queue tap"
+new_machine mq VM_QEMU_ACCEL=tcg VM_NET_MODEL=virtio-net-pci VM_NET_QUEUES=4
+"$VM" init >/dev/null
+export_ok "bridged, VM_NET_QUEUES=4"
+has "the interface's 4 queues, QEMU's virtio-net (no vhost)" "<driver name='qemu' queues='4'/>"
+
 echo "# NAT, virtio, virtio-net, the guest agent, direct kernel boot"
 new_machine full VM_QEMU_ACCEL=tcg VM_DISK_IF=virtio VM_NET_MODEL=virtio-net-pci \
 	VM_GUEST_AGENT=yes \

@@ -1,17 +1,22 @@
 /* The root tests' client: speaks to vm-netd as an unprivileged user would,
  * through vm's own netclient code, or raw, to send what vm never would.
  *
- *   netd-client tap BRIDGE ID [-c] [-n COUNT] [--hold] [--persist-owner UID]
+ *   netd-client tap BRIDGE ID [-c] [-n COUNT] [-q QUEUES] [--hold]
+ *                   [--persist-owner UID]
  *                   [--mac MAC]     what a holder of the tap fd may do with it:
  *                                   make it persistent and give it to UID, set
  *                                   its MAC (each before --hold, or close)
  *   netd-client query
- *   netd-client raw KIND [HEXNAME]   KIND: valid name truncated oversized version
- *                                     type double none flags fdpass
+ *   netd-client raw KIND [HEXNAME|N] KIND: valid name truncated oversized version
+ *                                     type double none flags fdpass v1
+ *                                     queues N (the queues field as N, any
+ *                                     32-bit value) queues-trailing N
+ *                                     queues-fds N (N fds ride along)
  *                                     (raw and fd3 start the helper with this
  *                                     program's environment, as it is)
  *   netd-client fd3 KIND             KIND: notsock stream closed close012
- *   netd-client status BRIDGE ID     /proc/<helper>/status during the request
+ *   netd-client status BRIDGE ID [QUEUES]
+ *                                     /proc/<helper>/status during the request
  *   netd-client prlimit BRIDGE ID    lowers the helper's RLIMIT_FSIZE to 0 once
  *                                     it runs as the caller, then asks
  *   netd-client stopcont BRIDGE ID   asks, then stops and continues the helper
@@ -21,7 +26,11 @@
  *   netd-client syslog-sink SOCKET FILE
  *   netd-client syslog-send SOCKET MESSAGE
  *
- * Every answer is printed as "result: STATUS [TAP] message". */
+ *   vm-netd-v1 (this program under that name, as VM_NETD): answers as
+ *                                     vm-netd of protocol version 1 did
+ *
+ * Every answer is printed as "result: STATUS [TAP] message"; with the
+ * tap's fds, "fd: NAME" (the first) and "fds: N NAME... mq=on|off". */
 #include "fdpass.h"
 #include "net/netclient.h"
 #include "protocol.h"
@@ -43,15 +52,33 @@
 #include <time.h>
 #include <unistd.h>
 
-static void print_reply(const struct netd_reply *reply, int fd)
+/* What TUNGETIFF says of each fd: the tap's name, and whether all are
+ * queues of a multi-queue tap. */
+static void print_queues(const int *fds, size_t nfds)
+{
+	bool multi_queue = nfds > 0;
+	printf("fds: %zu", nfds);
+	for (size_t i = 0; i < nfds; i++) {
+		struct ifreq ifr;
+		memset(&ifr, 0, sizeof(ifr));
+		if (ioctl(fds[i], TUNGETIFF, &ifr) < 0)
+			snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "not-a-tap");
+		multi_queue = multi_queue && (ifr.ifr_flags & IFF_MULTI_QUEUE);
+		printf(" %s", ifr.ifr_name);
+	}
+	printf(" mq=%s\n", multi_queue ? "on" : "off");
+}
+
+static void print_reply(const struct netd_reply *reply, const int *fds, size_t nfds)
 {
 	printf("result: %s %s %s\n", netd_status_name(reply->status),
 	       reply->tap[0] ? reply->tap : "-", reply->message);
-	if (fd >= 0) {
+	if (nfds) {
 		struct ifreq ifr;
 		memset(&ifr, 0, sizeof(ifr));
-		if (ioctl(fd, TUNGETIFF, &ifr) == 0)
+		if (ioctl(fds[0], TUNGETIFF, &ifr) == 0)
 			printf("fd: %s\n", ifr.ifr_name);
+		print_queues(fds, nfds);
 	}
 	fflush(stdout);
 }
@@ -94,6 +121,7 @@ static int cmd_tap(int argc, char **argv)
 	unsigned id = (unsigned)atoi(argv[2]);
 	bool create = false, hold = false;
 	int count = 1;
+	unsigned queues = 1;
 	long persist_owner = -1;
 	const char *mac = NULL;
 	for (int i = 3; i < argc; i++) {
@@ -103,6 +131,8 @@ static int cmd_tap(int argc, char **argv)
 			hold = true;
 		else if (!strcmp(argv[i], "-n") && i + 1 < argc)
 			count = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "-q") && i + 1 < argc)
+			queues = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--persist-owner") && i + 1 < argc)
 			persist_owner = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--mac") && i + 1 < argc)
@@ -111,16 +141,18 @@ static int cmd_tap(int argc, char **argv)
 	for (int i = 0; i < count; i++) {
 		struct netclient_tap tap;
 		struct error err;
-		if (netclient_open_tap(bridge, id, create, &tap, &err) < 0) {
+		if (netclient_open_tap(bridge, id, create, queues, &tap, &err) < 0) {
 			printf("denied: %s\n", err.msg);
 		} else {
 			struct ifreq ifr;
 			memset(&ifr, 0, sizeof(ifr));
-			ioctl(tap.fd, TUNGETIFF, &ifr);
+			ioctl(tap.fds[0], TUNGETIFF, &ifr);
 			printf("granted %s fd-name=%s\n", tap.name, ifr.ifr_name);
-			abuse_tap(tap.fd, persist_owner, mac);
+			if (queues > 1)
+				print_queues(tap.fds, tap.nfds);
+			abuse_tap(tap.fds[0], persist_owner, mac);
 			if (persist_owner >= 0 && !hold)
-				close(tap.fd); /* and leave it persistent behind */
+				netclient_close_tap(&tap); /* and leave it persistent behind */
 		}
 		fflush(stdout);
 	}
@@ -173,9 +205,11 @@ static int finish(pid_t pid, int sock)
 	waitpid(pid, &status, 0);
 	struct netd_reply reply;
 	char raw[sizeof(reply) + 1];
-	int fd = -1, msg_flags;
-	ssize_t n =
-	    sock >= 0 ? fdpass_recv(sock, raw, sizeof(raw), &fd, MSG_DONTWAIT, &msg_flags) : -1;
+	int fds[FDPASS_MAX_FDS], msg_flags;
+	size_t nfds = 0;
+	ssize_t n = sock >= 0
+			? fdpass_recv(sock, raw, sizeof(raw), fds, &nfds, MSG_DONTWAIT, &msg_flags)
+			: -1;
 	printf("exit: %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	if (n < 0) {
 		printf("result: no-reply\n");
@@ -185,16 +219,16 @@ static int finish(pid_t pid, int sock)
 	if (netd_reply_decode(raw, (size_t)n, &reply, &err) < 0)
 		printf("result: bad-reply %s\n", err.msg);
 	else
-		print_reply(&reply, fd);
+		print_reply(&reply, fds, nfds);
 	return 0;
 }
 
-static int exchange_raw(const void *buf, size_t len, int pass_fd)
+static int exchange_raw(const void *buf, size_t len, const int *pass_fds, size_t npass)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return 1;
-	if ((len || pass_fd >= 0) && fdpass_send(sv[0], buf, len, pass_fd, 0) < 0)
+	if ((len || npass) && fdpass_send(sv[0], buf, len, pass_fds, npass, 0) < 0)
 		perror("sendmsg");
 	pid_t pid = start_helper(sv[1], false);
 	close(sv[1]);
@@ -217,7 +251,7 @@ static int cmd_raw(int argc, char **argv)
 	struct error err;
 	unsigned char buf[256];
 	const char *kind = argv[1];
-	netd_request_init(&req, NETD_OP_TAP, 42, "br0", 0, &err);
+	netd_request_init(&req, NETD_OP_TAP, 42, "br0", 0, 1, &err);
 	memset(buf, 0, sizeof(buf));
 	memcpy(buf, &req, sizeof(req));
 	size_t len = sizeof(req);
@@ -230,6 +264,8 @@ static int cmd_raw(int argc, char **argv)
 		len = off + n + 1 > sizeof(req) ? off + n + 1 : sizeof(req);
 		if (n == NETD_NAME_SIZE)
 			len = sizeof(req); /* exactly full: no room for the NUL */
+		if (n < NETD_NAME_SIZE)	   /* the name leaves the queues field alone */
+			((struct netd_request *)buf)->queues = 1;
 	} else if (!strcmp(kind, "truncated")) {
 		len = sizeof(req) - 4;
 	} else if (!strcmp(kind, "oversized")) {
@@ -248,11 +284,49 @@ static int cmd_raw(int argc, char **argv)
 	} else if (!strcmp(kind, "none")) {
 		len = 0;
 	} else if (!strcmp(kind, "fdpass")) {
-		return exchange_raw(buf, len, open("/dev/null", O_RDONLY));
+		int fd = open("/dev/null", O_RDONLY);
+		return exchange_raw(buf, len, &fd, 1);
+	} else if (!strcmp(kind, "v1")) {
+		/* What vm of protocol version 1 sent: no queues field. */
+		((struct netd_request *)buf)->version = 1;
+		len = offsetof(struct netd_request, queues);
+	} else if (!strncmp(kind, "queues", 6) && argc > 2) {
+		/* Any 32-bit value: "-1" is 0xffffffff. */
+		unsigned queues = (unsigned)strtoll(argv[2], NULL, 0);
+		((struct netd_request *)buf)->queues = queues;
+		if (!strcmp(kind, "queues-trailing")) {
+			memset(buf + len, 'x', 16);
+			len += 16;
+		} else if (!strcmp(kind, "queues-fds")) {
+			int fds[FDPASS_MAX_FDS];
+			size_t n = queues < FDPASS_MAX_FDS ? queues : FDPASS_MAX_FDS;
+			for (size_t i = 0; i < n; i++)
+				fds[i] = open("/dev/null", O_RDONLY);
+			return exchange_raw(buf, len, fds, n);
+		} else if (strcmp(kind, "queues")) {
+			return 2;
+		}
 	} else {
 		return 2;
 	}
-	return exchange_raw(buf, len, -1);
+	return exchange_raw(buf, len, NULL, 0);
+}
+
+/* vm-netd as protocol version 1 answered any request of version 2 (36
+ * bytes, larger than its 32): refused, in its own version. The reply's
+ * layout was the same. */
+static int old_helper(void)
+{
+	unsigned char buf[64];
+	if (recv(3, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC) < 0)
+		return 1;
+	struct netd_reply reply;
+	netd_reply_init(&reply, NETD_OP_TAP);
+	reply.version = 1;
+	reply.status = NETD_BAD_REQUEST;
+	reply.error = EMSGSIZE;
+	netd_field_set(reply.message, sizeof(reply.message), "request larger than 32 bytes");
+	return send(3, &reply, sizeof(reply), MSG_NOSIGNAL) == sizeof(reply) ? 1 : 2;
 }
 
 static int cmd_fd3(const char *kind)
@@ -260,7 +334,7 @@ static int cmd_fd3(const char *kind)
 	struct netd_request req;
 	struct error err;
 	int sv[2] = {-1, -1};
-	netd_request_init(&req, NETD_OP_TAP, 42, "br0", 0, &err);
+	netd_request_init(&req, NETD_OP_TAP, 42, "br0", 0, 1, &err);
 	if (!strcmp(kind, "notsock")) {
 		sv[1] = open("/dev/null", O_RDWR | O_CLOEXEC);
 	} else if (!strcmp(kind, "stream")) {
@@ -303,8 +377,8 @@ static bool wait_for_sandbox(pid_t pid, char *text, size_t size)
 static int request_socket(int argc, char **argv, int sv[2], struct netd_request *req)
 {
 	struct error err;
-	if (argc < 3 ||
-	    netd_request_init(req, NETD_OP_TAP, (unsigned)atoi(argv[2]), argv[1], 0, &err) < 0)
+	if (argc < 3 || netd_request_init(req, NETD_OP_TAP, (unsigned)atoi(argv[2]), argv[1], 0,
+					  argc > 3 ? (unsigned)atoi(argv[3]) : 1, &err) < 0)
 		return -1;
 	return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv);
 }
@@ -428,6 +502,9 @@ static int cmd_syslog_send(const char *socket_path, const char *message)
 
 int main(int argc, char **argv)
 {
+	const char *slash = strrchr(argv[0], '/');
+	if (!strcmp(slash ? slash + 1 : argv[0], "vm-netd-v1"))
+		return old_helper();
 	if (argc < 2)
 		return 2;
 	const char *mode = argv[1];

@@ -118,7 +118,7 @@ answer=$(as_user ssh -i "$key" -o UserKnownHostsFile="$m/known_hosts" -o BatchMo
 detail=$answer check "the guest answers ssh at $GUEST_IP from inside the namespace" \
 	contains "$answer" "$GUEST_HOSTNAME"
 detail=$answer check "the guest's MAC is DE:AD:BE:EF:$ID:11" contains "$answer" "de:ad:be:ef:$ID:11"
-grep -q "op=tap machine=$ID bridge=br0 tap=vm${ID}t0 result=granted" "$D/audit.log" 2>/dev/null
+grep -q "op=tap machine=$ID bridge=br0 tap=vm${ID}t0 queues=1 result=granted" "$D/audit.log" 2>/dev/null
 detail=$(cat "$D/audit.log" 2>&1) check "the grant is in the audit log" [ $? = 0 ]
 
 # ---- vm kill: the tap goes with the emulator ------------------------------------

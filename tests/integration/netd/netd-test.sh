@@ -203,12 +203,12 @@ wait "$HOLD_PID"
 info=$(ip -n "$NS" link show vm10t0 2>&1)
 detail=$info check "granted tap: gone once the fd is closed" contains "$info" "does not exist"
 last=$(grep "user=$ALICE op=query" "$D/audit.log" | tail -n 1)
-detail=$last check "audit record: time uid user op machine bridge tap result reason" \
-	matches "$last" "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z uid=$(id -u $ALICE) user=$ALICE op=query machine=00 bridge=- tap=- result=granted rule=- reason=\"[^\"]*\"$"
-grep -E "op=tap machine=10 bridge=br0 tap=vm10t0 result=granted" "$D/audit.log" >/dev/null
-check "audit record of the grant names machine, bridge and tap" [ $? = 0 ]
+detail=$last check "audit record: time uid user op machine bridge tap queues result reason" \
+	matches "$last" "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z uid=$(id -u $ALICE) user=$ALICE op=query machine=00 bridge=- tap=- queues=- result=granted rule=- reason=\"[^\"]*\"$"
+grep -E "op=tap machine=10 bridge=br0 tap=vm10t0 queues=1 result=granted" "$D/audit.log" >/dev/null
+check "audit record of the grant names machine, bridge, tap and queues" [ $? = 0 ]
 grant_line=$(grep -n "^allow $ALICE br0 2\$" "$D/netd.conf" | cut -d: -f1)
-last=$(grep "tap=vm10t0 result=granted" "$D/audit.log" | tail -n 1)
+last=$(grep "tap=vm10t0 queues=1 result=granted" "$D/audit.log" | tail -n 1)
 detail=$last check "audit record of a grant names the policy line that granted it" \
 	contains "$last" "result=granted rule=$D/netd.conf:$grant_line "
 
@@ -219,11 +219,15 @@ cat >"$D/fake-qemu" <<'FAKE'
 #!/bin/bash
 for arg; do
 	case $arg in
+	tap,*fds=*) fds=${arg##*fds=} ;;
 	tap,*) fd=${arg##*fd=} ;;
 	esac
 done
 echo "args: $*"
 [ -n "${fd:-}" ] && echo "tap fd $fd: $(grep iff /proc/$$/fdinfo/$fd)"
+for f in ${fds//:/ }; do
+	echo "queue fd $f: $(grep iff /proc/$$/fdinfo/$f | xargs)"
+done
 echo "links: $(ip -o link show master br0 | awk -F': ' '{print $2}' | xargs)"
 FAKE
 chmod 0755 "$D/fake-qemu"
@@ -275,6 +279,29 @@ info=$(ip -n "$NS" link show vm36t0 2>&1)
 detail=$info check "vm start --encapsulate, bridged: no tap left behind" contains "$info" "does not exist"
 out=$(vm_as "$DAVE" "$D/machine-$DAVE" run --nat)
 detail=$out check "vm run --nat: no vm-netd involved" contains "$out" "-netdev user,id=net0"
+# VM_NET_QUEUES: every queue's fd reaches the emulator, and only those.
+dir=$(machine "$ALICE" 37)
+printf 'VM_NET_MODEL=virtio-net-pci\nVM_NET_QUEUES=3\n' >>"$dir/.vmrc"
+out=$(vm_as "$ALICE" "$dir" run)
+detail=$out check "vm run, VM_NET_QUEUES=3: -netdev tap,id=net0,fds=A:B:C" \
+	matches "$out" "-netdev tap,id=net0,fds=[0-9]+:[0-9]+:[0-9]+ "
+detail=$out check "vm run, VM_NET_QUEUES=3: virtio-net-pci with mq=on and 8 vectors" \
+	contains "$out" "-device virtio-net-pci,netdev=net0,mq=on,vectors=8,mac=DE:AD:BE:EF:37:11"
+detail=$out check "vm run, VM_NET_QUEUES=3: the emulator inherits 3 queues of vm37t0, multi-queue" \
+	[ "$(grep -cE "^queue fd [0-9]+: iff: vm37t0$" <<<"$out")" = 3 ]
+info=$(ip -n "$NS" link show vm37t0 2>&1)
+detail=$info check "vm run, VM_NET_QUEUES=3: the tap is gone once the emulator has exited" contains "$info" "does not exist"
+dir=$(machine "$ALICE" 38)
+printf 'VM_NET_MODEL=e1000\nVM_NET_QUEUES=2\n' >>"$dir/.vmrc"
+audit_before=$(audit_lines)
+out=$(vm_as "$ALICE" "$dir" run)
+detail=$out check "vm run, VM_NET_QUEUES=2 with e1000: refused, naming both variables" \
+	contains "$out" "vm: run: VM_NET_QUEUES=2 needs a NIC with several queues, and VM_NET_MODEL=e1000 has one"
+detail=$out check "vm run, VM_NET_QUEUES=2 with e1000: refused before vm-netd or the emulator ran" \
+	bash -c '! grep -q "^args:" <<<"$1" && [ "$2" = "$3" ]' _ "$out" "$audit_before" "$(audit_lines)"
+out=$(vm_as "$ALICE" "$dir" run --nat)
+detail=$out check "vm run --nat, VM_NET_QUEUES=2: a warning, one queue, and it runs" \
+	bash -c 'grep -q "VM_NET_QUEUES=2 is for bridged networking" <<<"$1" && grep -q -- "-device e1000,netdev=net0,mac=" <<<"$1"' _ "$out"
 
 # ---- the helper's own state during a request -------------------------------
 st=$(as "$ALICE" status br0 12)
@@ -291,6 +318,59 @@ detail=$st check "helper state: CapInh and CapAmb 0" \
 detail=$st check "helper state: NoNewPrivs 1" contains "$st" "NoNewPrivs:	1"
 detail=$st check "helper state: Seccomp 2" contains "$st" "Seccomp:	2"
 detail=$st check "helper state: the request then succeeds" contains "$st" "result: granted vm12t0"
+
+# ---- multi-queue taps (protocol version 2's queues field) -------------------
+# The quota counts taps, not queues: bobby's quota on br3 is 1.
+coproc MQ { as "$BOBBY" tap br3 13 -q 4 --hold; }
+bg_pids+=($MQ_PID)
+read -r -t 30 line <&"${MQ[0]}"
+read -r -t 30 queues <&"${MQ[0]}"
+read -r -t 30 holding <&"${MQ[0]}"
+detail=$line check "4 queues, quota 1: granted" [ "$line" = "granted vm13t0 fd-name=vm13t0" ]
+detail=$queues check "4 queues: 4 fds in one message, each TUNGETIFF vm13t0 with IFF_MULTI_QUEUE" \
+	[ "$queues" = "fds: 4 vm13t0 vm13t0 vm13t0 vm13t0 mq=on" ]
+info=$(ip -n "$NS" -d link show vm13t0 2>&1)
+detail=$info check "4 queues: one tap, multi_queue, not persistent, on br3, the caller's" \
+	bash -c 'grep -q "multi_queue" <<<"$1" && grep -q "persist off" <<<"$1" && grep -q "master br3" <<<"$1" && grep -qE "user ($2|$3)( |$)" <<<"$1"' _ \
+	"$info" "$BOBBY" "$(id -u $BOBBY)"
+txq=$(ip netns exec "$NS" ls /sys/class/net/vm13t0/queues 2>&1 | xargs)
+detail=$txq check "4 queues: the kernel counts 4 tx queues on vm13t0" \
+	[ "$(tr ' ' '\n' <<<"$txq" | grep -c '^tx-')" = 4 ]
+query=$(as "$BOBBY" query)
+detail=$query check "4 queues: vm net counts 1 tap of 1 on br3" contains "$query" "grant br3 1 1 1"
+attack "4 queues, then a second tap: over the quota of 1" "already has 1 taps on br3" 1 \
+	as "$BOBBY" tap br3 14 -q 4
+attack "4 queues, then a second single-queue tap: over the quota" "already has 1 taps on br3" 1 \
+	as "$BOBBY" tap br3 14
+records=$(grep -c "op=tap machine=13 bridge=br3 tap=vm13t0 queues=4 result=granted" "$D/audit.log")
+detail=$(grep "machine=13 " "$D/audit.log") check "4 queues: one audit record, naming the 4 queues" [ "$records" = 1 ]
+exec {MQ[1]}>&-
+wait "$MQ_PID"
+info=$(ip -n "$NS" link show vm13t0 2>&1)
+detail=$info check "4 queues: the tap is gone once all its fds are closed" contains "$info" "does not exist"
+# The most the helper gives, and a single queue as before (no IFF_MULTI_QUEUE).
+out=$(as "$ALICE" raw queues 8)
+detail=$out check "8 queues (the limit): granted, 8 fds of one multi-queue tap" \
+	matches "$out" "^fds: 8 (vm42t0 ){8}mq=on$"
+out=$(as "$ALICE" raw valid)
+detail=$out check "1 queue: granted, 1 fd, not multi-queue (as before protocol 2)" \
+	matches "$out" "^fds: 1 vm42t0 mq=off$"
+st=$(as "$ALICE" status br0 15 4)
+detail=$st check "helper state, 4 queues asked: NoNewPrivs 1, Seccomp 2, CapEff 0x1000" \
+	bash -c 'grep -q "NoNewPrivs:	1" <<<"$1" && grep -q "Seccomp:	2" <<<"$1" && grep -q "CapEff:	0000000000001000" <<<"$1"' _ "$st"
+detail=$st check "helper state, 4 queues asked: Uid all the caller's" matches "$st" "Uid:	$uid	$uid	$uid	$uid$"
+detail=$st check "helper state, 4 queues asked: granted, with 4 fds" \
+	bash -c 'grep -q "result: granted vm15t0" <<<"$1" && grep -q "^fds: 4 vm15t0 vm15t0 vm15t0 vm15t0 mq=on$" <<<"$1"' _ "$st"
+# A vm of another protocol version, and a helper of another (the old one,
+# as it answered version 2's longer request).
+attack "a version 1 request (vm of before multi-queue taps)" "result: denied-bad-request" 1 as "$ALICE" raw v1
+detail=$(tail -n 1 "$D/audit.log") check "a version 1 request: the record says which version" \
+	contains "$(tail -n 1 "$D/audit.log")" 'reason="bad request: protocol version 1, expected 2"'
+ln -sf "$D/netd-client" "$D/vm-netd-v1"
+out=$(ip netns exec "$NS" setpriv --reuid="$ALICE" --regid="$(id -gn "$ALICE")" --init-groups \
+	env -i PATH=/usr/bin:/bin VM_NETD="$D/vm-netd-v1" "$CLIENT" tap br0 16 2>&1)
+detail=$out check "a helper of protocol version 1: vm says to install matching versions" \
+	contains "$out" "denied: vm-netd at $D/vm-netd-v1 speaks protocol 1, vm speaks 2: install matching versions"
 
 # ---- the policy ------------------------------------------------------------
 out=$(as "$ALICE" tap br0 11 -n 3)
@@ -388,6 +468,15 @@ attack "unknown flags" "result: denied-bad-request" 1 as "$ALICE" raw flags
 attack "two requests in one message" "result: denied-bad-request" 1 as "$ALICE" raw double
 attack "a request carrying an fd" "result: denied-bad-request" 1 as "$ALICE" raw fdpass
 attack "no request at all (time-out)" "no request within" 1 as "$ALICE" raw none
+# The queues field: 1-8, and nothing else.
+for n in 0 9 256 65536 2147483648 4294967295 -1; do
+	attack "$n queues" "result: denied-bad-request" 1 as "$ALICE" raw queues "$n"
+done
+detail=$(tail -n 1 "$D/audit.log") check "bad queues: the record names what was asked" \
+	contains "$(tail -n 1 "$D/audit.log")" 'queues=4294967295 result=denied-bad-request rule=- reason="bad request: 4294967295 queues, expected 1-8"'
+attack "4 queues and trailing bytes" "result: denied-bad-request" 1 as "$ALICE" raw queues-trailing 4
+attack "2 queues, with 2 fds from the caller" "result: denied-bad-request" 1 as "$ALICE" raw queues-fds 2
+attack "8 queues, with 8 fds from the caller" "result: denied-bad-request" 1 as "$ALICE" raw queues-fds 8
 
 # ---- attacks: descriptors ----------------------------------------------------------
 attack "fd 3 not a socket" "exit: 1" 1 as "$ALICE" fd3 notsock
@@ -608,7 +697,7 @@ after=$(tail -n 1 "$D/audit.log")
 detail=$out check "prlimit(RLIMIT_FSIZE=0) on the running helper: refused by the kernel" \
 	contains "$out" "prlimit: Operation not permitted"
 detail="$out / $after" check "prlimit attempt: granted with its whole record" \
-	bash -c 'grep -q "result: granted vm84t0" <<<"$1" && [ "$2" = 1 ] && grep -q "tap=vm84t0 result=granted .*\"$" <<<"$3"' _ \
+	bash -c 'grep -q "result: granted vm84t0" <<<"$1" && [ "$2" = 1 ] && grep -q "tap=vm84t0 queues=1 result=granted .*\"$" <<<"$3"' _ \
 	"$out" "$(($(audit_lines) - before))" "$after"
 # A full file system: the record cannot be written whole, so nothing is
 # granted, and the cut record does not swallow the next one.
@@ -675,7 +764,7 @@ else
 fi
 
 # ---- every audit record has every field ---------------------------------------------------
-bad=$(grep -vcE '^[0-9-]{10}T[0-9:]{8}Z uid=[0-9]+ user=[^ ]+ op=(tap|query|-) machine=([0-9]{2}|-) bridge=[^ ]+ tap=[^ ]+ result=[a-z-]+ rule=[^ ]+ reason="[^"]*"$' "$D/audit.log")
+bad=$(grep -vcE '^[0-9-]{10}T[0-9:]{8}Z uid=[0-9]+ user=[^ ]+ op=(tap|query|-) machine=([0-9]{2}|-) bridge=[^ ]+ tap=[^ ]+ queues=([0-9]+|-) result=[a-z-]+ rule=[^ ]+ reason="[^"]*"$' "$D/audit.log")
 detail=$(head -n 3 "$D/audit.log") check "audit file: every record is one well-formed line" [ "$bad" = 0 ]
 bad=$(grep 'vm-netd\[' "$D/syslog.out" | grep -vcE '^<(84|86)>vm-netd\[[0-9]+\]: [0-9-]{10}T[0-9:]{8}Z uid=')
 check "syslog: every record is authpriv and well-formed" [ "$bad" = 0 ]
