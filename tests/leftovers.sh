@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# What a test run left behind: files under /tmp, emulators, network
-# namespaces, users and groups, network links (taps, bridges) that were not
-# there before it.
-# Usage: leftovers.sh snapshot STATE_DIR   (before the run)
-#        leftovers.sh check STATE_DIR      (after: names each thing left,
-#                                           exits 1 if there is one)
+# What a test run left behind: files under /tmp, the handles of machines
+# below the runner's home (~/.local/state/vm/HOST/ID, which vm keeps after a
+# machine ends), emulators, network namespaces, users and groups, network
+# links (taps, bridges) that were not there before it.
+# Usage: leftovers.sh snapshot STATE_DIR      (before the run)
+#        leftovers.sh check STATE_DIR [WHO]   (after: names each thing WHO,
+#                                              "the tests", left, and exits 1
+#                                              if there is one; STATE_DIR/left
+#                                              keeps the list)
 # STATE_DIR must not be under /tmp.
 set -uo pipefail
-mode=${1:?usage: leftovers.sh snapshot|check STATE_DIR}
-state=${2:?usage: leftovers.sh snapshot|check STATE_DIR}
+mode=${1:?usage: leftovers.sh snapshot|check STATE_DIR [WHO]}
+state=${2:?usage: leftovers.sh snapshot|check STATE_DIR [WHO]}
+who=${3:-the tests}
 
 # The source tree and its build directories are the run's own, not
 # something a test left, even when the checkout is under /tmp.
@@ -20,6 +24,11 @@ inventory() {
 	# /tmp/bash_jobs.* and /tmp/bash_tool_*: not the suite's.
 	find /tmp -xdev -mindepth 1 \( -path "$src" -o -path '/tmp/bash_jobs.*' -o -path '/tmp/bash_tool_*' \) \
 		-prune -o -print 2>/dev/null | sed 's/^/file /'
+	# vm's own directories above the handles (~/.local/state/vm/HOST) are
+	# made once for good; a machine's handle is the test's.
+	local home
+	home=$(getent passwd "$(id -u)" | cut -d: -f6)
+	find "$home/.local/state/vm" -mindepth 2 -maxdepth 2 2>/dev/null | sed 's/^/handle /'
 	pgrep -f '^(/[^ ]*/)?qemu-system-' 2>/dev/null | while read -r pid; do
 		printf 'emulator %s %s\n' "$pid" "$(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | cut -c1-160)"
 	done
@@ -60,14 +69,14 @@ check)
 		}
 		{ print }' "$state/new" >"$state/left"
 	if [ -s "$state/left" ]; then
-		echo "the tests left behind:"
+		echo "$who left behind:"
 		sed 's/^/  /' "$state/left"
 		exit 1
 	fi
-	echo "the tests left nothing behind"
+	echo "$who left nothing behind"
 	;;
 *)
-	echo "usage: leftovers.sh snapshot|check STATE_DIR" >&2
+	echo "usage: leftovers.sh snapshot|check STATE_DIR [WHO]" >&2
 	exit 2
 	;;
 esac

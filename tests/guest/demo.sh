@@ -20,9 +20,20 @@ keep=${1:+yes}
 demo=${1:-$(mktemp -d /tmp/vm-demo.XXXXXX)}
 mkdir -p "$demo"
 cd "$demo"
+demo=$(pwd -P)
+id=42
+# vm keeps a machine's handle (~/.local/state/vm/HOST/ID) after it ends; the
+# demo machine's goes with its directory (when the handle's record is the
+# demo's: another machine of that ID keeps its own).
+forget_handle() {
+	local handle
+	handle=$(getent passwd "$(id -u)" | cut -d: -f6)/.local/state/vm/$(uname -n)/$id
+	if grep -qxF "home=$demo" "$handle/machine" 2>/dev/null; then rm -rf "$handle"; fi
+}
 cleanup() {
 	"$VM" kill >/dev/null 2>&1 || true
 	if [ -z "$keep" ]; then
+		forget_handle
 		cd /
 		rm -rf "$demo"
 	fi
@@ -42,7 +53,7 @@ install -m 600 "$GUEST_KEY" id_ed25519
 GUEST_KEY=$demo/id_ed25519
 cat >.vmrc <<VMRC
 VM_MACHINE_NAME=demo
-VM_MACHINE_ID=42
+VM_MACHINE_ID=$id
 VM_MACHINE_OWNER=$(id -un)
 VM_MACHINE_USER=$GUEST_USER
 VM_MACHINE_MEM=256
