@@ -1,6 +1,7 @@
 /* A NULL-terminated vector of owned strings, e.g. an argv being built. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct strv {
@@ -22,4 +23,6 @@ void strv_push(struct strv *sv, char *s);
 char **strv_argv(struct strv *sv);
 /* Joins with single spaces (for showing a command line, not for running it). */
 char *strv_join(const struct strv *sv, const char *sep);
+/* Whether s is one of the strings. */
+bool strv_contains(const struct strv *sv, const char *s);
 void strv_free(struct strv *sv);

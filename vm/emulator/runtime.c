@@ -503,14 +503,6 @@ static bool is_id(const char *name)
 	       name[1] <= '9';
 }
 
-static bool listed(const struct strv *ids, const char *id)
-{
-	for (size_t i = 0; i < ids->n; i++)
-		if (!strcmp(ids->v[i], id))
-			return true;
-	return false;
-}
-
 static void add_ids_in(struct strv *ids, const char *base)
 {
 	DIR *dir = opendir(base);
@@ -518,7 +510,7 @@ static void add_ids_in(struct strv *ids, const char *base)
 		return;
 	struct dirent *entry;
 	while ((entry = readdir(dir)))
-		if (is_id(entry->d_name) && !listed(ids, entry->d_name))
+		if (is_id(entry->d_name) && !strv_contains(ids, entry->d_name))
 			strv_add(ids, entry->d_name);
 	closedir(dir);
 }

@@ -42,14 +42,6 @@ struct update {
 	sigset_t saved_mask;
 };
 
-static bool has_string(const struct strv *list, const char *s)
-{
-	for (size_t i = 0; i < list->n; i++)
-		if (!strcmp(list->v[i], s))
-			return true;
-	return false;
-}
-
 /* The machine must run on its backing file, and the archive of its base
  * must exist. */
 static int find_archive(struct update *u, struct error *err)
@@ -92,7 +84,7 @@ static int check_delvm(struct update *u, struct error *err)
 	if (image_info(u->job->backing, &info, err) < 0)
 		return -1;
 	int rc = 0;
-	if (!has_string(&info.snapshots, name)) {
+	if (!strv_contains(&info.snapshots, name)) {
 		char *names = info.snapshots.n ? strv_join(&info.snapshots, ", ") : xstrdup("none");
 		rc = error_set(err,
 			       "%s has no saved state '%s' to delete from the copy (it has: %s)",
