@@ -35,10 +35,10 @@ if [ "$(stat -f -c %T "$home" 2>/dev/null)" = tmpfs ]; then
 	mkdir "$handle" && touch "$handle/machine"
 	out=$("$leftovers" check "$state")
 	check "a machine's handle left below the home is named" grep -qx "  handle $handle" <<<"$out"
-	check "... and not vm's directories above it" test "$(grep -c "$home" <<<"$out")" -eq 1
+	check "... and not vm's directories above it ($out)" test "$(grep -c "^  handle $home" <<<"$out")" -eq 1
 	rm -rf "$handle"
 	out=$("$leftovers" check "$state")
-	check "once it is gone, it is not named ($out)" test "$(grep -c "$home" <<<"$out")" -eq 0
+	check "once it is gone, it is not named ($out)" test "$(grep -c "^  handle $home" <<<"$out")" -eq 0
 else
 	echo "SKIP: the handle check needs a private home (root: private-home.sh gives one)"
 fi
