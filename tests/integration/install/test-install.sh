@@ -117,6 +117,15 @@ else
 		check "vm-netd: setuid root (4755)" bash -c '[ "$(stat -c %U:%a "$1")" = root:4755 ]' _ "$netd"
 	fi
 	check "example policy: 0644 root" mode_is "$sysconfdir/vm/netd.conf" 644 root
+	# How the setuid program is linked (SECURITY.md, hardening).
+	dynamic=$(readelf -d "$netd" 2>&1)
+	detail=$(grep -E "FLAGS" <<<"$dynamic") check "vm-netd: full RELRO (GNU_RELRO, BIND_NOW)" \
+		bash -c 'readelf -lW "$1" | grep -q GNU_RELRO && grep -qE "\(FLAGS\).*BIND_NOW|\(FLAGS_1\).* NOW" <<<"$2"' _ "$netd" "$dynamic"
+	detail=$(grep -E "RPATH|RUNPATH" <<<"$dynamic") check "vm-netd: no RPATH or RUNPATH" \
+		bash -c '! grep -qE "\((RPATH|RUNPATH)\)" <<<"$1"' _ "$dynamic"
+	needed=$(sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' <<<"$dynamic" | tr '\n' ' ')
+	detail="needs: $needed" check "vm-netd: loads no libseccomp (the filter is built in) and no libcap-ng (linked in)" \
+		bash -c '[ -n "$1" ] && ! grep -qE "libseccomp|libcap-ng" <<<"$1"' _ "$needed"
 	if [ "$root" = 0 ]; then
 		check "vm-netd --check on the example policy" "$netd" --check "$dest$sysconfdir/vm/netd.conf"
 	else
