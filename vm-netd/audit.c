@@ -30,13 +30,37 @@ static void escape(char *buf, size_t size, const char *s, bool quoted)
 	buf[len] = '\0';
 }
 
+/* YYYY-MM-DDTHH:MM:SSZ, computed here: gmtime_r would first load the
+ * local time zone (a read of /etc/localtime) that a UTC stamp does not
+ * need. Days to a civil date as in Howard Hinnant's civil_from_days: a
+ * year that starts on 1 March, in 400-year eras of 146097 days. */
+static void utc_stamp(char *buf, size_t size, time_t t)
+{
+	long long days = (long long)t / 86400, secs = (long long)t % 86400;
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	days += 719468; /* from 1970-01-01 to 0000-03-01 */
+	long long era = (days >= 0 ? days : days - 146096) / 146097;
+	long long day_of_era = days - era * 146097;
+	long long year_of_era =
+	    (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+	long long day_of_year =
+	    day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+	long long month_from_march = (5 * day_of_year + 2) / 153;
+	long long day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+	long long month = month_from_march < 10 ? month_from_march + 3 : month_from_march - 9;
+	long long year = year_of_era + era * 400 + (month <= 2);
+	snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02dZ", year, (int)month, (int)day,
+		 (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+}
+
 size_t audit_format(char *buf, size_t size, const struct audit_record *r)
 {
-	char stamp[32] = "-", user[4 * 32 + 1], bridge[4 * 16 + 1], tap[4 * 16 + 1];
+	char stamp[48], user[4 * 32 + 1], bridge[4 * 16 + 1], tap[4 * 16 + 1];
 	char reason[4 * 256 + 1], rule[4 * 128 + 1], machine[16] = "-", queues[16] = "-";
-	struct tm tm;
-	if (gmtime_r(&r->time, &tm))
-		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	utc_stamp(stamp, sizeof(stamp), r->time);
 	if (r->machine >= 0)
 		snprintf(machine, sizeof(machine), "%02d", r->machine);
 	if (r->queues)

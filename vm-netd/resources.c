@@ -185,8 +185,6 @@ void open_resources(struct netd_state *s, const struct netd_paths *paths)
 		open_audit_log(s);
 	if (!s->decided)
 		open_queues(s);
-	/* gmtime_r reads the time zone once; do it now, not in the sandbox. */
-	tzset();
 	struct timeval timeout = {.tv_sec = NETD_REQUEST_TIMEOUT_S};
 	if (s->sock >= 0)
 		setsockopt(s->sock, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));

@@ -2,6 +2,7 @@
 
 #include <criterion/criterion.h>
 #include <string.h>
+#include <time.h>
 
 Test(audit, every_field_in_order)
 {
@@ -72,4 +73,38 @@ Test(audit, a_small_buffer_is_never_overrun)
 	cr_expect_eq(len, 31);
 	cr_expect_eq(buf[31], '\0');
 	cr_expect_eq(buf[32], 'Z');
+}
+
+/* The stamp is computed without the C library's time zone code: it must
+ * be what gmtime_r and strftime give, leap days and centuries included. */
+static void assert_stamp_is_gmtimes(time_t t)
+{
+	char buf[512], want[32];
+	struct tm tm;
+	struct audit_record r = {.time = t, .op = "-", .machine = -1, .result = "granted"};
+	audit_format(buf, sizeof(buf), &r);
+	cr_assert(gmtime_r(&t, &tm));
+	strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	cr_assert(!strncmp(buf, want, strlen(want)) && buf[strlen(want)] == ' ',
+		  "time %lld: %.20s, gmtime_r says %s", (long long)t, buf, want);
+}
+
+Test(audit, the_time_is_utc_as_gmtime_has_it)
+{
+	const time_t edges[] = {
+	    -1,		/* 1969-12-31T23:59:59Z */
+	    951782399,	/* 2000-02-28T23:59:59Z */
+	    951782400,	/* 2000-02-29, a leap day of a century divisible by 400 */
+	    951868800,	/* 2000-03-01 */
+	    4107542399, /* 2100-02-28T23:59:59Z, no leap day that century */
+	    4107542400, /* 2100-03-01 */
+	    1798761599, /* 2026-12-31T23:59:59Z */
+	    2147483647, /* 2038-01-19T03:14:07Z, past 32 bits */
+	    2147483648,
+	};
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+		assert_stamp_is_gmtimes(edges[i]);
+	/* Every day of 1970-2200 at a time of day that moves through the day. */
+	for (time_t t = 0; t < 7258118400; t += 86400 + 37)
+		assert_stamp_is_gmtimes(t);
 }
