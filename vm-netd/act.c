@@ -56,11 +56,10 @@ void act(struct netd_state *s)
 	if (s->decided || !s->have_request || s->req.op != NETD_OP_TAP)
 		return;
 	struct error err;
-	struct link_info bridge;
+	struct link_info bridge = s->bridge; /* decide looked it up: no second time */
 	const struct policy_bridge *decl = policy_find_bridge(&s->policy, s->req.bridge);
 	bool made = false;
-	int rc = s->create_bridge ? bridge_make(s->nl, decl, &bridge, &made, &err)
-				  : link_get(s->nl, decl->name, &bridge, &err);
+	int rc = s->create_bridge ? bridge_make(s->nl, decl, &bridge, &made, &err) : 0;
 	if (made)
 		s->made_bridge = bridge.index;
 	if (rc < 0 || bridge_ready(s->nl, decl, &bridge, &err) < 0 ||

@@ -111,9 +111,8 @@ static void decide_tap(struct netd_state *s)
 		netd_decide(s, NETD_FAILED, EPERM, "refusing to act outside the sandbox");
 		return;
 	}
-	struct link_info bridge;
-	if (find_bridge(s, policy_find_bridge(&s->policy, name), &bridge) < 0 || claim_tap(s) < 0 ||
-	    take_census(s) < 0)
+	if (find_bridge(s, policy_find_bridge(&s->policy, name), &s->bridge) < 0 ||
+	    claim_tap(s) < 0 || take_census(s) < 0)
 		undo_grant(s);
 }
 

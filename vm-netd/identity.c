@@ -44,6 +44,7 @@ void identify_caller(struct netd_state *s)
 	s->groups = xcalloc((size_t)n + 1, sizeof(*s->groups));
 	add_group(s, s->gid);
 	for (int i = 0; i < n; i++)
-		add_group(s, gids[i]);
+		if (gids[i] != s->gid) /* usually among them: one name lookup is enough */
+			add_group(s, gids[i]);
 	free(gids);
 }

@@ -6,6 +6,7 @@
  * usable, exactly one reply. */
 #pragma once
 
+#include "netlink.h"
 #include "policy.h"
 #include "protocol.h"
 #include "sandbox.h"
@@ -55,9 +56,10 @@ struct netd_state {
 	unsigned quota;
 	const struct policy_rule *rule; /* the rule that grants, for the record */
 	char reason[256];
-	bool create_bridge; /* the bridge is missing, and we may make it */
-	int made_bridge;    /* the index of the bridge this request made, or 0 */
-	int tap_index;	    /* the tap this request made (pending until act), or 0 */
+	struct link_info bridge; /* as decide found it (act uses it as it is) */
+	bool create_bridge;	 /* the bridge is missing, and we may make it */
+	int made_bridge;	 /* the index of the bridge this request made, or 0 */
+	int tap_index;		 /* the tap this request made (pending until act), or 0 */
 	char tap[NETD_NAME_SIZE];
 	bool names_taken[100];	 /* vm<ID>t<n> in use, by n */
 	struct netd_reply reply; /* grants, for a query */
@@ -77,6 +79,8 @@ void identify_caller(struct netd_state *s);
 void load_policy(struct netd_state *s, const char *path);
 void open_resources(struct netd_state *s, const struct netd_paths *paths);
 void drop_privileges(struct netd_state *s);
+/* CAP_NET_ADMIN is in the effective set (one capget). */
+bool has_net_admin(void);
 void set_no_new_privs(struct netd_state *s);
 void apply_seccomp(struct netd_state *s);
 void read_request(struct netd_state *s);

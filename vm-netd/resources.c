@@ -7,7 +7,6 @@
 #include "netlink.h"
 #include "sandbox.h"
 
-#include <cap-ng.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -27,8 +26,7 @@ _Static_assert(SANDBOX_TUN_QUEUES == NETD_MAX_QUEUES - 1,
  * say so, since nothing else would explain the failure. */
 static void check_privilege(struct netd_state *s)
 {
-	capng_get_caps_process();
-	if (capng_have_capability(CAPNG_EFFECTIVE, CAP_NET_ADMIN))
+	if (has_net_admin())
 		return;
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1)
 		netd_decide(s, NETD_NOT_PRIVILEGED, EPERM,
