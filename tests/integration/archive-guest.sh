@@ -39,6 +39,8 @@ require "vm start --nat" vmt start --nat
 check "the guest writes another file" in_guest 'echo before-update >marker2 && sync'
 run archive --savevm upd --delvm upd -v
 require "vm archive -s upd -d upd ($err)" test "$rc" = 0
+check "... says how long the guest was paused for the state" \
+	grep -qE '^saved the state upd; the guest was paused [0-9]+\.[0-9] s for it$' <<<"$out"
 copy=$(cd "$dir" && ls tg-backing-*.qcow2 2>/dev/null | head -n 1)
 check "the copy is in the archive, named with its own time ($copy)" test -n "$copy"
 check "the live machine keeps running" contains "$(vmt cmd info status 2>&1)" "running"

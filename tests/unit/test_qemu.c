@@ -287,3 +287,30 @@ Test(qemu, commas_and_equals_in_the_name_are_escaped)
 	assert_has(line, "-drive file=a,,b=c-backing.qcow2,format=qcow2,if=virtio ");
 	free(line);
 }
+
+static void keep_warning(void *ctx, const char *text)
+{
+	strv_add(ctx, text);
+}
+
+/* The builder tells its warnings to the report of whoever asked (vm run or
+ * vm start print them); without one it tells nothing. */
+Test(qemu, exposed_ports_are_told_to_the_callers_report)
+{
+	machine();
+	vars_set(&cfg.vars, "VM_MONITOR", "tcp");
+	vars_set(&cfg.vars, "VM_NET_FORWARD", "8080:80");
+	vars_set(&cfg.vars, "VM_NET_FORWARD_ADDR", "0.0.0.0");
+	struct strv warned = STRV_INIT;
+	const struct report report = {.warn = keep_warning, .ctx = &warned};
+	free(built((struct qemu_launch){.network = QEMU_NET_NAT, .report = &report}));
+	cr_assert_eq(warned.n, 2);
+	cr_assert_str_eq(warned.v[0],
+			 "VM_NET_FORWARD_ADDR=0.0.0.0: the forwarded ports of the guest "
+			 "can be reached from the network, not only from this host");
+	cr_assert_str_eq(
+	    warned.v[1],
+	    "VM_MONITOR=tcp: anyone who can reach 127.0.0.1:7742 controls this emulator");
+	strv_free(&warned);
+	free(built((struct qemu_launch){.network = QEMU_NET_NAT}));
+}
