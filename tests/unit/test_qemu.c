@@ -297,12 +297,12 @@ static void keep_warning(void *ctx, const char *text)
  * vm start print them); without one it tells nothing. */
 Test(qemu, exposed_ports_are_told_to_the_callers_report)
 {
+	struct strv warned = STRV_INIT;
+	const struct report report = {.warn = keep_warning, .ctx = &warned};
 	machine();
 	vars_set(&cfg.vars, "VM_MONITOR", "tcp");
 	vars_set(&cfg.vars, "VM_NET_FORWARD", "8080:80");
 	vars_set(&cfg.vars, "VM_NET_FORWARD_ADDR", "0.0.0.0");
-	struct strv warned = STRV_INIT;
-	const struct report report = {.warn = keep_warning, .ctx = &warned};
 	free(built((struct qemu_launch){.network = QEMU_NET_NAT, .report = &report}));
 	cr_assert_eq(warned.n, 2);
 	cr_assert_str_eq(warned.v[0],
