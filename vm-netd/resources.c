@@ -147,14 +147,35 @@ static void open_audit_log(struct netd_state *s)
 			    log);
 }
 
-/* The fds for a multi-queue tap's other queues: all the helper may need,
- * since the request is read only in the sandbox. Any that cannot open fails
- * only a request for that many queues. */
+/* How many queues the request will ask for, to open no more /dev/net/tun
+ * fds than it needs: vm queues its request before it starts the helper, so
+ * a peek (no decoding: the request is decoded only in the sandbox, and this
+ * is the same message) usually finds it. A well-formed tap request of this
+ * version gives its queues; any other message, 1 (it is a query, or will be
+ * refused); none yet, all NETD_MAX_QUEUES, so a caller that sends late
+ * still gets what it asks for. */
+static unsigned queues_wanted(const struct netd_state *s)
+{
+	struct netd_request req;
+	if (s->sock < 0)
+		return 1;
+	ssize_t n = recv(s->sock, &req, sizeof(req), MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
+	if (n < 0)
+		return NETD_MAX_QUEUES;
+	if (n != (ssize_t)sizeof(req) || req.magic != NETD_MAGIC || req.version != NETD_VERSION ||
+	    req.op != NETD_OP_TAP || req.queues < 1 || req.queues > NETD_MAX_QUEUES)
+		return 1;
+	return req.queues;
+}
+
+/* The fds for a multi-queue tap's other queues, at their fixed numbers. One
+ * that cannot open fails only a request for that many queues. */
 static void open_queues(struct netd_state *s)
 {
-	for (int i = 0; i < SANDBOX_TUN_QUEUES; i++) {
-		s->queue_fds[i] =
-		    move_fd(open("/dev/net/tun", O_RDWR | O_CLOEXEC), SANDBOX_FD_TUN_QUEUES + i);
+	unsigned queues = queues_wanted(s);
+	for (unsigned i = 0; i + 1 < queues; i++) {
+		s->queue_fds[i] = move_fd(open("/dev/net/tun", O_RDWR | O_CLOEXEC),
+					  SANDBOX_FD_TUN_QUEUES + (int)i);
 		if (s->queue_fds[i] < 0) {
 			s->queue_open_error = errno;
 			return;

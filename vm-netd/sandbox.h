@@ -13,8 +13,8 @@
 #define SANDBOX_FD_LOG 7	/* the audit log, O_APPEND */
 #define SANDBOX_FD_LOG_REPAIR 8 /* the same file, to blank a record cut short */
 /* /dev/net/tun again, for a multi-queue tap's other queues: 9 up to 15
- * (NETD_MAX_QUEUES - 1 of them; opened before the request says how many
- * it wants, since the sandbox allows no open()). */
+ * (at most NETD_MAX_QUEUES - 1 of them; opened before the drop, since the
+ * sandbox allows no open()). */
 #define SANDBOX_FD_TUN_QUEUES 9
 #define SANDBOX_TUN_QUEUES 7
 
