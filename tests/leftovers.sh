@@ -8,10 +8,12 @@
 #                                              "the tests", left, and exits 1
 #                                              if there is one; STATE_DIR/left
 #                                              keeps the list)
+#        leftovers.sh still STATE_DIR [WHO]   (later: names what of that list
+#                                              is still there, exits 1 if any)
 # STATE_DIR must not be under /tmp.
 set -uo pipefail
-mode=${1:?usage: leftovers.sh snapshot|check STATE_DIR [WHO]}
-state=${2:?usage: leftovers.sh snapshot|check STATE_DIR [WHO]}
+mode=${1:?usage: leftovers.sh snapshot|check|still STATE_DIR [WHO]}
+state=${2:?usage: leftovers.sh snapshot|check|still STATE_DIR [WHO]}
 who=${3:-the tests}
 
 # The source tree and its build directories are the run's own, not
@@ -75,8 +77,20 @@ check)
 	fi
 	echo "$who left nothing behind"
 	;;
+still)
+	# What another program made meanwhile and has removed since is not
+	# counted: only what is there yet.
+	inventory | LC_ALL=C sort -u >"$state/now"
+	LC_ALL=C sort -u "$state/left" | LC_ALL=C comm -12 - "$state/now" >"$state/still"
+	if [ -s "$state/still" ]; then
+		echo "$who left behind:"
+		sed 's/^/  /' "$state/still"
+		exit 1
+	fi
+	echo "$who left nothing behind"
+	;;
 *)
-	echo "usage: leftovers.sh snapshot|check STATE_DIR [WHO]" >&2
+	echo "usage: leftovers.sh snapshot|check|still STATE_DIR [WHO]" >&2
 	exit 2
 	;;
 esac

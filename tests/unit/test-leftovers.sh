@@ -25,6 +25,12 @@ check "the tests are named as who left it" grep -qx "the tests left behind:" <<<
 out=$("$leftovers" check "$state" "the demo")
 check "... or whoever the caller names" grep -qx "the demo left behind:" <<<"$out"
 check "the finding is kept in STATE_DIR/left" grep -qx "file $left" "$state/left"
+out=$("$leftovers" still "$state" "the demo")
+check "still: what is there yet is named" grep -qx "  file $left" <<<"$out"
+rm -rf "$left"
+out=$("$leftovers" still "$state" "the demo")
+# shellcheck disable=SC2016 # expanded by the inner shell
+check "still: what has gone since is not ($out)" bash -c '! grep -qF "$1" <<<"$2"' _ "$left" "$out"
 
 home=$(getent passwd "$(id -u)" | cut -d: -f6)
 if [ "$(stat -f -c %T "$home" 2>/dev/null)" = tmpfs ]; then
