@@ -4,6 +4,7 @@
  *   netd-bench qbh HELPER BRIDGE N  QEMU's qemu-bridge-helper, as QEMU calls it
  *   netd-bench ip USER BRIDGE N   ip tuntap add + ip link set master/up (as root),
  *                                 then open the tap
+ *   netd-bench netd+qbh HELPER BRIDGE N  the first two in turns, in the same run
  *
  * Prints the median, the minimum and the maximum in microseconds. */
 #include "net/netclient.h"
@@ -124,29 +125,56 @@ static void undo_ip(void)
 	run(del);
 }
 
+/* One tap the way mode says, held and given back; its time in *t. */
+static int take_tap(const char *mode, char **args, double *t)
+{
+	double start = now_us();
+	int fd = !strcmp(mode, "netd")	? via_netd(args[0])
+		 : !strcmp(mode, "qbh") ? via_bridge_helper(args[0], args[1])
+					: via_ip(args[0], args[1]);
+	*t = now_us() - start;
+	if (fd < 0) {
+		fprintf(stderr, "netd-bench: %s: no tap\n", mode);
+		return -1;
+	}
+	close(fd);
+	if (!strcmp(mode, "ip"))
+		undo_ip();
+	return 0;
+}
+
+static void report(const char *mode, double *t, int n)
+{
+	qsort(t, (size_t)n, sizeof(double), compare);
+	printf("%s median_us=%.0f min_us=%.0f max_us=%.0f n=%d\n", mode, t[n / 2], t[0], t[n - 1],
+	       n);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 4)
 		return 2;
 	const char *mode = argv[1];
 	int n = atoi(argv[argc - 1]);
-	double *t = calloc((size_t)n, sizeof(double));
-	for (int i = 0; i < n; i++) {
-		double start = now_us();
-		int fd = !strcmp(mode, "netd")	? via_netd(argv[2])
-			 : !strcmp(mode, "qbh") ? via_bridge_helper(argv[2], argv[3])
-						: via_ip(argv[2], argv[3]);
-		t[i] = now_us() - start;
-		if (fd < 0) {
-			fprintf(stderr, "netd-bench: %s: no tap\n", mode);
-			return 1;
-		}
-		close(fd);
-		if (!strcmp(mode, "ip"))
-			undo_ip();
+	double *t = calloc((size_t)n, sizeof(double)), *other = calloc((size_t)n, sizeof(double));
+	if (!strcmp(mode, "netd+qbh")) {
+		/* In turns, each first every other round: a load that comes and goes
+		 * on a shared machine weighs on both alike. */
+		char *netd_args[] = {argv[3]}, *qbh_args[] = {argv[2], argv[3]};
+		for (int i = 0; i < n; i++)
+			for (int k = 0; k < 2; k++) {
+				bool netd = (k == 0) == (i % 2 == 0);
+				if (take_tap(netd ? "netd" : "qbh", netd ? netd_args : qbh_args,
+					     netd ? &t[i] : &other[i]) < 0)
+					return 1;
+			}
+		report("netd", t, n);
+		report("qbh", other, n);
+		return 0;
 	}
-	qsort(t, (size_t)n, sizeof(double), compare);
-	printf("%s median_us=%.0f min_us=%.0f max_us=%.0f n=%d\n", mode, t[n / 2], t[0], t[n - 1],
-	       n);
+	for (int i = 0; i < n; i++)
+		if (take_tap(mode, argv + 2, &t[i]) < 0)
+			return 1;
+	report(mode, t, n);
 	return 0;
 }
