@@ -67,7 +67,7 @@ static int attach_queues(struct netd_state *s, struct error *err)
 {
 	for (unsigned i = 0; i + 1 < s->req.queues; i++) {
 		if (s->queue_fds[i] < 0) {
-			/* Not opened: it failed, or the request was not the one peeked. */
+			/* Not opened: the open failed (the peek saw this same request). */
 			errno = s->queue_open_error ? s->queue_open_error : EAGAIN;
 			return error_errno(err, "cannot open /dev/net/tun for queue %u of %u",
 					   i + 2, s->req.queues);
