@@ -117,6 +117,47 @@ done
 run start --nat -l "$previous"
 check "the last state, $previous, starts and answers ssh ($err)" test "$rc" = 0
 
+echo "# vm stop -s killed while it asks the guest to suspend, then stop -s and start -l"
+# The guest may carry out the killed stop's request after vm is gone: the
+# next stop must not ask again, or the second request is saved with the
+# state and sends the guest back to sleep each time it is loaded. The kill
+# comes 0.1 and 0.4 s after stop says it asks, and once the request is
+# surely in the guest (its ssh has just returned).
+boot=$(boot_id)
+for point in 0.1 0.4 delivered; do
+	state=k-$point
+	"$VM" stop -v -s "$state" >"$work/stop.out" 2>"$work/stop.err" &
+	stopper=$!
+	wait_line "$work/stop.out" "suspending the guest"
+	if [ "$point" = delivered ]; then
+		for ((i = 0; i < 3000; i++)); do
+			pgrep -P "$stopper" -x ssh >/dev/null && break
+			sleep 0.01
+		done
+		while pgrep -P "$stopper" -x ssh >/dev/null; do sleep 0.01; done
+	else
+		sleep "$point"
+	fi
+	kill -KILL "$stopper"
+	wait "$stopper" 2>/dev/null
+	run stop -s "$state"
+	check "SIGKILL $point into the suspend: the next stop -s works ($err)" test "$rc" = 0
+	run start --nat -l "$state"
+	check "... start -l $state works ($err)" test "$rc" = 0
+	check "... the guest did not go back to sleep once loaded" eval '! contains "$err" "went to sleep"'
+	check "... it is the same boot, and answers ssh" test "$(boot_id)" = "$boot"
+done
+
+echo "# a state saved with a suspend still to come in the guest: start -l wakes it again"
+# The guest asks to suspend again as soon as it has resumed once.
+in_guest 'n=$(cat /sys/power/suspend_stats/success); setsid sh -c "while [ \$(cat /sys/power/suspend_stats/success) = $n ]; do usleep 50000; done; sudo -n systemctl suspend" </dev/null >/dev/null 2>&1 &'
+run stop -s pending
+check "stop -s pending ($err)" test "$rc" = 0
+run start --nat -l pending
+check "start -l pending works ($err)" test "$rc" = 0
+check "... saying it woke the guest" contains "$err" "the guest went to sleep while vm waited for it to answer: waking it"
+check "... the same boot answers ssh" test "$(boot_id)" = "$boot"
+
 echo "# vm kill while stop -s saves"
 # A guest with more to save makes the save last.
 guest_says 'dd if=/dev/urandom of=/dev/shm/fill bs=1M count=48 2>/dev/null' || true

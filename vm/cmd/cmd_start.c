@@ -305,6 +305,25 @@ static void ssh_never_answered(struct start *s, const char *address, const struc
 	free(log);
 }
 
+/* A guest asleep cannot answer: a state saved with a suspend request the
+ * guest had yet to carry out (see suspend_request.h) sends it back to
+ * sleep just after it is loaded. vm start wants it running: it is woken. */
+static void wake_if_asleep(struct start *s)
+{
+	struct qmp q = {0};
+	struct error why;
+	char *status = NULL;
+	if (qmp_connect(&q, s->m.rt.qmp_socket, MONITOR_TIMEOUT_MS, &why) == 0 &&
+	    qmp_query_status(&q, &status, &why) == 0 && !strcmp(status, "suspended")) {
+		log_warn("the guest went to sleep while vm waited for it to answer: waking it");
+		if (qmp_execute(&q, "system_wakeup", NULL, NULL, &why) < 0)
+			log_warn("cannot wake the guest (%s): 'vm cmd system_wakeup' tries again",
+				 why.msg);
+	}
+	free(status);
+	qmp_close(&q);
+}
+
 static int wait_ssh(struct start *s, struct error *err)
 {
 	struct guest g;
@@ -330,6 +349,7 @@ static int wait_ssh(struct start *s, struct error *err)
 			break;
 		}
 		log_debug("ssh attempt %d of %d: %s", i, s->attempts, last.msg);
+		wake_if_asleep(s);
 	}
 	if (rc < 0 && !reported)
 		ssh_never_answered(s, address, &last, err);

@@ -4,6 +4,7 @@
 #include "cmd/commands.h"
 #include "emulator/machine.h"
 #include "emulator/savedstate.h"
+#include "emulator/suspend_request.h"
 #include "guest/guest.h"
 #include "log.h"
 #include "sys/progress.h"
@@ -144,16 +145,27 @@ static int read_state(struct stop *s, struct error *err)
 	return 0;
 }
 
-static int suspend_guest(struct stop *s, struct error *err)
+/* A vm stop killed after asking the guest to suspend leaves its request
+ * behind (see suspend_request.h): the guest gets the time to carry it out
+ * before it is asked again, or its state would be saved with a second
+ * request still to come. Returns whether the guest went to sleep. */
+static bool await_earlier_request(struct stop *s)
 {
-	if (s->suspended) {
-		log_progress("the guest is already suspended");
-		return 0;
-	}
-	if (s->paused && s->savevm)
-		return 0; /* asleep or not, it cannot be asked to sleep */
+	if (!suspend_request_pending(&s->m))
+		return false;
+	log_warn("an interrupted vm stop may have asked the guest to suspend already: "
+		 "waiting up to %d s for that before asking again",
+		 LATE_SUSPEND_MS / 1000);
+	struct error why;
+	return wait_event(s, "SUSPEND", LATE_SUSPEND_MS, "waiting for the guest to suspend",
+			  &why) == 0;
+}
+
+static int ask_to_suspend(struct stop *s, struct error *err)
+{
 	log_progress("suspending the guest through %s", guest_control_channel(&s->g));
 	qmp_clear_events(&s->q);
+	suspend_request_mark(&s->m);
 	if (guest_suspend(&s->g, err) < 0) {
 		/* A stop killed a moment ago may have asked already: the guest
 		 * then drops the connection as it goes to sleep. */
@@ -163,6 +175,24 @@ static int suspend_guest(struct stop *s, struct error *err)
 	} else if (wait_event(s, "SUSPEND", SUSPEND_TIMEOUT_MS, "suspending the guest", err) < 0)
 		return error_prefix(err, "the guest did not suspend (use -n to stop without "
 					 "suspending)");
+	return 0;
+}
+
+static int suspend_guest(struct stop *s, struct error *err)
+{
+	if (s->suspended) {
+		log_progress("the guest is already suspended");
+		suspend_request_clear(&s->m);
+		return 0;
+	}
+	if (s->paused && s->savevm) {
+		/* Frozen by a stop after its sleep: whatever asked for it is done. */
+		suspend_request_clear(&s->m);
+		return 0; /* asleep or not, it cannot be asked to sleep */
+	}
+	if (!await_earlier_request(s) && ask_to_suspend(s, err) < 0)
+		return -1;
+	suspend_request_clear(&s->m);
 	log_progress("the guest is suspended");
 	s->suspended = true;
 	return 0;
