@@ -4,9 +4,9 @@
 # copied (a host-side probe of an echo service in the guest, every 20 ms),
 # and is never stopped; the copy is the image as it was, saved
 # states included; vm killed at each step (VM_TEST_STOP_AT stops it there,
-# then SIGKILL), the emulator killed with the overlay in use, and a full
-# archive disk: the next command merges the overlay back and says so, and no
-# write of the guest is lost.
+# then SIGKILL) and after the merge, the emulator killed with the overlay in
+# use, and a full archive disk: the next command merges the overlay back (or
+# removes it once merged) and says so, and no write of the guest is lost.
 TEST_NAME=archive-live
 . "$(dirname "$0")/lib.sh"
 
@@ -162,6 +162,38 @@ check "vm start ($err)" test "$rc" = 0
 check "... says it merged the overlay" contains "$err" "found the overlay"
 check "no overlay is left" test ! -e "$overlay"
 check "the guest has what it wrote on the overlay" test "$(in_guest cat k-died)" = emulator-died
+
+echo "# vm killed between the merge and the overlay's removal"
+# The overlay is out of the chain by then and the guest writes to the disk
+# again: the overlay's older blocks must never be written over those.
+stale="$overlay, left by an interrupted vm archive after its writes were merged back"
+archive_stopped_at merged
+kill -KILL "$bg"
+wait "$bg" 2>/dev/null
+check "the overlay file is left" test -e "$overlay"
+run status -s
+check "with the emulator running, vm status removes it, saying so ($err)" contains "$err" "removed $live/$stale"
+check "... no overlay is left" eval '! ls -A | grep -q archive-overlay'
+# overwrite_late CHAR: the guest writes CHAR over the same 1 MiB of its file late.
+overwrite_late() { in_guest "dd if=/dev/zero bs=64k count=16 2>/dev/null | tr '\\0' $1 | dd of=late bs=64k conv=notrunc,fsync 2>/dev/null"; }
+overwrite_late a
+archive_stopped_at copy,merged
+overwrite_late b
+kill -CONT "$bg"
+stopped "$bg"
+kill -KILL "$bg"
+wait "$bg" 2>/dev/null
+check "killed after the merge again: the overlay file is left" test -e "$overlay"
+overwrite_late c
+run kill
+check "with the emulator gone, vm kill removes it, saying so ($err)" contains "$err" "removed $stale"
+check "... no overlay is left" eval '! ls -A | grep -q archive-overlay'
+check "... the backing file is clean" clean tg-backing.qcow2
+require "vm start" vmt start --nat
+check "the guest's write after the merge is there, not the overlay's" \
+	test "$(in_guest "tr -d c <late | wc -c")" = 0
+# The killed updates' unfinished copies (the next archive would remove them).
+rm -f "$dir"/.tg-backing-*.tmp-*
 
 echo "# a full archive disk during the copy"
 if [ "$(id -u)" = 0 ]; then

@@ -80,6 +80,61 @@ static int find_drive(struct qmp *q, const char *disk, struct drive *d, struct e
 	return 0;
 }
 
+static int remove_file(const char *path, struct error *err)
+{
+	if (unlink(path) < 0 && errno != ENOENT)
+		return error_errno(err, "cannot remove %s", path);
+	return 0;
+}
+
+/* The overlay's second name, linked just before the merge is completed:
+ * from then on the disk holds everything and the guest may write to it
+ * directly, so the overlay must never be written into it again. A vm
+ * killed before it removed the overlay leaves both names on the same file,
+ * which tells the next command, even once the emulator is gone, that the
+ * file is stale. (A name left over from an earlier overlay is another
+ * file, and means nothing.) */
+static char *merged_path(const char *overlay)
+{
+	return xasprintf("%s.merged", overlay);
+}
+
+static void mark_merged(const char *overlay)
+{
+	char *merged = merged_path(overlay);
+	unlink(merged);
+	if (link(overlay, merged) < 0)
+		log_debug("cannot link %s to %s: %s", overlay, merged, strerror(errno));
+	free(merged);
+}
+
+/* The merge did not happen after all: the overlay is live again. */
+static void unmark_merged(const char *overlay)
+{
+	char *merged = merged_path(overlay);
+	unlink(merged);
+	free(merged);
+}
+
+static bool was_merged(const char *overlay)
+{
+	char *merged = merged_path(overlay);
+	bool same = image_exists(merged) && files_same(overlay, merged);
+	free(merged);
+	return same;
+}
+
+/* The overlay, then its second name. */
+static int remove_overlay(const char *overlay, struct error *err)
+{
+	if (remove_file(overlay, err) < 0)
+		return -1;
+	char *merged = merged_path(overlay);
+	int rc = remove_file(merged, err);
+	free(merged);
+	return rc;
+}
+
 int overlay_add(struct qmp *q, const char *disk, struct error *err)
 {
 	struct drive d;
@@ -92,8 +147,10 @@ int overlay_add(struct qmp *q, const char *disk, struct error *err)
 	} else if (d.on_overlay) {
 		rc = error_set(err, "%s runs on the overlay %s already", disk, path);
 	} else {
-		/* No emulator uses a file of that name (see overlay_merge_live). */
-		unlink(path);
+		/* No emulator uses a file of that name (see overlay_merge_live);
+		 * nor may a second name of an earlier one stay. */
+		struct error ignored;
+		remove_overlay(path, &ignored);
 		struct json_object *args = json_object_new_object();
 		json_object_object_add(args, "device", json_object_new_string(d.device));
 		json_object_object_add(args, "snapshot-file", json_object_new_string(path));
@@ -169,24 +226,27 @@ static int start_merge(struct qmp *q, const struct drive *d, const char *disk, s
 	return 0;
 }
 
-static int complete_merge(struct qmp *q, struct error *err)
+static int complete_merge(struct qmp *q, const char *overlay, struct error *err)
 {
+	mark_merged(overlay);
 	struct json_object *args = json_object_new_object();
 	json_object_object_add(args, "device", json_object_new_string(MERGE_JOB));
-	if (qmp_execute(q, "block-job-complete", args, NULL, err) < 0)
+	if (qmp_execute(q, "block-job-complete", args, NULL, err) < 0) {
+		unmark_merged(overlay);
 		return error_prefix(err, "cannot complete the merge of the overlay");
+	}
 	return 0;
 }
 
 /* The job reports each change of its status: once it is ready (the disk
  * holds all the overlay has, and mirrors new writes), vm completes it,
  * which moves the guest back onto the disk; it then concludes. */
-static int follow_merge(struct qmp *q, bool ready, struct error *err)
+static int follow_merge(struct qmp *q, const char *overlay, bool ready, struct error *err)
 {
 	bool completing = false;
 	for (;;) {
 		if (ready && !completing) {
-			if (complete_merge(q, err) < 0)
+			if (complete_merge(q, overlay, err) < 0)
 				return -1;
 			completing = true;
 		}
@@ -207,19 +267,16 @@ static int follow_merge(struct qmp *q, bool ready, struct error *err)
 	 * if it failed; a cancelled job sends BLOCK_JOB_CANCELLED instead. */
 	struct json_object *done;
 	struct error why;
-	if (qmp_wait_event(q, "BLOCK_JOB_COMPLETED", 1000, &done, &why) < 0)
+	if (qmp_wait_event(q, "BLOCK_JOB_COMPLETED", 1000, &done, &why) < 0) {
+		unmark_merged(overlay);
 		return error_set(err, "the merge of the overlay was cancelled");
+	}
 	const char *failure = qmp_string(member(done, "data"), "error");
 	int rc = failure ? error_set(err, "the merge of the overlay failed: %s", failure) : 0;
+	if (failure)
+		unmark_merged(overlay);
 	json_object_put(done);
 	return rc;
-}
-
-static int remove_file(const char *path, struct error *err)
-{
-	if (unlink(path) < 0 && errno != ENOENT)
-		return error_errno(err, "cannot remove %s", path);
-	return 0;
 }
 
 int overlay_merge_live(struct qmp *q, const char *disk, enum overlay_found *found,
@@ -237,10 +294,9 @@ int overlay_merge_live(struct qmp *q, const char *disk, enum overlay_found *foun
 		/* The emulator runs on the disk itself: a file left by a vm killed
 		 * after the merge (or before the overlay was in use) holds nothing
 		 * the disk lacks. */
-		if (image_exists(path)) {
+		if (image_exists(path))
 			*found = OVERLAY_STALE;
-			rc = remove_file(path, err);
-		}
+		rc = remove_overlay(path, err);
 		goto out;
 	}
 	*found = OVERLAY_MERGED;
@@ -250,10 +306,12 @@ int overlay_merge_live(struct qmp *q, const char *disk, enum overlay_found *foun
 		rc = start_merge(q, &d, disk, err);
 	fault_point("merge");
 	if (rc == 0)
-		rc = follow_merge(q, status && !strcmp(status, "ready"), err);
+		rc = follow_merge(q, path, status && !strcmp(status, "ready"), err);
 	free(status);
-	if (rc == 0)
-		rc = remove_file(path, err);
+	if (rc == 0) {
+		fault_point("merged");
+		rc = remove_overlay(path, err);
+	}
 out:
 	free(path);
 	drive_free(&d);
@@ -266,12 +324,18 @@ int overlay_merge_stopped(const char *disk, enum overlay_found *found, const str
 	*found = OVERLAY_NONE;
 	char *path = overlay_path(disk);
 	int rc = 0;
-	if (image_exists(path)) {
+	if (image_exists(path) && was_merged(path)) {
+		/* vm was killed after the merge, before it removed the file. */
+		*found = OVERLAY_STALE;
+		rc = remove_overlay(path, err);
+	} else if (image_exists(path)) {
 		*found = OVERLAY_MERGED;
 		log_progress("writing %s into %s", path, disk);
 		rc = image_commit(path, report, err);
 		if (rc == 0)
-			rc = remove_file(path, err);
+			rc = remove_overlay(path, err);
+	} else {
+		rc = remove_overlay(path, err); /* a second name alone holds nothing */
 	}
 	free(path);
 	return rc;

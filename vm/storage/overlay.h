@@ -8,7 +8,11 @@
  * A vm killed at any step leaves either the overlay in the running
  * emulator's chain (maybe with its merge job still going) or, once the
  * emulator is gone, the overlay file: the next command finds either and
- * finishes the merge, so no write of the guest is ever lost. */
+ * finishes the merge, so no write of the guest is ever lost. Just before
+ * the merge completes, the overlay gets a second name (.DISK.archive-
+ * overlay.merged, the same file): an overlay file found under both names
+ * is already in the disk, which the guest may have written to since, so it
+ * is removed, never written into the disk again. */
 #pragma once
 
 #include "emulator/qmp.h"
@@ -37,7 +41,8 @@ int overlay_merge_live(struct qmp *q, const char *disk, enum overlay_found *foun
 		       struct error *err);
 /* With the emulator stopped, under the machine's lock: writes an overlay
  * file left by an emulator that ended while it ran on it into disk
- * (qemu-img commit, its progress on report) and removes it. */
+ * (qemu-img commit, its progress on report) and removes it; one already
+ * merged is only removed. */
 int overlay_merge_stopped(const char *disk, enum overlay_found *found, const struct report *report,
 			  struct error *err);
 /* Tells report what was found (nothing for OVERLAY_NONE). */
