@@ -7,12 +7,15 @@
 TEST_NAME=faults-images
 . "$(dirname "$0")/lib.sh"
 
-# A qemu-img that is slow to create images, when $work/slow exists.
+# A qemu-img that is slow to create images, when $work/slow exists, and to
+# look at them, when $work/slow-info does (it then marks its start with the
+# file qemu-img-info).
 real_qemu_img=$(command -v qemu-img)
 mkdir "$work/bin"
 cat >"$work/bin/qemu-img" <<EOF
 #!/bin/sh
 [ "\$1" = create ] && [ -e "$work/slow" ] && sleep 1.5
+[ "\$1" = info ] && [ -e "$work/slow-info" ] && : >qemu-img-info && sleep 1.5
 exec "$real_qemu_img" "\$@"
 EOF
 chmod +x "$work/bin/qemu-img"
@@ -96,6 +99,16 @@ for sig in INT TERM; do
 		check "... leaving base and backing only" only_files t-backing.qcow2 t-base.qcow2 t-seed.qcow2
 	done
 done
+
+echo "# init interrupted before it makes anything"
+touch "$work/slow-info"
+new_machine init-early
+interrupt INT '^qemu-img-info$' 0.2 init
+check "init, SIGINT while it checks the seed: vm dies of it ($rc)" test "$rc" = 130
+check "... saying it was interrupted ($err)" test "$err" = "vm: interrupted"
+rm qemu-img-info
+check "... and nothing is made" only_files t-seed.qcow2
+rm "$work/slow-info"
 
 echo "# archive --create interrupted while it makes the archive"
 for sig in INT TERM; do

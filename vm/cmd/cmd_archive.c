@@ -4,6 +4,7 @@
 #include "cmd/commands.h"
 #include "log.h"
 #include "storage/archive.h"
+#include "sys/tempfile.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -163,6 +164,7 @@ int cmd_archive(int argc, char **argv)
 	struct machine m;
 	if (cli_open_machine(&m) < 0)
 		return 1;
+	tempfile_tell_interruptions();
 	int rc = run_archive(&o, &m);
 	machine_close(&m);
 	return rc;

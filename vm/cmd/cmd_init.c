@@ -221,6 +221,7 @@ int cmd_init(int argc, char **argv)
 	struct config cfg;
 	if (cli_load_machine(&cfg) < 0)
 		return 1;
+	tempfile_tell_interruptions();
 	int rc = 0;
 	if (!config_bool(&cfg, "VM_USE_SNAPSHOTS")) {
 		printf("VM_USE_SNAPSHOTS=no: this machine runs on the single image %s, so init "

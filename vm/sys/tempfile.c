@@ -31,16 +31,20 @@ static struct {
 } registry[REGISTRY_SIZE];
 
 static int registered;
+static bool always; /* the handlers stay for the whole run (tempfile_tell_interruptions) */
 static const int cleanup_signals[] = {SIGINT, SIGTERM, SIGHUP};
 static struct sigaction saved_actions[3];
 
-/* Async-signal-safe: "vm: interrupted; removed PATH" on stderr. */
-static void tell_removed(const char *path)
+/* Async-signal-safe: "vm: interrupted" on stderr, with "; removed PATH"
+ * when path is not NULL. */
+static void tell_interrupted(const char *path)
 {
-	static const char head[] = "vm: interrupted; removed ";
-	struct iovec parts[] = {
-	    {(void *)head, sizeof(head) - 1}, {(void *)path, strlen(path)}, {(void *)"\n", 1}};
-	ssize_t ignored = writev(STDERR_FILENO, parts, 3);
+	static const char head[] = "vm: interrupted", removed[] = "; removed ";
+	struct iovec parts[] = {{(void *)head, sizeof(head) - 1},
+				{(void *)removed, path ? sizeof(removed) - 1 : 0},
+				{(void *)(path ? path : ""), path ? strlen(path) : 0},
+				{(void *)"\n", 1}};
+	ssize_t ignored = writev(STDERR_FILENO, parts, 4);
 	(void)ignored;
 }
 
@@ -50,13 +54,20 @@ static void remove_registered(int sig)
 	spawn_stop_child();
 	/* Files first, so that their directories are empty when their turn
 	 * comes; a file of a directory is not named, its directory is. */
+	bool told = false;
 	for (int i = 0; i < REGISTRY_SIZE; i++)
 		if (registry[i].kind == ENTRY_FILE && unlink(registry[i].path) == 0 &&
-		    registry[i].owner < 0)
-			tell_removed(registry[i].path);
+		    registry[i].owner < 0) {
+			tell_interrupted(registry[i].path);
+			told = true;
+		}
 	for (int i = 0; i < REGISTRY_SIZE; i++)
-		if (registry[i].kind == ENTRY_DIR && rmdir(registry[i].path) == 0)
-			tell_removed(registry[i].path);
+		if (registry[i].kind == ENTRY_DIR && rmdir(registry[i].path) == 0) {
+			tell_interrupted(registry[i].path);
+			told = true;
+		}
+	if (!told)
+		tell_interrupted(NULL);
 	for (int i = 0; i < REGISTRY_SIZE; i++)
 		registry[i].kind = ENTRY_FREE;
 	registered = 0;
@@ -92,7 +103,7 @@ static int registry_add(const char *path, enum entry_kind kind, int owner)
 			continue;
 		snprintf(registry[i].path, sizeof(registry[i].path), "%s", path);
 		registry[i].owner = owner;
-		if (registered++ == 0)
+		if (registered++ == 0 && !always)
 			install_handlers();
 		registry[i].kind = kind;
 		return i;
@@ -107,8 +118,15 @@ static void registry_remove(int slot)
 	if (slot < 0 || registry[slot].kind == ENTRY_FREE)
 		return;
 	registry[slot].kind = ENTRY_FREE;
-	if (--registered == 0)
+	if (--registered == 0 && !always)
 		restore_handlers();
+}
+
+void tempfile_tell_interruptions(void)
+{
+	if (!always && registered == 0)
+		install_handlers();
+	always = true;
 }
 
 static void random_suffix(char *buf, size_t len)

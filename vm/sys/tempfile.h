@@ -26,6 +26,10 @@ struct tempdir {
 	int slot;
 };
 
+/* For commands that make temporary files: from now on, a SIGINT, SIGTERM
+ * or SIGHUP also says "vm: interrupted" when there was nothing to remove,
+ * so that vm never dies of it silently. */
+void tempfile_tell_interruptions(void);
 /* Creates the temporary file for target (which need not exist yet). */
 int tempfile_create(struct tempfile *tf, const char *target, struct error *err);
 
