@@ -4,9 +4,10 @@
 # guest every 20 ms (tests/integration/live_probe.py). Side by side in the same run:
 #   live   vm archive (overlay, copy while the guest runs, live merge)
 #   pause  what vm archive did before: pause the guest (QMP stop), copy the
-#          backing file (cp, which uses copy_file_range like vm, then sync),
-#          resume it (cont)
-# and the probe's noise with nothing going on.
+#          backing file with vm's own copy (copy-file: image_copy, as the
+#          old update did), resume it (cont)
+# and the probe's noise with nothing going on; then vm archive -s, whose
+# savevm pauses the guest (QEMU's own pause, which vm reports), apart.
 TEST_NAME=bench-archive-live
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../integration/lib.sh"
@@ -19,6 +20,7 @@ guest_machine "$work/tb" tb $ID VM_MACHINE_MEM=1400 "VM_NET_FORWARD=\"$echo_port
 	"VM_QEMU_EXTRA=\"\$VM_QEMU_EXTRA -chardev socket,id=mon2,path=$mon2,server=on,wait=off -mon chardev=mon2,mode=control\""
 machines+=("$work/tb")
 fail() { echo "FAIL: $*"; exit 1; }
+copy_file=${VM_COPY_FILE:?VM_COPY_FILE must name the copy-file benchmark tool}
 "$VM" init >/dev/null && "$VM" archive --create >/dev/null && "$VM" start --nat >/dev/null ||
 	fail "cannot prepare the guest"
 "$VM" ssh '(udpecho 5353 </dev/null >/dev/null 2>&1 &)' || fail "cannot start the echo service"
@@ -38,14 +40,13 @@ probed() {
 		sleep 0.01
 	done
 	sleep 0.5
-	"$@" >/dev/null || fail "$*"
+	"$@" >"$work/probed.out" || fail "$*"
 	sleep 0.5
 	kill -TERM "$p" && wait "$p"
 	echo "$(sed -n 's/^max_wait //p' "$work/probe.out") $(sed -n 's/^stops //p' "$work/probe.out")"
 }
 pause_and_copy() {
-	"$VM" cmd stop && cp tb-backing.qcow2 "$dir/paused.qcow2" && sync "$dir/paused.qcow2" &&
-		"$VM" cmd cont
+	"$VM" cmd stop && "$copy_file" tb-backing.qcow2 "$dir/paused.qcow2" && "$VM" cmd cont
 }
 sync
 read -r idle _ < <(probed sleep 2)
@@ -53,9 +54,14 @@ sync
 read -r live live_stops < <(probed "$VM" archive)
 sync
 read -r pause pause_stops < <(probed pause_and_copy)
+sync
+read -r saved saved_stops < <(probed "$VM" archive -s bench)
+savevm=$(sed -n 's/.*the guest was paused \([0-9.]*\) s for it.*/\1/p' "$work/probed.out")
 printf 'backing file: %d MiB; longest wait for the guest to answer:\n' "$size_mib"
 printf '  idle guest            %6.3f s\n' "$idle"
 printf '  vm archive (live)     %6.3f s  (%s STOP events)\n' "$live" "$live_stops"
 printf '  pause, copy, resume   %6.3f s  (%s STOP events)\n' "$pause" "$pause_stops"
+printf '  vm archive -s (live)  %6.3f s  (%s STOP events; its savevm paused the guest %s s)\n' \
+	"$saved" "$saved_stops" "$savevm"
 awk -v l="$live" -v p="$pause" 'BEGIN { printf "ratio live / pause-and-copy: %.3f\n", l / p }'
 "$VM" stop -p >/dev/null
