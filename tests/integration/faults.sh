@@ -91,6 +91,9 @@ for fault in KILL:0 TERM:0 KILL:0.3 TERM:0.1; do
 	state=s$round
 	run start --nat -l "$previous"
 	check "start -l $previous ($err)" test "$rc" = 0
+	# Random data in the guest's memory make each save last (a second or
+	# so), so that the signal comes while it runs; the states keep it.
+	[ "$round" = 1 ] && guest_says 'dd if=/dev/urandom of=/dev/shm/fill bs=1M count=48 2>/dev/null'
 	"$VM" stop -v -s "$state" >"$work/stop.out" 2>"$work/stop.err" &
 	stopper=$!
 	wait_line "$work/stop.out" "saving the state as"
