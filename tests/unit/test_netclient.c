@@ -44,6 +44,20 @@ static void assert_no_children(void)
 	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "a helper was left unreaped");
 }
 
+/* The body of a stand-in helper that sends reply, as it is, in one write
+ * (one message on the seqpacket socket), then fails. */
+static char *helper_sending(const char *dir, const struct netd_reply *reply)
+{
+	char *reply_file = vt_write(dir, "reply", "");
+	FILE *f = fopen(reply_file, "w");
+	cr_assert(f);
+	cr_assert_eq(fwrite(reply, sizeof(*reply), 1, f), 1);
+	fclose(f);
+	char *body = NULL;
+	cr_assert_neq(asprintf(&body, "/bin/cat %s >&3\nexit 1", reply_file), -1);
+	return body;
+}
+
 Test(netclient, takes_the_reply_the_helper_sends)
 {
 	char *dir = vt_tmpdir();
@@ -51,14 +65,7 @@ Test(netclient, takes_the_reply_the_helper_sends)
 	netd_reply_init(&sent, NETD_OP_TAP);
 	sent.status = NETD_DENIED;
 	netd_field_set(sent.message, sizeof(sent.message), "not for you");
-	char *reply_file = vt_write(dir, "reply", "");
-	FILE *f = fopen(reply_file, "w");
-	cr_assert(f);
-	cr_assert_eq(fwrite(&sent, sizeof(sent), 1, f), 1);
-	fclose(f);
-	/* One write on the seqpacket socket is one message. */
-	char *body = NULL;
-	cr_assert_neq(asprintf(&body, "/bin/cat %s >&3\nexit 1", reply_file), -1);
+	char *body = helper_sending(dir, &sent);
 	fake_helper(dir, body);
 	struct netd_reply reply;
 	struct error err;
@@ -80,14 +87,7 @@ static char *reply_of_version(const char *dir, unsigned version)
 	sent.version = (uint16_t)version;
 	sent.status = NETD_BAD_REQUEST;
 	netd_field_set(sent.message, sizeof(sent.message), "request larger than 32 bytes");
-	char *reply_file = vt_write(dir, "reply", "");
-	FILE *f = fopen(reply_file, "w");
-	cr_assert(f);
-	cr_assert_eq(fwrite(&sent, sizeof(sent), 1, f), 1);
-	fclose(f);
-	char *body = NULL;
-	cr_assert_neq(asprintf(&body, "/bin/cat %s >&3\nexit 1", reply_file), -1);
-	return body;
+	return helper_sending(dir, &sent);
 }
 
 /* The message of an exchange with a helper that runs body; "%s" in want
