@@ -145,6 +145,7 @@ for point in 0.1 0.4 delivered; do
 	wait "$stopper" 2>/dev/null
 	run stop -s "$state"
 	check "SIGKILL $point into the suspend: the next stop -s works ($err)" test "$rc" = 0
+	check "... giving the killed stop's request its time first" contains "$err" "an interrupted vm stop may have asked the guest to suspend already"
 	run start --nat -l "$state"
 	check "... start -l $state works ($err)" test "$rc" = 0
 	check "... the guest did not go back to sleep once loaded" eval '! contains "$err" "went to sleep"'
