@@ -54,6 +54,15 @@ elif CC=clang build build-fuzz -Dfuzzers=true -Db_sanitize=address,undefined -Db
 	FUZZ_SECONDS=$FUZZ_SECONDS meson test -C build-fuzz --suite fuzz --print-errorlogs \
 		--no-rebuild || status=1
 	logs+=(build-fuzz/meson-logs/testlog.json)
+	# What each harness reached, from its own output: the coverage against its
+	# floor (tests/fuzz/floors) and the executions.
+	python3 -c 'import json, sys
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    out = t.get("stdout", "").splitlines()
+    head = [l for l in out if l.startswith("== ")]
+    keep = [l for l in out if l.startswith(("final cov:", "stat::number_of_executed_units"))]
+    print(" ".join((head[:1] or [t["name"]]) + keep))' build-fuzz/meson-logs/testlog.json
 else
 	echo "the fuzzer build failed"
 	checks+=(--check "fuzzer build=FAIL")
