@@ -36,9 +36,14 @@ run init
 check "an empty seed is refused ($err)" contains "$err" "t-seed.qcow2 is empty"
 check "... and nothing is made" only_files t-seed.qcow2
 
+# broken_chain FILE: a qcow2 whose backing file, gone.qcow2, is missing.
+broken_chain() {
+	qemu-img create -q -f qcow2 gone.qcow2 64M &&
+		qemu-img create -q -f qcow2 -b gone.qcow2 -F qcow2 "$1" && rm gone.qcow2
+}
+
 new_machine broken-chain
-qemu-img create -q -f qcow2 gone.qcow2 64M
-qemu-img create -q -f qcow2 -b gone.qcow2 -F qcow2 t-seed.qcow2 && rm gone.qcow2
+broken_chain t-seed.qcow2
 run init
 check "a seed whose backing file is missing is refused" test "$rc" = 1
 check "... with all qemu-img said, the missing file first ($err)" contains "$err" "Could not open 'gone.qcow2'"
@@ -46,8 +51,7 @@ check "... and nothing is made" only_files t-seed.qcow2
 
 echo "# an unusable base that is kept points to -b"
 new_machine broken-base
-qemu-img create -q -f qcow2 gone.qcow2 64M
-qemu-img create -q -f qcow2 -b gone.qcow2 -F qcow2 t-base.qcow2 && rm gone.qcow2
+broken_chain t-base.qcow2
 run init
 check "init refuses the broken base" test "$rc" = 1
 check "... suggesting vm init -b ($err)" contains "$err" "'vm init -b' copies the seed again"
