@@ -63,8 +63,6 @@ int image_commit(const char *path, const struct report *report, struct error *er
 /* Deletes an internal snapshot (qemu-img snapshot -d); the image's backing
  * file need not be there. */
 int image_snapshot_delete(const char *path, const char *fmt, const char *name, struct error *err);
-/* qemu-img check: 0 when the image is clean, else the problems found. */
-int image_check(const char *path, const char *fmt, struct error *err);
 /* qemu-img check -r leaks: frees the clusters an interrupted write (a
  * killed commit) left allocated but unused; *repaired says how many. Fails
  * when the image has worse problems than leaks. */

@@ -259,24 +259,6 @@ int image_snapshot_delete(const char *path, const char *fmt, const char *name, s
 	return rc;
 }
 
-int image_check(const char *path, const char *fmt, struct error *err)
-{
-	struct strv args = STRV_INIT;
-	strv_add(&args, "qemu-img");
-	strv_add(&args, "check");
-	strv_addf(&args, "-f%s", fmt);
-	strv_add(&args, "--");
-	strv_add(&args, path);
-	struct spawn_result res;
-	char *what = xasprintf("%s is not clean (qemu-img check)", path);
-	int rc = run_qemu_img(&args, what, false, &res, err);
-	free(what);
-	strv_free(&args);
-	if (rc == 0)
-		spawn_result_free(&res);
-	return rc;
-}
-
 int image_repair_leaks(const char *path, const char *fmt, long *repaired, struct error *err)
 {
 	*repaired = 0;
