@@ -48,18 +48,6 @@ VMRC
 	chmod u+w "$name-seed.qcow2"
 }
 
-# free_id [AFTER]: a machine id (above AFTER) whose NAT ssh port 22<ID> is
-# free on loopback, so that tests running at the same time (other
-# checkouts, other users) do not collide.
-free_id() {
-	local id
-	for ((id = ${1:-49} + 1; id <= 99; id++)); do
-		ss -Htln "sport = :22$id" 2>/dev/null | grep -q . || { echo "$id"; return; }
-	done
-	echo "FAIL: no free machine id (ports 2250-2299 all taken)" >&2
-	exit 1
-}
-
 # Every machine directory a test made, so that no emulator outlives it.
 machines=()
 # kill_all: vm kill in every machine directory (then SIGKILL by pid file).

@@ -62,7 +62,7 @@ static char *opened_dir(const char *id)
 {
 	struct runtime rt;
 	struct error err;
-	cr_assert_eq(runtime_open(&rt, id, &err), 0, "%s", err.msg);
+	cr_assert_eq(runtime_open(&rt, id, RUNTIME_MAKE, &err), 0, "%s", err.msg);
 	char *dir = xstrdup(rt.dir);
 	runtime_close(&rt);
 	return dir;
@@ -73,7 +73,7 @@ Test(runtime, lives_below_the_home_in_private_directories)
 	struct runtime rt;
 	struct error err;
 	umask(0);
-	cr_assert_eq(runtime_open(&rt, "42", &err), 0, "%s", err.msg);
+	cr_assert_eq(runtime_open(&rt, "42", RUNTIME_MAKE, &err), 0, "%s", err.msg);
 	char *expected = place("42");
 	cr_assert_str_eq(rt.dir, expected);
 	char *base = place(NULL), *vm = xasprintf("%s/..", base);
@@ -84,6 +84,28 @@ Test(runtime, lives_below_the_home_in_private_directories)
 	cr_assert_str_eq(rt.qmp_socket, socket);
 	cr_assert_not(rt.sockets_via_fd);
 	runtime_close(&rt);
+}
+
+Test(runtime, a_query_creates_nothing_and_the_lock_makes_the_place)
+{
+	struct runtime rt;
+	struct error err;
+	char *home = home_dir(), *local = xasprintf("%s/.local", home);
+	cr_assert_eq(runtime_open(&rt, "41", RUNTIME_FIND, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(rt.dir, place("41"));
+	cr_assert_eq(rt.dir_fd, -1);
+	cr_assert_eq(runtime_state(&rt, NULL), RUNTIME_STOPPED);
+	cr_assert_eq(access(local, F_OK), -1, "a query made %s", local);
+	umask(0);
+	cr_assert_eq(runtime_lock(&rt, &err), 0, "%s", err.msg);
+	cr_assert_eq(mode_of(place("41")), 0700);
+	cr_assert_eq(mode_of(place(NULL)), 0700);
+	cr_assert_geq(rt.dir_fd, 0);
+	runtime_close(&rt);
+	/* What is there is checked all the same. */
+	cr_assert_eq(chmod(place("41"), 0755), 0);
+	cr_assert_eq(runtime_open(&rt, "41", RUNTIME_FIND, &err), -1);
+	cr_assert(strstr(err.msg, "is open to other users (mode 755)"), "%s", err.msg);
 }
 
 Test(runtime, is_the_same_place_whatever_the_environment)
@@ -103,7 +125,7 @@ static void assert_refused(const char *id, const char *path, const char *reason)
 {
 	struct runtime rt;
 	struct error err;
-	cr_assert_eq(runtime_open(&rt, id, &err), -1, "accepted %s", path);
+	cr_assert_eq(runtime_open(&rt, id, RUNTIME_MAKE, &err), -1, "accepted %s", path);
 	cr_assert(strstr(err.msg, path), "'%s' does not name %s", err.msg, path);
 	cr_assert(strstr(err.msg, reason), "'%s' lacks '%s'", err.msg, reason);
 	runtime_close(&rt);
@@ -239,7 +261,7 @@ static void assert_found_in(const char *legacy_base, const char *id)
 	pid_t holder = hold_legacy_lock(dir);
 	struct runtime rt;
 	struct error err;
-	cr_assert_eq(runtime_open(&rt, id, &err), 0, "%s", err.msg);
+	cr_assert_eq(runtime_open(&rt, id, RUNTIME_MAKE, &err), 0, "%s", err.msg);
 	cr_assert_str_eq(rt.dir, dir);
 	pid_t pid;
 	cr_assert(runtime_is_running(&rt, &pid));
@@ -282,8 +304,8 @@ Test(runtime, the_lock_decides_whether_the_machine_runs)
 {
 	struct runtime holder, observer;
 	struct error err;
-	cr_assert_eq(runtime_open(&holder, "48", &err), 0, "%s", err.msg);
-	cr_assert_eq(runtime_open(&observer, "48", &err), 0, "%s", err.msg);
+	cr_assert_eq(runtime_open(&holder, "48", RUNTIME_MAKE, &err), 0, "%s", err.msg);
+	cr_assert_eq(runtime_open(&observer, "48", RUNTIME_MAKE, &err), 0, "%s", err.msg);
 	cr_assert_eq(runtime_state(&observer, NULL), RUNTIME_STOPPED);
 	cr_assert_eq(runtime_lock(&holder, &err), 0, "%s", err.msg);
 	/* The lock fd is inherited by nothing but the emulator (explicitly). */

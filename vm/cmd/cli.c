@@ -175,10 +175,10 @@ int cli_load_machine(struct config *cfg)
 	return 0;
 }
 
-int cli_open_machine(struct machine *m)
+int cli_open_machine(struct machine *m, enum runtime_reach how)
 {
 	struct error err;
-	if (machine_open(m, &err) < 0) {
+	if (machine_open(m, how, &err) < 0) {
 		log_error("%s", err.msg);
 		return -1;
 	}

@@ -60,8 +60,9 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 /* Loads the machine's configuration and changes into its directory; reports
  * any error. Returns 0 or -1. */
 int cli_load_machine(struct config *cfg);
-/* machine_open, reporting any error. Returns 0 or -1. */
-int cli_open_machine(struct machine *m);
+/* machine_open, reporting any error. Returns 0 or -1. The commands that
+ * only look pass RUNTIME_FIND, so that they create nothing. */
+int cli_open_machine(struct machine *m, enum runtime_reach how);
 /* What an interrupted vm archive leaves must not wait: these find its
  * overlay and merge it back into the disk, saying so. Live: through q,
  * connected to the running emulator. Stopped: under the machine's lock

@@ -162,7 +162,7 @@ int cmd_archive(int argc, char **argv)
 	if (check_combinations(&o) || check_compressor(&o))
 		return 1;
 	struct machine m;
-	if (cli_open_machine(&m) < 0)
+	if (cli_open_machine(&m, RUNTIME_FIND) < 0)
 		return 1;
 	tempfile_tell_interruptions();
 	int rc = run_archive(&o, &m);

@@ -134,7 +134,7 @@ int cmd_cmd(int argc, char **argv)
 	if (optind == argc)
 		return cli_usage_error("cmd", "name the monitor command to send");
 	struct machine m;
-	if (cli_open_machine(&m) < 0)
+	if (cli_open_machine(&m, RUNTIME_FIND) < 0)
 		return 1;
 	struct qmp q;
 	struct error err;

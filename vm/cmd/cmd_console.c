@@ -98,7 +98,7 @@ int cmd_console(int argc, char **argv)
 	if (c == CLI_EXIT)
 		return o.status;
 	struct machine m;
-	if (cli_open_machine(&m) < 0)
+	if (cli_open_machine(&m, RUNTIME_FIND) < 0)
 		return 1;
 	int rc;
 	const char *why = why_no_console(&m);

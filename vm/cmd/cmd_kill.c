@@ -48,7 +48,7 @@ int cmd_kill(int argc, char **argv)
 	if (parsed >= 0)
 		return parsed;
 	struct machine m;
-	if (cli_open_machine(&m) < 0)
+	if (cli_open_machine(&m, RUNTIME_FIND) < 0)
 		return 1;
 	int rc = 0;
 	pid_t pid;

@@ -49,7 +49,7 @@ static bool inspect(const char *id, struct entry *e)
 	struct runtime rt;
 	struct error err;
 	*e = (struct entry){.id = id};
-	if (runtime_open(&rt, id, &err) < 0) {
+	if (runtime_open(&rt, id, RUNTIME_FIND, &err) < 0) {
 		log_warn("%s", err.msg);
 		return false;
 	}

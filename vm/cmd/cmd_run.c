@@ -51,7 +51,7 @@ int cmd_run(int argc, char **argv)
 	launch.user_argc = argc - optind;
 
 	struct machine m;
-	if (cli_open_machine(&m) < 0)
+	if (cli_open_machine(&m, RUNTIME_MAKE) < 0)
 		return 1;
 	launch.cfg = &m.cfg;
 	launch.rt = &m.rt;

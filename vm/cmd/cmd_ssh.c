@@ -27,7 +27,7 @@ int cmd_ssh(int argc, char **argv)
 	if (cli_next_option(&o, argc, argv) == CLI_EXIT)
 		return o.status;
 	struct machine m;
-	if (cli_open_machine(&m) < 0)
+	if (cli_open_machine(&m, RUNTIME_FIND) < 0)
 		return 1;
 	struct guest g;
 	struct error err;

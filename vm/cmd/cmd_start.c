@@ -414,7 +414,7 @@ int cmd_start(int argc, char **argv)
 	}
 	if (c == CLI_EXIT)
 		return o.status;
-	if (cli_open_machine(&s.m) < 0)
+	if (cli_open_machine(&s.m, RUNTIME_MAKE) < 0)
 		return 1;
 	s.launch.cfg = &s.m.cfg;
 	s.launch.rt = &s.m.rt;

@@ -182,7 +182,7 @@ int cmd_status(int argc, char **argv)
 	if (quiet && log_is_verbose())
 		return cli_usage_error("status", "--quiet and --verbose cannot be used together");
 	struct machine m;
-	if (cli_open_machine(&m) < 0)
+	if (cli_open_machine(&m, RUNTIME_FIND) < 0)
 		return 1;
 	struct status st = {.ssh = -1};
 	check_emulator(&m, &st);

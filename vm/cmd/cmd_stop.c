@@ -402,7 +402,7 @@ int cmd_stop(int argc, char **argv)
 	if (!s.savevm && !s.no_suspend)
 		return cli_usage_error("stop", "name the state to save with -s NAME, or give -n to "
 					       "stop without suspending");
-	if (cli_open_machine(&s.m) < 0)
+	if (cli_open_machine(&s.m, RUNTIME_FIND) < 0)
 		return 1;
 	struct error err;
 	catch_early_signals();

@@ -23,14 +23,14 @@
 #define UNASKED_EXIT_MS 3000
 #define DEATH_WAIT_MS 1000
 
-int machine_open(struct machine *m, struct error *err)
+int machine_open(struct machine *m, enum runtime_reach how, struct error *err)
 {
 	*m = (struct machine){.rt.lock_fd = -1, .rt.dir_fd = -1};
 	if (config_load(&m->cfg, environ, err) < 0) {
 		config_free(&m->cfg);
 		return -1;
 	}
-	if (runtime_open(&m->rt, config_get(&m->cfg, "VM_MACHINE_ID"), err) < 0) {
+	if (runtime_open(&m->rt, config_get(&m->cfg, "VM_MACHINE_ID"), how, err) < 0) {
 		config_free(&m->cfg);
 		return -1;
 	}

@@ -18,9 +18,9 @@ struct machine {
 };
 
 /* Loads the configuration, changes into the machine directory and opens
- * the runtime directory. Returns 0 or -1 with err set (m then holds
- * nothing to close). */
-int machine_open(struct machine *m, struct error *err);
+ * the runtime directory (made only with RUNTIME_MAKE: see runtime_open).
+ * Returns 0 or -1 with err set (m then holds nothing to close). */
+int machine_open(struct machine *m, enum runtime_reach how, struct error *err);
 void machine_close(struct machine *m);
 const char *machine_name(const struct machine *m);
 

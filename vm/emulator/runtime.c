@@ -19,13 +19,18 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-int runtime_secure_dir(const char *path, struct error *err)
+/* Checks that path is a real directory (not a symlink) owned by the user
+ * with no group/other access, creating it 0700 when missing (RUNTIME_MAKE);
+ * 1 when it is missing (RUNTIME_FIND). */
+static int secure_dir(const char *path, enum runtime_reach how, struct error *err)
 {
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+	if (how == RUNTIME_MAKE && mkdir(path, 0700) < 0 && errno != EEXIST)
 		return error_errno(err, "cannot create runtime directory %s", path);
 	struct stat st;
 	if (lstat(path, &st) < 0)
-		return error_errno(err, "runtime directory %s", path);
+		return how == RUNTIME_FIND && errno == ENOENT
+			   ? 1
+			   : error_errno(err, "runtime directory %s", path);
 	if (!S_ISDIR(st.st_mode))
 		return error_set(err,
 				 "runtime directory %s is not a directory (a symlink or file "
@@ -98,10 +103,13 @@ static int check_path_above(const char *path, struct error *err)
 
 /* A directory between the home and the runtime directories that the user
  * may share with other programs (~/.local, ~/.local/state). */
-static int make_above(const char *path, struct error *err)
+static int reach_above(const char *path, enum runtime_reach how, struct error *err)
 {
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+	if (how == RUNTIME_MAKE && mkdir(path, 0700) < 0 && errno != EEXIST)
 		return error_errno(err, "cannot create %s", path);
+	struct stat st;
+	if (how == RUNTIME_FIND && lstat(path, &st) < 0 && errno == ENOENT)
+		return 1;
 	return check_above(path, err);
 }
 
@@ -114,7 +122,10 @@ static char *host_name(void)
 	return xstrdup(u.nodename);
 }
 
-char *runtime_base_in(const char *home_dir, struct error *err)
+/* The base below home_dir, each part checked, made when missing (RUNTIME_MAKE)
+ * or else told in *missing (then the parts below it are not looked at). */
+static char *reach_base(const char *home_dir, enum runtime_reach how, bool *missing,
+			struct error *err)
 {
 	char *home = realpath(home_dir, NULL);
 	if (!home) {
@@ -127,9 +138,17 @@ char *runtime_base_in(const char *home_dir, struct error *err)
 	char *local = xasprintf("%s/.local", home), *state = xasprintf("%s/state", local),
 	     *vm = xasprintf("%s/vm", state), *host = host_name();
 	char *base = xasprintf("%s/%s", vm, host);
-	if (check_path_above(home, err) < 0 || make_above(local, err) < 0 ||
-	    make_above(state, err) < 0 || runtime_secure_dir(vm, err) < 0 ||
-	    runtime_secure_dir(base, err) < 0) {
+	int rc = check_path_above(home, err);
+	if (rc == 0)
+		rc = reach_above(local, how, err);
+	if (rc == 0)
+		rc = reach_above(state, how, err);
+	if (rc == 0)
+		rc = secure_dir(vm, how, err);
+	if (rc == 0)
+		rc = secure_dir(base, how, err);
+	*missing = rc == 1;
+	if (rc < 0) {
 		free(base);
 		base = NULL;
 	}
@@ -141,7 +160,13 @@ char *runtime_base_in(const char *home_dir, struct error *err)
 	return base;
 }
 
-char *runtime_base(struct error *err)
+char *runtime_base_in(const char *home_dir, struct error *err)
+{
+	bool missing;
+	return reach_base(home_dir, RUNTIME_MAKE, &missing, err);
+}
+
+static char *reach_user_base(enum runtime_reach how, bool *missing, struct error *err)
 {
 	struct passwd *pw = getpwuid(geteuid());
 	if (!pw || !pw->pw_dir || pw->pw_dir[0] != '/') {
@@ -151,7 +176,7 @@ char *runtime_base(struct error *err)
 			  (unsigned)geteuid());
 		return NULL;
 	}
-	return runtime_base_in(pw->pw_dir, err);
+	return reach_base(pw->pw_dir, how, missing, err);
 }
 
 /* The bases of earlier versions: $XDG_RUNTIME_DIR/vm, /run/user/UID/vm,
@@ -168,7 +193,7 @@ static void legacy_bases(struct strv *bases)
 	strv_addf(bases, "/tmp/vm-%u", (unsigned)geteuid());
 }
 
-/* An existing private directory of this user (checked as runtime_secure_dir
+/* An existing private directory of this user (checked as secure_dir
  * does, without creating it). */
 static bool private_dir_exists(const char *path)
 {
@@ -199,12 +224,26 @@ static void set_paths(struct runtime *rt)
 	rt->console_lock = xasprintf("%s/console.lock", rt->dir);
 }
 
-static int open_dir(struct runtime *rt, const char *dir, struct error *err)
+static void free_paths(struct runtime *rt)
 {
-	rt->dir = xstrdup(dir);
-	rt->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	free(rt->qmp_socket);
+	free(rt->ga_socket);
+	free(rt->pid_file);
+	free(rt->lock_file);
+	free(rt->stderr_log);
+	free(rt->info_file);
+	free(rt->console_socket);
+	free(rt->console_log);
+	free(rt->console_lock);
+}
+
+/* Opens rt->dir; the paths then go through it when they must. */
+static int open_dir(struct runtime *rt, struct error *err)
+{
+	rt->dir_fd = open(rt->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (rt->dir_fd < 0)
-		return error_errno(err, "runtime directory %s", dir);
+		return error_errno(err, "runtime directory %s", rt->dir);
+	free_paths(rt);
 	set_paths(rt);
 	return 0;
 }
@@ -216,37 +255,41 @@ static bool adopt_legacy(struct runtime *rt, const char *id)
 	legacy_bases(&bases);
 	bool adopted = false;
 	for (size_t i = 0; i < bases.n && !adopted; i++) {
-		char *dir = xasprintf("%s/%s", bases.v[i], id);
-		struct runtime old = {.lock_fd = -1, .dir_fd = -1};
+		struct runtime old = {
+		    .dir = xasprintf("%s/%s", bases.v[i], id), .lock_fd = -1, .dir_fd = -1};
 		struct error ignored;
-		if (private_dir_exists(bases.v[i]) && private_dir_exists(dir) &&
-		    open_dir(&old, dir, &ignored) == 0 &&
-		    runtime_state(&old, NULL) != RUNTIME_STOPPED) {
+		if (private_dir_exists(bases.v[i]) && private_dir_exists(old.dir) &&
+		    open_dir(&old, &ignored) == 0 && runtime_state(&old, NULL) != RUNTIME_STOPPED) {
 			runtime_close(rt);
 			*rt = old;
 			adopted = true;
 		} else {
 			runtime_close(&old);
 		}
-		free(dir);
 	}
 	strv_free(&bases);
 	return adopted;
 }
 
-int runtime_open(struct runtime *rt, const char *id, struct error *err)
+int runtime_open(struct runtime *rt, const char *id, enum runtime_reach how, struct error *err)
 {
 	*rt = (struct runtime){.lock_fd = -1, .dir_fd = -1};
-	char *base = runtime_base(err);
+	bool missing;
+	char *base = reach_user_base(how, &missing, err);
 	if (!base)
 		return -1;
-	char *dir = xasprintf("%s/%s", base, id);
+	rt->dir = xasprintf("%s/%s", base, id);
 	free(base);
-	int rc = runtime_secure_dir(dir, err);
-	if (rc == 0)
-		rc = open_dir(rt, dir, err);
-	free(dir);
-	if (rc == 0 && runtime_state(rt, NULL) == RUNTIME_STOPPED)
+	int rc = missing ? 1 : secure_dir(rt->dir, how, err);
+	if (rc == 0) {
+		rc = open_dir(rt, err);
+	} else if (rc == 1) {
+		set_paths(rt); /* where it will be: nothing there runs */
+		rc = 0;
+	}
+	if (rc < 0)
+		runtime_close(rt);
+	else if (runtime_state(rt, NULL) == RUNTIME_STOPPED)
 		adopt_legacy(rt, id);
 	return rc;
 }
@@ -262,8 +305,25 @@ static void record_holder(int fd, const char *who, pid_t pid)
 		(void)!ftruncate(fd, len);
 }
 
+/* The directory of a runtime opened with RUNTIME_FIND, made now. */
+static int make_dir(struct runtime *rt, struct error *err)
+{
+	if (rt->dir_fd >= 0)
+		return 0;
+	bool missing;
+	char *base = reach_user_base(RUNTIME_MAKE, &missing, err);
+	if (!base)
+		return -1;
+	free(base);
+	if (secure_dir(rt->dir, RUNTIME_MAKE, err) < 0)
+		return -1;
+	return open_dir(rt, err);
+}
+
 int runtime_lock(struct runtime *rt, struct error *err)
 {
+	if (make_dir(rt, err) < 0)
+		return -1;
 	int fd = open(rt->lock_file, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return error_errno(err, "cannot open lock %s", rt->lock_file);
@@ -393,22 +453,14 @@ void runtime_close(struct runtime *rt)
 	if (rt->dir_fd >= 0)
 		close(rt->dir_fd);
 	free(rt->dir);
-	free(rt->qmp_socket);
-	free(rt->ga_socket);
-	free(rt->pid_file);
-	free(rt->lock_file);
-	free(rt->stderr_log);
-	free(rt->info_file);
-	free(rt->console_socket);
-	free(rt->console_log);
-	free(rt->console_lock);
+	free_paths(rt);
 	*rt = (struct runtime){.lock_fd = -1, .dir_fd = -1};
 }
 
 int runtime_lock_stopped(struct runtime *rt, const char *id, const char *name, const char *why,
 			 struct error *err)
 {
-	if (runtime_open(rt, id, err) < 0)
+	if (runtime_open(rt, id, RUNTIME_FIND, err) < 0)
 		return -1;
 	if (runtime_state(rt, NULL) == RUNTIME_STOPPED && runtime_lock(rt, err) == 0)
 		return 0;
@@ -517,10 +569,12 @@ static void add_ids_in(struct strv *ids, const char *base)
 
 int runtime_list_ids(struct strv *ids, struct error *err)
 {
-	char *base = runtime_base(err);
+	bool missing;
+	char *base = reach_user_base(RUNTIME_FIND, &missing, err);
 	if (!base)
 		return -1;
-	add_ids_in(ids, base);
+	if (!missing)
+		add_ids_in(ids, base);
 	free(base);
 	struct strv bases = STRV_INIT;
 	legacy_bases(&bases);

@@ -39,10 +39,17 @@ struct runtime {
 	bool sockets_via_fd;
 };
 
-/* Finds (creating when needed) and checks the directory for machine id:
- * the one where it runs, else the current layout's. */
-int runtime_open(struct runtime *rt, const char *id, struct error *err);
-/* Takes the machine's lock without waiting and records this process in it
+/* Whether runtime_open makes the directory: the commands that only look
+ * create nothing (RUNTIME_FIND: a machine that never ran has no directory
+ * and reads as stopped; dir_fd is then -1); run and start make it first
+ * (RUNTIME_MAKE), since the emulator's command line names the sockets in
+ * it. runtime_lock makes it in any case: whoever locks changes the machine. */
+enum runtime_reach { RUNTIME_FIND, RUNTIME_MAKE };
+/* Finds and checks the directory for machine id: the one where it runs,
+ * else the current layout's. */
+int runtime_open(struct runtime *rt, const char *id, enum runtime_reach how, struct error *err);
+/* Makes the directory (and those above it) when missing, then takes the
+ * machine's lock without waiting and records this process in it
  * ("vm PID"). The lock fd is close-on-exec: only the emulator inherits it
  * (runtime_emulator_fds), so the machine counts as running exactly while
  * that process lives. */
@@ -70,9 +77,6 @@ bool runtime_is_running(const struct runtime *rt, pid_t *pid);
  * "another vm command is working on NAME (pid N)". */
 int runtime_held_error(const struct runtime *rt, const char *name, struct error *err);
 void runtime_close(struct runtime *rt);
-/* Checks that path is a real directory (not a symlink) owned by the user
- * with no group/other access, creating it 0700 when missing. */
-int runtime_secure_dir(const char *path, struct error *err);
 /* For commands that change the images (init, archive --create): opens the
  * runtime directory of machine id and takes the lock, so that the machine
  * cannot start meanwhile. When it runs, fails with "NAME is running (pid N);
@@ -98,8 +102,6 @@ void runtime_info_free(struct runtime_info *info);
 /* The ids that have a runtime directory of this user (running or not), in
  * the current layout and the earlier ones. */
 int runtime_list_ids(struct strv *ids, struct error *err);
-/* The directory that holds the runtime directories of this user on this
- * host (created when missing). */
-char *runtime_base(struct error *err);
-/* The same below a given home directory (runtime_base uses the user's). */
+/* The directory that holds the runtime directories of a user on this
+ * host, below the given home directory (created when missing). */
 char *runtime_base_in(const char *home, struct error *err);
