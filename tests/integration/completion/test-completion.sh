@@ -38,8 +38,9 @@ offers() {
 }
 
 work=$(mktemp -d)
-# The completions run vm on machine 42 below, and vm keeps a handle for it
-# below the home: removed if this test made it (without private-home.sh).
+# The completions run vm on machine 42 below, which must make no handle for
+# it below the home (a query writes nothing): one made is removed (without
+# private-home.sh, the home is the user's own).
 handle=$(getent passwd "$(id -u)" | cut -d: -f6)/.local/state/vm/$(uname -n)/42
 [ -e "$handle" ] && handle=
 trap 'rm -rf "$work"; [ -z "$handle" ] || rmdir "$handle" 2>/dev/null' EXIT
@@ -88,6 +89,9 @@ else
 	echo "ok - snapshot names # SKIP qemu-img not installed"
 fi
 cd .. || exit 1
+if [ -n "$handle" ]; then
+	expect "the completions made no handle for machine 42" "" "$(ls -d "$handle" 2>/dev/null)"
+fi
 
 # --- boot: actions, then the listed machine directories ----------------------
 printf '# list\n/srv/vm/guix daniel save:boot 600\n/home/alice/lab alice poweroff\n' >machines
