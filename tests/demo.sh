@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's demo: the small test guest (built from Debian packages by
 # tests/guest/build-guest.sh, cached) driven with the installed vm, from init
-# to an archive. See tests/guest/demo.sh.
+# to an archive of the running machine. See tests/guest/demo.sh.
 #
 # Without DIR the demo keeps nothing, and says so: it takes stock of /tmp,
 # the machines' handles and the rest tests/leftovers.sh looks at before it

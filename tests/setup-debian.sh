@@ -21,6 +21,8 @@ packages=(
 	e2fsprogs cpio binutils apt
 	# the console test drives a terminal
 	tmux
+	# the demo fetches a page from the guest through a port forward
+	curl
 	# the install test reads the man pages
 	man-db
 	# vm export's tests: libvirt's schemas (virt-xml-validate) and a real
