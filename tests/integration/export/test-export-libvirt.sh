@@ -4,9 +4,13 @@
 # defined in libvirt; the saved state, redefined as a libvirt snapshot,
 # resumes under libvirt (the guest's agent answers with the same boot_id);
 # a plain virsh start boots it afresh (a new boot_id); destroy, snapshot
-# metadata and undefine clean up. libvirtd runs in a network namespace of its
-# own, so whatever network it would set up stays there; it and virtlogd are
-# started here (no systemd needed) and stopped by pid at the end. Root only.
+# metadata and undefine clean up. Then the export of the machine bridged with
+# VM_NET_QUEUES=2 starts under libvirt on a bridge the test makes: libvirt's
+# tap and emulator have 2 queues, the guest sees 2 queue pairs and echoes UDP
+# over the bridge. libvirtd runs in a network namespace of its own, so
+# whatever network it would set up (and the bridge) stays there; it and
+# virtlogd are started here (no systemd needed) and stopped by pid at the
+# end. Root only.
 TEST_NAME=export-libvirt
 skip() { echo "SKIP: $*"; exit 77; }
 [ "${ROOT_TESTS:-auto}" = disabled ] && skip "root tests disabled (-Droot_tests=disabled)"
@@ -38,7 +42,12 @@ libvirt_cleanup() {
 		virsh undefine "$dom" --snapshots-metadata >/dev/null 2>&1
 	fi
 	[ -n "$domlog" ] && rm -f "$domlog"
-	[ -n "${bridged:-}" ] && virsh undefine "$bridged" >/dev/null 2>&1
+	if [ -n "${bridged:-}" ]; then
+		virsh destroy "$bridged" >/dev/null 2>&1
+		virsh undefine "$bridged" >/dev/null 2>&1
+		rm -f "/var/log/libvirt/qemu/$bridged.log"
+	fi
+	[ -n "${br:-}" ] && lv_net ip link del "$br" 2>/dev/null
 	stop_daemons
 	guest_cleanup
 }
@@ -76,15 +85,18 @@ wait_agent() {
 	done
 	return 1
 }
-# agent_boot_id DOMAIN: the guest's boot_id, read by the agent.
-agent_boot_id() {
-	local pid
-	pid=$(agent "$1" '{"execute":"guest-exec","arguments":{"path":"/bin/cat","arg":["/proc/sys/kernel/random/boot_id"],"capture-output":true}}' |
+# agent_run DOMAIN PATH [ARG...]: what PATH ARG... prints in the guest, run
+# by its agent through libvirt.
+agent_run() {
+	local domain=$1 pid status
+	shift
+	pid=$(agent "$domain" "$(python3 -c 'import json, sys
+print(json.dumps({"execute": "guest-exec", "arguments":
+    {"path": sys.argv[1], "arg": sys.argv[2:], "capture-output": True}}))' "$@")" |
 		sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
 	[ -n "$pid" ] || return 1
 	for ((i = 0; i < 50; i++)); do
-		local status
-		status=$(agent "$1" "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":$pid}}")
+		status=$(agent "$domain" "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":$pid}}")
 		if contains "$status" '"exited":true'; then
 			sed -n 's/.*"out-data":"\([^"]*\)".*/\1/p' <<<"$status" | base64 -d
 			return 0
@@ -93,6 +105,8 @@ agent_boot_id() {
 	done
 	return 1
 }
+# agent_boot_id DOMAIN: the guest's boot_id, read by the agent.
+agent_boot_id() { agent_run "$1" /bin/cat /proc/sys/kernel/random/boot_id; }
 
 ID=$(free_id $((50 + RANDOM % 40)))
 dir=$work/lv
@@ -179,12 +193,79 @@ check "virsh undefine ($out)" eval '! virsh dominfo "$dom" >/dev/null 2>&1'
 check "the backing file is given back" test "$(stat -c %U "$dir/lv-backing.qcow2")" = root
 dom=
 
-echo "# a bridged ide machine: libvirt takes its export too"
+echo "# a bridged multi-queue machine: its export starts under libvirt"
+# The bridge is in libvirtd's own network namespace when it was started here
+# (with an address there, to reach the guest over it); with the machine's
+# own libvirtd, a bridge of no address in the host's network.
 bridged=vm-export-bridged-$ID
-sed -i 's/^VM_DISK_IF=.*/VM_DISK_IF=ide/; s/^VM_NET_MODEL=.*/VM_NET_MODEL=e1000/' .vmrc
+br=vmexport$ID
+bridged_ip=10.98.$ID.2
+own_network=
+[ ${#daemons[@]} = 2 ] && own_network=/proc/${daemons[1]}/ns/net
+# lv_net COMMAND...: COMMAND in libvirtd's network.
+lv_net() {
+	if [ -n "$own_network" ]; then nsenter --net="$own_network" "$@"; else "$@"; fi
+}
+lv_net ip link add "$br" type bridge
+[ -n "$own_network" ] && lv_net ip addr add "10.98.$ID.1/24" dev "$br"
+lv_net ip link set "$br" up
+sed -i "s|^VM_QEMU_EXTRA=\"|VM_QEMU_EXTRA=\"-smp 2 |; s|-append '$GUEST_APPEND'|-append '$GUEST_APPEND vm.ip=$bridged_ip/24'|" .vmrc
+printf 'VM_NET_BRIDGE=%s\nVM_NET_QUEUES=2\n' "$br" >>.vmrc
+run export --name "$bridged" -o "$work/bridged.xml"
+check "vm export of a bridged machine with VM_NET_QUEUES=2 ($err)" test "$rc" = 0
+check "... names the tap's 2 queues" grep -q "<driver name='qemu' queues='2'/>" "$work/bridged.xml"
+check "... validates" eval 'virt-xml-validate "$work/bridged.xml" domain >/dev/null 2>&1'
+out=$(virsh define "$work/bridged.xml" 2>&1)
+check "virsh define takes it ($out)" eval 'virsh dominfo "$bridged" >/dev/null'
+out=$(virsh start "$bridged" 2>&1)
+require "virsh start ($out)" test "$(virsh domstate "$bridged")" = running
+out=$(virsh domiflist "$bridged")
+echo "$out" | sed 's/^/# /'
+tap=$(awk '$2 == "bridge" { print $1 }' <<<"$out")
+check "virsh domiflist: a bridge interface on $br, virtio, vm's MAC" \
+	grep -qiE "^ *[a-z0-9]+ +bridge +$br +virtio +de:ad:be:ef:$ID:11 *$" <<<"$out"
+out=$(virsh dumpxml "$bridged")
+check "virsh dumpxml of the running domain names its tap ($tap)" contains "$out" "<target dev='$tap'/>"
+check "... and its 2 queues" contains "$out" "<driver name='qemu' queues='2'/>"
+pid=$(cat "/run/libvirt/qemu/$bridged.pid" 2>/dev/null)
+# The emulator's -netdev and NIC, as libvirt wrote them (JSON, or key=value).
+net_args=$(tr '\0' '\n' <"/proc/${pid:-0}/cmdline" 2>&1 | grep hostnet)
+echo "$net_args" | sed 's/^/# /'
+detail=$net_args check "the emulator libvirt started got the tap's 2 queues (fds=A:B)" \
+	grep -qE '"fds":"[0-9]+:[0-9]+"|fds=[0-9]+:[0-9]+' <<<"$net_args"
+detail=$net_args check "... and virtio-net-pci with mq=on" \
+	grep -qE 'virtio-net-pci.*"mq":true|virtio-net-pci,.*mq=on' <<<"$net_args"
+taps=$(grep -h iff "/proc/${pid:-0}"/fdinfo/* 2>/dev/null | xargs)
+detail=$taps check "... and holds both queues of $tap" test "$taps" = "iff: $tap iff: $tap"
+info=$(lv_net ip -d link show "$tap" 2>&1)
+detail=$info check "the tap $tap is on $br, multi-queue" \
+	eval 'contains "$info" "master $br" && contains "$info" multi_queue'
+check "the guest boots and its agent answers through libvirt" wait_agent "$bridged" 180
+nic=$(agent_run "$bridged" /bin/sh -c 'for d in /sys/class/net/*; do [ "$(cat $d/address)" = de:ad:be:ef:'"$ID"':11 ] && echo "${d##*/}: $(ls $d/queues | xargs)"; done; echo "cpus: $(grep -c ^processor /proc/cpuinfo)"')
+detail=$nic check "the guest has 2 vCPUs" contains "$nic" "cpus: 2"
+detail=$nic check "the guest's NIC has 2 queue pairs (rx-0 rx-1 tx-0 tx-1)" \
+	grep -qE "^[a-z0-9]+: rx-0 rx-1 tx-0 tx-1$" <<<"$nic"
+if [ -n "$own_network" ]; then
+	agent "$bridged" '{"execute":"guest-exec","arguments":{"path":"/usr/bin/udpecho","arg":["5353"]}}' >/dev/null
+	echoed=$(lv_net python3 "$(dirname "$0")/../udp_flows.py" "$bridged_ip" 16 2>&1)
+	detail=$echoed check "the guest echoes 16 of 16 UDP flows over $br" test "$echoed" = 16
+else
+	echo "# the machine's own libvirtd runs in the host's network: no address there, no traffic"
+fi
+out=$(virsh destroy "$bridged" 2>&1)
+check "virsh destroy ($out)" test "$(virsh domstate "$bridged")" = "shut off"
+check "... and the tap is gone" eval '! lv_net ip link show "$tap" >/dev/null 2>&1'
+out=$(virsh undefine "$bridged" 2>&1)
+check "virsh undefine ($out)" eval '! virsh dominfo "$bridged" >/dev/null 2>&1'
+rm -f "/var/log/libvirt/qemu/$bridged.log"
+bridged=
+
+echo "# a bridged ide machine: libvirt takes its export too"
+bridged=vm-export-bridged-ide-$ID
+sed -i 's/^VM_DISK_IF=.*/VM_DISK_IF=ide/; s/^VM_NET_MODEL=.*/VM_NET_MODEL=e1000/; /^VM_NET_QUEUES=/d' .vmrc
 "$VM" export --name "$bridged" -o "$work/bridged.xml"
 out=$(virsh define "$work/bridged.xml" 2>&1)
-check "virsh define takes the bridged export ($out)" contains "$(virsh dumpxml "$bridged")" "<source bridge='br0'/>"
+check "virsh define takes the bridged export ($out)" contains "$(virsh dumpxml "$bridged")" "<source bridge='$br'/>"
 virsh undefine "$bridged" >/dev/null
 bridged=
 
