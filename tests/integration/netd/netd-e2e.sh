@@ -1,13 +1,15 @@
 #!/bin/bash
 # End to end: an unprivileged user runs 'vm start' of the test guest,
 # bridged (no --nat) to a bridge inside a network namespace, through the
-# setuid test build of vm-netd, with a multi-queue tap (VM_NET_QUEUES=2,
-# two vCPUs: Linux's virtio_net uses as many queue pairs as it has CPUs).
-# The guest must answer ssh and ping from inside the namespace on the address
-# it took from vm.ip=, see two queues on its NIC; after 'vm kill' the tap
-# must be gone. (The single-queue line, fd=, is checked by netd-root with a
-# stand-in emulator and by the unit tests.) Prints "N passed, N failed"; exits 77 (SKIP) without root or
-# without the test guest (tests/guest/build-guest.sh builds it).
+# setuid test build of vm-netd, twice: first with a multi-queue tap
+# (VM_NET_QUEUES=2, two vCPUs: Linux's virtio_net uses as many queue pairs as
+# it has CPUs), then, after 'vm kill', with the default single-queue tap
+# (fd=). Each time the guest must answer ssh and echo UDP from inside the
+# namespace on the address it took from vm.ip=, see as many queues on its NIC
+# as the tap has, the audit log must name the grant's queues, and after
+# 'vm kill' the tap must be gone. Prints "N passed, N failed"; exits 77
+# (SKIP) without root or without the test guest (tests/guest/build-guest.sh
+# builds it).
 set -u
 
 skip() {
@@ -107,73 +109,115 @@ as_user() {
 		VM_LIB="$D/lib" VM_NETD="$D/vm-netd" VM_HOME="$m" "$@" 2>&1
 }
 
-# ---- vm start, bridged ------------------------------------------------------
-out=$(as_user "$D/vm" start -v)
-rc=$?
-detail="$out
-$(tail -n 20 "$m/console.log" 2>/dev/null)" check "vm start (bridged) exits 0 once the guest answers ssh" [ "$rc" = 0 ]
-info=$(ip -n "$NS" -d link show vm${ID}t0 2>&1)
-detail=$info check "the guest's tap vm${ID}t0 is on br0" contains "$info" "master br0"
-detail=$info check "the tap belongs to the user" \
-	grep -qE "tun type tap .*user ($U|$(id -u $U))( |$)" <<<"$info"
-answer=$(as_user ssh -i "$key" -o UserKnownHostsFile="$m/known_hosts" -o BatchMode=yes \
-	-o StrictHostKeyChecking=accept-new -o ConnectTimeout=20 "$GUEST_USER@$GUEST_IP" \
-	'cat /proc/sys/kernel/hostname; cat /sys/class/net/*/address')
-detail=$answer check "the guest answers ssh at $GUEST_IP from inside the namespace" \
-	contains "$answer" "$GUEST_HOSTNAME"
-detail=$answer check "the guest's MAC is DE:AD:BE:EF:$ID:11" contains "$answer" "de:ad:be:ef:$ID:11"
-grep -q "op=tap machine=$ID bridge=br0 tap=vm${ID}t0 queues=2 result=granted" "$D/audit.log" 2>/dev/null
-detail=$(cat "$D/audit.log" 2>&1) check "the grant (2 queues) is in the audit log" [ $? = 0 ]
-
-# ---- the multi-queue tap, from both sides -----------------------------------
-info=$(ip -n "$NS" -d link show vm${ID}t0 2>&1)
-detail=$info check "the tap is multi-queue" contains "$info" "multi_queue"
-host_queues=$(ip netns exec "$NS" ls /sys/class/net/vm${ID}t0/queues 2>&1 | xargs)
-detail=$host_queues check "the tap has 2 queues on the host (tx-0 tx-1)" \
-	[ "$(tr ' ' '\n' <<<"$host_queues" | grep -c '^tx-')" = 2 ]
-pid=$(cat "$D"/home/.local/state/vm/*/"$ID"/qemu.pid 2>/dev/null)
-cmdline=$(tr '\0' ' ' <"/proc/${pid:-0}/cmdline" 2>&1)
-detail=$cmdline check "the emulator got -netdev tap,id=net0,fds=A:B" \
-	grep -qE -- "-netdev tap,id=net0,fds=[0-9]+:[0-9]+ " <<<"$cmdline"
-detail=$cmdline check "the emulator got virtio-net-pci with mq=on,vectors=6" \
-	contains "$cmdline" "-device virtio-net-pci,netdev=net0,mq=on,vectors=6,mac=DE:AD:BE:EF:$ID:11"
-emulator_taps=$(grep -h iff "/proc/${pid:-0}"/fdinfo/* 2>/dev/null | xargs)
-detail=$emulator_taps check "the emulator holds both queues of vm${ID}t0" \
-	[ "$emulator_taps" = "iff: vm${ID}t0 iff: vm${ID}t0" ]
-# The guest's own view: its NIC (the one with vm's MAC) and its queues.
-queues=$(as_user ssh -i "$key" -o UserKnownHostsFile="$m/known_hosts" -o BatchMode=yes \
-	-o ConnectTimeout=20 "$GUEST_USER@$GUEST_IP" \
-	'for d in /sys/class/net/*; do [ "$(cat $d/address)" = de:ad:be:ef:'"$ID"':11 ] && echo "${d##*/}: $(ls $d/queues | xargs)"; done; echo "cpus: $(grep -c ^processor /proc/cpuinfo)"')
-detail=$queues check "the guest has 2 vCPUs" contains "$queues" "cpus: 2"
-detail=$queues check "the guest's NIC has 2 queue pairs (rx-0 rx-1 tx-0 tx-1)" \
-	grep -qE "^[a-z0-9]+: rx-0 rx-1 tx-0 tx-1$" <<<"$queues"
-# Traffic over the bridge, both ways: 64 flows (a source port each) to the
-# guest's udpecho; the tap spreads new flows over its queues by their hash,
-# so both of the guest's receive queues take some (their MSI-X interrupts,
-# input.0 and input.1, count them).
+# in_guest COMMAND: COMMAND in the guest over the bridge, from the namespace.
 in_guest() {
 	as_user ssh -i "$key" -o UserKnownHostsFile="$m/known_hosts" -o BatchMode=yes \
-		-o ConnectTimeout=20 "$GUEST_USER@$GUEST_IP" "$@"
+		-o StrictHostKeyChecking=accept-new -o ConnectTimeout=20 "$GUEST_USER@$GUEST_IP" "$@"
 }
+# echo_flows N: how many of N UDP flows the guest's udpecho answers, from
+# inside the namespace.
+echo_flows() {
+	in_guest '(udpecho 5353 </dev/null >/dev/null 2>&1 &)' >/dev/null
+	ip netns exec "$NS" python3 "$(dirname "${BASH_SOURCE[0]}")/../udp_flows.py" "$GUEST_IP" "$1" 2>&1
+}
+# guest_nic: the guest's own view of its NIC (the one with vm's MAC): its
+# queues, and its vCPUs.
+guest_nic() {
+	in_guest 'for d in /sys/class/net/*; do [ "$(cat $d/address)" = de:ad:be:ef:'"$ID"':11 ] && echo "${d##*/}: $(ls $d/queues | xargs)"; done; echo "cpus: $(grep -c ^processor /proc/cpuinfo)"'
+}
+emulator_pid() { cat "$D"/home/.local/state/vm/*/"$ID"/qemu.pid 2>/dev/null; }
+# host_tx_queues: the tap's transmit queues, as the host counts them.
+host_tx_queues() { ip netns exec "$NS" ls /sys/class/net/vm${ID}t0/queues 2>&1 | grep -c '^tx-'; }
+
+# start_bridged QUEUES: vm start as the user, and what every bridged start
+# must give: the user's tap on br0, the guest's answer over it, the grant of
+# QUEUES queues in the audit log.
+start_bridged() {
+	local out rc info answer s=s
+	[ "$1" = 1 ] && s=
+	out=$(as_user "$D/vm" start -v)
+	rc=$?
+	detail="$out
+$(tail -n 20 "$m/console.log" 2>/dev/null)" check "vm start (bridged, $1 queue$s) exits 0 once the guest answers ssh" [ "$rc" = 0 ]
+	info=$(ip -n "$NS" -d link show vm${ID}t0 2>&1)
+	detail=$info check "the guest's tap vm${ID}t0 is on br0" contains "$info" "master br0"
+	detail=$info check "the tap belongs to the user" \
+		grep -qE "tun type tap .*user ($U|$(id -u $U))( |$)" <<<"$info"
+	answer=$(in_guest 'cat /proc/sys/kernel/hostname; cat /sys/class/net/*/address')
+	detail=$answer check "the guest answers ssh at $GUEST_IP from inside the namespace" \
+		contains "$answer" "$GUEST_HOSTNAME"
+	detail=$answer check "the guest's MAC is DE:AD:BE:EF:$ID:11" contains "$answer" "de:ad:be:ef:$ID:11"
+	grep -q "op=tap machine=$ID bridge=br0 tap=vm${ID}t0 queues=$1 result=granted" "$D/audit.log" 2>/dev/null
+	detail=$(cat "$D/audit.log" 2>&1) check "the grant ($1 queue$s) is in the audit log" [ $? = 0 ]
+}
+
+# kill_bridged: vm kill, and the tap goes with the emulator.
+killed() { [ "$rc" = 0 ] && ! contains "$out" "not running"; }
+tap_went() { [ "$tap_was_there" = 0 ] && contains "$info" "does not exist"; }
+kill_bridged() {
+	ip -n "$NS" link show vm${ID}t0 >/dev/null 2>&1
+	tap_was_there=$?
+	out=$(as_user "$D/vm" kill)
+	rc=$?
+	detail=$out check "vm kill exits 0, the emulator was running" killed
+	for _ in $(seq 1 200); do
+		ip -n "$NS" link show vm${ID}t0 >/dev/null 2>&1 || break
+		sleep 0.1
+	done
+	info=$(ip -n "$NS" link show vm${ID}t0 2>&1)
+	detail=$info check "after vm kill the tap (there before) is gone" tap_went
+}
+
+# check_queues N: the tap, the emulator and the guest all have N queues
+# (with two vCPUs, the guest would take a second queue pair if offered one).
+multi_queue() { contains "$info" "multi_queue"; }
+single_queue() { ! multi_queue; }
+check_queues() {
+	local n=$1 i fds='[0-9]+' mq= taps= nic= s=s
+	[ "$n" = 1 ] && s=
+	for ((i = 0; i < n; i++)); do
+		taps+=" iff: vm${ID}t0"
+		nic+=" rx-$i"
+	done
+	for ((i = 0; i < n; i++)); do nic+=" tx-$i"; done
+	info=$(ip -n "$NS" -d link show vm${ID}t0 2>&1)
+	if [ "$n" -gt 1 ]; then
+		detail=$info check "the tap is multi-queue" multi_queue
+		for ((i = 1; i < n; i++)); do fds+=':[0-9]+'; done
+		fds="fds=$fds"
+		# A vector per queue each way, one for control, one for config.
+		mq=",mq=on,vectors=$((2 * n + 2))"
+	else
+		detail=$info check "the tap is not multi-queue" single_queue
+		fds="fd=$fds"
+	fi
+	detail=$(ip netns exec "$NS" ls /sys/class/net/vm${ID}t0/queues 2>&1 | xargs) \
+		check "the tap has $n queue$s on the host" [ "$(host_tx_queues)" = "$n" ]
+	pid=$(emulator_pid)
+	cmdline=$(tr '\0' ' ' <"/proc/${pid:-0}/cmdline" 2>&1)
+	detail=$cmdline check "the emulator got -netdev tap,id=net0,$fds" \
+		grep -qE -- "-netdev tap,id=net0,$fds " <<<"$cmdline"
+	detail=$cmdline check "the emulator got -device virtio-net-pci,netdev=net0$mq,mac=..." \
+		contains "$cmdline" "-device virtio-net-pci,netdev=net0$mq,mac=DE:AD:BE:EF:$ID:11 "
+	emulator_taps=$(grep -h iff "/proc/${pid:-0}"/fdinfo/* 2>/dev/null | xargs)
+	detail=$emulator_taps check "the emulator holds $n queue$s of vm${ID}t0" \
+		[ "$emulator_taps" = "${taps# }" ]
+	queues=$(guest_nic)
+	detail=$queues check "the guest has 2 vCPUs" contains "$queues" "cpus: 2"
+	detail=$queues check "the guest's NIC has $n queue pair$s (${nic# })" \
+		grep -qE "^[a-z0-9]+: ${nic# }$" <<<"$queues"
+}
+
+# ---- a multi-queue tap (VM_NET_QUEUES=2), from both sides --------------------
+start_bridged 2
+check_queues 2
+# Traffic over the bridge, both ways: 64 flows to the guest's udpecho; the
+# tap spreads new flows over its queues by their hash, so both of the
+# guest's receive queues take some (their MSI-X interrupts, input.0 and
+# input.1, count them).
 rx_interrupts() { in_guest "grep -E -- '-input\.[01]\$' /proc/interrupts" | awk '{n = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i; print $NF, n}'; }
-in_guest '(udpecho 5353 </dev/null >/dev/null 2>&1 &)'
 before=$(rx_interrupts)
-echoed=$(ip netns exec "$NS" python3 -c '
-import socket, sys
-answered = 0
-for flow in range(64):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(1)
-    for attempt in range(10):
-        s.sendto(b"flow %d" % flow, (sys.argv[1], 5353))
-        try:
-            if s.recv(100) == b"flow %d" % flow:
-                answered += 1
-                break
-        except socket.timeout:
-            pass
-    s.close()
-print(answered)' "$GUEST_IP" 2>&1)
+echoed=$(echo_flows 64)
 after=$(rx_interrupts)
 detail=$echoed check "traffic flows over the bridge: the guest echoes 64 of 64 UDP flows" [ "$echoed" = 64 ]
 both_queues() {
@@ -186,20 +230,15 @@ both_queues() {
 }
 echo "# rx interrupts before: $(xargs <<<"$before"); after: $(xargs <<<"$after")"
 detail="before: $before; after: $after" check "both of the guest's receive queues took packets" both_queues
+kill_bridged
 
-# ---- vm kill: the tap goes with the emulator ------------------------------------
-ip -n "$NS" link show vm${ID}t0 >/dev/null 2>&1
-tap_was_there=$?
-out=$(as_user "$D/vm" kill)
-rc=$?
-killed() { [ "$rc" = 0 ] && ! contains "$out" "not running"; }
-detail=$out check "vm kill exits 0, the emulator was running" killed
-for i in $(seq 1 200); do
-	ip -n "$NS" link show vm${ID}t0 >/dev/null 2>&1 || break
-	sleep 0.1
-done
-info=$(ip -n "$NS" link show vm${ID}t0 2>&1)
-tap_went() { [ "$tap_was_there" = 0 ] && contains "$info" "does not exist"; }
-detail=$info check "after vm kill the tap (there before) is gone" tap_went
+# ---- one queue (VM_NET_QUEUES unset: its default, 1): the same guest ---------
+# started again, still with two vCPUs.
+sed -i '/^VM_NET_QUEUES=/d' "$m/.vmrc"
+start_bridged 1
+check_queues 1
+echoed=$(echo_flows 16)
+detail=$echoed check "traffic flows over the bridge: the guest echoes 16 of 16 UDP flows" [ "$echoed" = 16 ]
+kill_bridged
 
 finish
