@@ -65,12 +65,16 @@ else
 fi
 line=$(ip netns exec "$NS" "$D/netd-bench" ip "$U" br0 "$N") && results+=$'\n'"$line" && echo "$line"
 
-median() { sed -n "s/^$1 median_us=\([0-9]*\).*/\1/p" <<<"$results"; }
-netd=$(median netd)
-for other in qbh ip; do
-	m=$(median $other)
-	[ -n "$m" ] && [ -n "$netd" ] &&
-		awk -v a="$netd" -v b="$m" -v name="$other" 'BEGIN {
-			label = name == "qbh" ? "qemu-bridge-helper" : "ip tuntap + ip link"
-			printf "ratio vm-netd / %s = %.2f (%.1f ms vs %.1f ms)\n", label, a / b, a / 1000, b / 1000 }'
-done
+median() { sed -n "s/^$1 .*$2_median_us=\([0-9]*\).*/\1/p" <<<"$results"; }
+ratio() { # label, ours, theirs
+	[ -n "$2" ] && [ -n "$3" ] &&
+		awk -v a="$2" -v b="$3" -v label="$1" 'BEGIN {
+			printf "ratio vm-netd / %s = %.2f (%.2f ms vs %.2f ms)\n", label, a / b, a / 1000, b / 1000 }'
+}
+# Until the caller goes on: vm at the fd, QEMU at its helper's end. Then
+# the same moment for both: the fd in hand, and the helper gone.
+ratio "qemu-bridge-helper, until the caller goes on with the tap" \
+	"$(median netd fd)" "$(median qbh end)"
+ratio "qemu-bridge-helper, until the fd is in hand" "$(median netd fd)" "$(median qbh fd)"
+ratio "qemu-bridge-helper, until the helper has ended" "$(median netd end)" "$(median qbh end)"
+ratio "ip tuntap + ip link" "$(median netd fd)" "$(median ip fd)"

@@ -3,6 +3,7 @@
  * ends without answering is told with how it ended. The real helper is
  * tested by the root tests (netd-root). */
 #include "net/netclient.h"
+#include "sys/spawn.h"
 
 #include "vmtest.h"
 
@@ -32,7 +33,7 @@ static int exchange(struct netd_reply *reply, size_t *nfds, struct error *err)
 	struct netd_request req;
 	int fds[NETD_MAX_QUEUES];
 	cr_assert_eq(netd_request_init(&req, NETD_OP_TAP, 7, "br0", 0, 1, err), 0);
-	int rc = netclient_exchange(&req, reply, fds, nfds, err);
+	int rc = netclient_exchange(&req, reply, fds, nfds, NULL, err);
 	for (size_t i = 0; i < *nfds; i++)
 		close(fds[i]);
 	return rc;
@@ -76,6 +77,42 @@ Test(netclient, takes_the_reply_the_helper_sends)
 	cr_assert_eq(nfds, 0);
 	assert_no_children();
 	free(body);
+}
+
+/* vm goes on as soon as the answer is there: the helper, still ending, is
+ * reaped later. This one ends only when the test lets it. */
+Test(netclient, the_answer_is_taken_before_the_helper_has_ended)
+{
+	char *dir = vt_tmpdir();
+	char *gate = NULL;
+	cr_assert_neq(asprintf(&gate, "%s/gate", dir), -1);
+	cr_assert_eq(mkfifo(gate, 0600), 0);
+	struct netd_reply sent;
+	netd_reply_init(&sent, NETD_OP_TAP);
+	sent.status = NETD_DENIED;
+	char *sends = helper_sending(dir, &sent), *body = NULL;
+	*strstr(sends, "\nexit 1") = '\0';
+	cr_assert_neq(asprintf(&body, "%s\nread x < %s\nexit 4", sends, gate), -1);
+	fake_helper(dir, body);
+	struct netd_request req;
+	struct netd_reply reply;
+	struct error err;
+	int fds[NETD_MAX_QUEUES];
+	size_t nfds;
+	pid_t helper = 0;
+	cr_assert_eq(netd_request_init(&req, NETD_OP_TAP, 7, "br0", 0, 1, &err), 0);
+	cr_assert_eq(netclient_exchange(&req, &reply, fds, &nfds, &helper, &err), 0, "%s", err.msg);
+	cr_assert_eq(reply.status, NETD_DENIED);
+	cr_assert_gt(helper, 0);
+	cr_assert_eq(waitpid(helper, NULL, WNOHANG), 0, "the helper had ended already");
+	FILE *open_gate = fopen(gate, "w");
+	cr_assert(open_gate);
+	fclose(open_gate);
+	cr_assert_eq(spawn_reap(helper, 10000), 4);
+	assert_no_children();
+	free(body);
+	free(sends);
+	free(gate);
 }
 
 /* A helper of another protocol version answers in its own: the reply

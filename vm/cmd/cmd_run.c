@@ -6,6 +6,7 @@
 #include "emulator/machine.h"
 #include "emulator/qemu.h"
 #include "log.h"
+#include "net/netclient.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -74,7 +75,9 @@ int cmd_run(int argc, char **argv)
 	log_progress("running %s", shown);
 	free(shown);
 	fflush(stdout);
-	/* The emulator takes vm's place, and with it the machine's lock. */
+	/* The emulator takes vm's place, and with it the machine's lock; not
+	 * vm-netd, which is vm's child until reaped. */
+	netclient_reap_helper(&tap);
 	runtime_hand_over(&m.rt, getpid());
 	execvp(cmdline.v[0], strv_argv(&cmdline));
 	log_error("cannot run the emulator %s: %s (install it, or set VM_QEMU)", cmdline.v[0],

@@ -9,6 +9,7 @@ int bridge_attach(struct machine *m, struct qemu_launch *launch, struct netclien
 		  struct error *err)
 {
 	tap->nfds = 0;
+	tap->helper = 0;
 	if (launch->network != QEMU_NET_BRIDGE)
 		return 0;
 	/* Before vm-netd makes a tap that the command line would refuse. */

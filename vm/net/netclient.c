@@ -116,10 +116,12 @@ static int receive_reply(int sock, struct netd_reply *reply, int fds[NETD_MAX_QU
 }
 
 /* The reply is taken as soon as it is there, not when the helper has
- * exited; the helper is reaped either way, and how it ended is told when it
- * did not answer. */
+ * exited. A helper that answered may still be ending: with a place for its
+ * pid (unreaped), the caller goes on at once and reaps it later
+ * (netclient_reap_helper); otherwise, and whenever there is no answer, it is
+ * reaped here, and how it ended is told when it did not answer. */
 static int await_reply(int sock, pid_t pid, struct netd_reply *reply, int fds[NETD_MAX_QUEUES],
-		       size_t *nfds, struct error *err)
+		       size_t *nfds, pid_t *unreaped, struct error *err)
 {
 	const char *helper = netclient_helper_path();
 	long long deadline = clock_now_ms() + HELPER_TIMEOUT_MS;
@@ -129,6 +131,10 @@ static int await_reply(int sock, pid_t pid, struct netd_reply *reply, int fds[NE
 				 HELPER_TIMEOUT_MS / 1000);
 	}
 	int rc = receive_reply(sock, reply, fds, nfds, err);
+	if (rc == 0 && unreaped) {
+		*unreaped = pid;
+		return 0;
+	}
 	bool silent = rc < 0 && errno == ENOMSG;
 	long long left = deadline - clock_now_ms();
 	int status = spawn_reap(pid, left > 0 ? (int)left : 0);
@@ -141,7 +147,7 @@ static int await_reply(int sock, pid_t pid, struct netd_reply *reply, int fds[NE
 }
 
 int netclient_exchange(const struct netd_request *req, struct netd_reply *reply,
-		       int fds[NETD_MAX_QUEUES], size_t *nfds, struct error *err)
+		       int fds[NETD_MAX_QUEUES], size_t *nfds, pid_t *unreaped, struct error *err)
 {
 	int sv[2];
 	pid_t pid;
@@ -157,7 +163,7 @@ int netclient_exchange(const struct netd_request *req, struct netd_reply *reply,
 	/* Only the helper holds its end now: it closes when the helper ends. */
 	close(sv[1]);
 	if (rc == 0)
-		rc = await_reply(sv[0], pid, reply, fds, nfds, err);
+		rc = await_reply(sv[0], pid, reply, fds, nfds, unreaped, err);
 	close(sv[0]);
 	return rc;
 }
@@ -244,26 +250,39 @@ int netclient_open_tap(const char *bridge, unsigned machine_id, bool create_brid
 	struct netd_reply reply;
 	uint32_t flags = create_bridge ? NETD_FLAG_CREATE_BRIDGE : 0;
 	tap->nfds = 0;
+	tap->helper = 0;
 	if (netd_request_init(&req, NETD_OP_TAP, machine_id, bridge, flags, queues, err) < 0)
 		return error_prefix(err, "VM_NET_BRIDGE");
-	if (netclient_exchange(&req, &reply, tap->fds, &tap->nfds, err) < 0)
+	if (netclient_exchange(&req, &reply, tap->fds, &tap->nfds, &tap->helper, err) < 0)
 		return -1;
 	if (reply.status != NETD_GRANTED || !tap->nfds) {
-		close_fds(tap->fds, &tap->nfds);
+		netclient_close_tap(tap);
 		netclient_explain(&req, &reply, err);
 		return -1;
 	}
 	if (check_tap(tap, queues, reply.tap, err) < 0) {
-		close_fds(tap->fds, &tap->nfds);
+		netclient_close_tap(tap);
 		return -1;
 	}
 	memcpy(tap->name, reply.tap, sizeof(tap->name));
 	return 0;
 }
 
+/* It has answered: its end is a matter of microseconds, unless it was
+ * stopped (then it is killed: the tap is ours already). */
+#define HELPER_END_TIMEOUT_MS 5000
+
+void netclient_reap_helper(struct netclient_tap *tap)
+{
+	if (tap->helper > 0)
+		spawn_reap(tap->helper, HELPER_END_TIMEOUT_MS);
+	tap->helper = 0;
+}
+
 void netclient_close_tap(struct netclient_tap *tap)
 {
 	close_fds(tap->fds, &tap->nfds);
+	netclient_reap_helper(tap);
 }
 
 int netclient_query(struct netd_reply *reply, struct error *err)
@@ -272,7 +291,7 @@ int netclient_query(struct netd_reply *reply, struct error *err)
 	int fds[NETD_MAX_QUEUES];
 	size_t nfds;
 	netd_request_init(&req, NETD_OP_QUERY, 0, "", 0, 0, err);
-	if (netclient_exchange(&req, reply, fds, &nfds, err) < 0)
+	if (netclient_exchange(&req, reply, fds, &nfds, NULL, err) < 0)
 		return -1;
 	close_fds(fds, &nfds);
 	if (reply->status != NETD_GRANTED) {
