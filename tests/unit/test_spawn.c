@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -153,6 +154,41 @@ Test(spawn, start_passes_fd3_and_the_environment_then_reaps)
 	close(p[0]);
 	cr_assert_eq(spawn_reap(pid, 10000), 5);
 	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "a child was left unreaped");
+}
+
+/* The child has vm's signal mask (not the "all blocked" of the moment it
+ * is made), the default for SIGPIPE that vm ignores, and vm's mask is as it
+ * was after. SigBlk and SigIgn are hex masks, bit N-1 for signal N. */
+Test(spawn, start_gives_the_child_the_callers_mask_and_default_sigpipe)
+{
+	sigset_t usr2, before, after;
+	sigemptyset(&usr2);
+	sigaddset(&usr2, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &usr2, &before);
+	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
+	int p[2];
+	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+	/* Not through sh: dash clears the mask it was given. */
+	const char *argv[] = {"sed", "-n", "s/^\\(SigBlk\\|SigIgn\\):[[:space:]]*//w /dev/fd/3",
+			      "/proc/self/status", NULL};
+	struct spawn_start_options opts = {.pass_fd3 = p[1]};
+	pid_t pid;
+	struct error err;
+	cr_assert_eq(spawn_start((char *const *)argv, &opts, &pid, &err), 0, "%s", err.msg);
+	sigprocmask(SIG_SETMASK, NULL, &after);
+	close(p[1]);
+	char buf[128] = "";
+	cr_assert_gt(read(p[0], buf, sizeof(buf) - 1), 0);
+	close(p[0]);
+	cr_assert_eq(spawn_reap(pid, 10000), 0);
+	unsigned long long blocked = 0, ignored = 0;
+	cr_assert_eq(sscanf(buf, "%llx %llx", &blocked, &ignored), 2, "%s", buf);
+	cr_assert_eq(blocked, 1ULL << (SIGUSR2 - 1), "the child's mask: %s", buf);
+	cr_assert_eq(ignored & (1ULL << (SIGPIPE - 1)), 0, "SIGPIPE ignored in the child: %s", buf);
+	cr_assert(sigismember(&after, SIGUSR2) && !sigismember(&after, SIGINT),
+		  "vm's own mask changed");
+	signal(SIGPIPE, old_pipe);
+	sigprocmask(SIG_SETMASK, &before, NULL);
 }
 
 Test(spawn, reap_kills_a_child_that_does_not_end_in_time)

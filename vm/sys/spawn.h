@@ -69,7 +69,7 @@ struct spawn_start_options {
 /* Starts argv (argv[0] looked up in PATH) with stdin from /dev/null and
  * stdout and stderr inherited, and returns at once: the caller takes what
  * it needs from the child (vm-netd's reply), then reaps it with
- * spawn_reap. The child borrows vm's memory until it execs (posix_spawn),
+ * spawn_reap. The child borrows vm's memory until it execs (vfork),
  * so no page tables are copied: this is the spawner for a short helper
  * started per request. Unlike spawn_run's, the child does not die with vm
  * (for a setuid or file-capability helper it would not anyway: the kernel
