@@ -12,17 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static void add_group(struct netd_state *s, gid_t gid)
-{
-	struct group *gr = getgrgid(gid);
-	if (!gr || strlen(gr->gr_name) > POLICY_NAME_MAX)
-		return; /* a group without a usable name cannot match a rule */
-	for (size_t i = 0; i < s->ngroups; i++)
-		if (!strcmp(s->groups[i], gr->gr_name))
-			return;
-	s->groups[s->ngroups++] = xstrdup(gr->gr_name);
-}
-
 void identify_caller(struct netd_state *s)
 {
 	s->uid = getuid();
@@ -34,17 +23,46 @@ void identify_caller(struct netd_state *s)
 		netd_decide(s, NETD_DENIED, 0, "uid %u has no user name", (unsigned)s->uid);
 	/* All of them, however many: a rule for the last one must match. */
 	int n = getgroups(0, NULL);
-	gid_t *gids = xcalloc((size_t)(n > 0 ? n : 0) + 1, sizeof(*gids));
+	s->gids = xcalloc((size_t)(n > 0 ? n : 0) + 1, sizeof(*s->gids));
 	if (n > 0)
-		n = getgroups(n, gids);
+		n = getgroups(n, s->gids + 1);
 	if (n < 0) {
 		netd_decide(s, NETD_FAILED, 0, "cannot read the caller's groups");
 		n = 0;
 	}
-	s->groups = xcalloc((size_t)n + 1, sizeof(*s->groups));
-	add_group(s, s->gid);
-	for (int i = 0; i < n; i++)
-		if (gids[i] != s->gid) /* usually among them: one name lookup is enough */
-			add_group(s, gids[i]);
-	free(gids);
+	s->gids[0] = s->gid;
+	s->ngids = (size_t)n + 1;
+}
+
+static bool is_callers(const struct netd_state *s, gid_t gid)
+{
+	for (size_t i = 0; i < s->ngids; i++)
+		if (s->gids[i] == gid)
+			return true;
+	return false;
+}
+
+static bool named_already(const struct netd_state *s, const char *name)
+{
+	for (size_t i = 0; i < s->ngroups; i++)
+		if (!strcmp(s->groups[i], name))
+			return true;
+	return false;
+}
+
+/* Step 3, continued: which of the groups the rules name are the caller's.
+ * One lookup per group the policy names, not one per group the caller has
+ * (a desktop user has a dozen). */
+void name_callers_groups(struct netd_state *s)
+{
+	const struct policy *p = &s->policy;
+	s->groups = xcalloc(p->nrules + 1, sizeof(*s->groups));
+	for (size_t i = 0; i < p->nrules; i++) {
+		const char *name = p->rules[i].subject;
+		if (!p->rules[i].group || named_already(s, name))
+			continue;
+		struct group *gr = getgrnam(name);
+		if (gr && is_callers(s, gr->gr_gid))
+			s->groups[s->ngroups++] = name;
+	}
 }

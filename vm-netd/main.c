@@ -31,6 +31,8 @@ int main(int argc, char **argv)
 	identify_caller(&s);
 	/* 3. Policy: the compiled-in file, root's alone, parsed in full. */
 	load_policy(&s, paths.policy);
+	/*    The caller's groups that its rules name. */
+	name_callers_groups(&s);
 	/* Still privileged: tun, netlink and the logs. */
 	open_resources(&s, &paths);
 	/* 4. Drop: CAP_NET_ADMIN only, as the caller; no_new_privs; seccomp. */

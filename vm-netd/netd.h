@@ -31,7 +31,9 @@ struct netd_state {
 	uid_t uid;
 	gid_t gid;
 	char user[NETD_USER_SIZE];
-	const char **groups; /* the names of all the caller's groups */
+	gid_t *gids; /* all the caller's groups, its gid first */
+	size_t ngids;
+	const char **groups; /* those of them the policy's rules name, by name */
 	size_t ngroups;
 	/* 3. policy */
 	const char *policy_path;
@@ -77,6 +79,7 @@ void netd_revoke(struct netd_state *s, int error, const char *reason);
 void hygiene(struct netd_state *s);
 void identify_caller(struct netd_state *s);
 void load_policy(struct netd_state *s, const char *path);
+void name_callers_groups(struct netd_state *s);
 void open_resources(struct netd_state *s, const struct netd_paths *paths);
 void drop_privileges(struct netd_state *s);
 /* CAP_NET_ADMIN is in the effective set (one capget). */
