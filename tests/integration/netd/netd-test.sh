@@ -224,6 +224,12 @@ for arg; do
 	esac
 done
 echo "args: $*"
+# vm reaps vm-netd before it execs the emulator: no child of its own here.
+# Read with builtins before anything forks (bash reaps any child it finds).
+read -r kids </proc/$$/task/$$/children
+for kid in $kids; do
+	read -r comm </proc/$kid/comm && echo "child: $comm"
+done
 [ -n "${fd:-}" ] && echo "tap fd $fd: $(grep iff /proc/$$/fdinfo/$fd)"
 for f in ${fds//:/ }; do
 	echo "queue fd $f: $(grep iff /proc/$$/fdinfo/$f | xargs)"
@@ -254,6 +260,8 @@ detail=$out check "vm run: fd N is the tap vm33t0 (fdinfo)" matches "$out" "tap 
 detail=$out check "vm run: the tap is on br0 while the emulator runs" contains "$out" "links: vm33t0"
 detail=$out check "vm run: the MAC is DE:AD:BE:EF:<ID>:11" contains "$out" "mac=DE:AD:BE:EF:33:11"
 detail=$out check "vm run: no vnet_hdr= on the command line" lacks "$out" "vnet_hdr"
+detail=$out check "vm run: the emulator has no vm-netd for a child (vm reaped it before the exec)" \
+	lacks "$out" "child: vm-netd"
 info=$(ip -n "$NS" link show vm33t0 2>&1)
 detail=$info check "vm run: the tap is gone once the emulator has exited" contains "$info" "does not exist"
 out=$(vm_as "$DAVE" "$(machine "$DAVE" 34)" run)
