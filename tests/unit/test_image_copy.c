@@ -340,3 +340,15 @@ Test(image_copy, kill_9_leaves_no_base)
 	cr_assert_eq(tempfile_remove_stale(dst), 1);
 	cr_assert_eq(count_entries(workdir), 1);
 }
+
+/* What vm archive -v says it copied: a small disk is not "0 MiB". */
+Test(image_copy, sizes_are_told_in_the_unit_that_fits)
+{
+	char text[32];
+	filecopy_size_text(917504, text, sizeof(text));
+	cr_assert_str_eq(text, "896.0 KiB");
+	filecopy_size_text(1023, text, sizeof(text));
+	cr_assert_str_eq(text, "1023 bytes");
+	filecopy_size_text(3ULL << 30, text, sizeof(text));
+	cr_assert_str_eq(text, "3.0 GiB");
+}

@@ -45,7 +45,7 @@ static bool not_supported(int e)
 	       e == EBADF;
 }
 
-static void human_size(uint64_t bytes, char *buf, size_t size)
+void filecopy_size_text(uint64_t bytes, char *buf, size_t size)
 {
 	static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
 	double value = (double)bytes;
@@ -65,7 +65,7 @@ static int write_error(const struct filecopy *job, struct error *err)
 	if (errno == ENOSPC || errno == EDQUOT) {
 		const char *reason = strerror(errno);
 		char need[32];
-		human_size(job->size, need, sizeof(need));
+		filecopy_size_text(job->size, need, sizeof(need));
 		return error_set(err,
 				 "cannot write %s: %s (the copy needs up to %s there; free some "
 				 "space and retry)",

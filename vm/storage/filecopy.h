@@ -36,3 +36,6 @@ struct filecopy {
 
 int filecopy_run(struct filecopy *job, struct error *err);
 const char *filecopy_method_name(enum filecopy_method method);
+/* A size for people: "917504 bytes" is "896.0 KiB", "3.0 GiB"; under
+ * 1 KiB in bytes. */
+void filecopy_size_text(uint64_t bytes, char *buf, size_t size);
