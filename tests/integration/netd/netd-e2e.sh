@@ -45,6 +45,11 @@ cleanup() {
 	local pid
 	pid=$(cat "$D"/home/.local/state/vm/*/"$ID"/qemu.pid 2>/dev/null)
 	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	# Whatever else the test's own user still runs (its emulator when the
+	# pid file is gone with $D): only this test starts processes as $U.
+	local uid
+	uid=$(id -u "$U" 2>/dev/null) &&
+		for pid in $(ps -o pid= -u "$uid"); do kill -9 "$pid" 2>/dev/null; done
 	ip netns del "$NS" 2>/dev/null
 	[ -n "$(id -u $U 2>/dev/null)" ] && rm -rf "/tmp/vm-$(id -u $U)"
 	userdel "$U" 2>/dev/null
