@@ -20,8 +20,6 @@ static const struct netd_paths paths = {
 
 int main(int argc, char **argv)
 {
-	/* 0. The memory the steps will touch, mapped in two calls. */
-	prefault_memory();
 	if (argc > 1)
 		return admin_main(argc, argv, &paths);
 	static struct netd_state s;

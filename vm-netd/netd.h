@@ -76,7 +76,6 @@ void netd_decide(struct netd_state *s, enum netd_status status, int error, const
 void netd_revoke(struct netd_state *s, int error, const char *reason);
 
 /* The steps, in order. */
-void prefault_memory(void);
 void hygiene(struct netd_state *s);
 void identify_caller(struct netd_state *s);
 void load_policy(struct netd_state *s, const char *path);
