@@ -119,6 +119,16 @@ static int become(const struct spawn_identity *id)
 	return 0;
 }
 
+/* Reaps the child pid, however many signals interrupt the wait (safe in a
+ * signal handler); its wait status. */
+static int reap(pid_t pid)
+{
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return status;
+}
+
 /* The child spawn_run waits for (0: none), for spawn_stop_child. */
 static volatile pid_t running_child;
 
@@ -128,8 +138,7 @@ void spawn_stop_child(void)
 	if (pid <= 0)
 		return;
 	kill(pid, SIGKILL);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	reap(pid);
 	running_child = 0;
 }
 
@@ -359,9 +368,7 @@ int spawn_run(char *const argv[], const struct spawn_options *opts, struct spawn
 	}
 	if (pidfd >= 0)
 		close(pidfd);
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	int status = reap(pid);
 	running_child = 0;
 	int exec_errno = 0;
 	bool exec_failed = read(p.report[0], &exec_errno, sizeof(exec_errno)) == sizeof(exec_errno);
@@ -432,8 +439,7 @@ int spawn_background(char *const argv[], const struct spawn_background_options *
 		;
 	close(report[0]);
 	if (n == sizeof(exec_errno)) {
-		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-			;
+		reap(child);
 		errno = exec_errno;
 		return error_errno(err, "cannot run %s", argv[0]);
 	}
@@ -492,8 +498,7 @@ int spawn_start(char *const argv[], const struct spawn_start_options *opts, pid_
 	sigprocmask(SIG_SETMASK, &mask, NULL);
 	if (child < 0 || exec_errno) {
 		if (child > 0)
-			while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-				;
+			reap(child);
 		errno = child < 0 ? vfork_errno : exec_errno;
 		return error_errno(err, "cannot run %s", argv[0]);
 	}
@@ -541,12 +546,10 @@ bool spawn_wait_exit(pid_t pid, int timeout_ms)
 
 int spawn_reap(pid_t pid, int timeout_ms)
 {
-	int status = 0;
 	/* Without pidfds (kernels before 5.3), no time limit. */
 	if (wait_end(pid, timeout_ms) == 0)
 		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	int status = reap(pid);
 	if (running_child == pid)
 		running_child = 0;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
