@@ -88,12 +88,13 @@ int image_copy_into(const char *src, struct tempfile *tf, unsigned flags,
 	report_progress_finish(report, watch.bar);
 	free(label);
 	close(in);
-	char size[32];
-	filecopy_size_text((uint64_t)st.st_size, size, sizeof(size));
-	if (rc == 0)
+	if (rc == 0) {
+		char size[32];
+		filecopy_size_text((uint64_t)st.st_size, size, sizeof(size));
 		log_debug("copied %s to %s (%s, %s) in %.2f s", src, tf->target, size,
 			  filecopy_method_name(job.method),
 			  (double)(clock_now_ms() - start_ms) / 1000);
+	}
 	return rc;
 }
 
