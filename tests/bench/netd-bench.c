@@ -1,10 +1,20 @@
 /* Times "request to fd": how long until a caller holds a tap on the bridge.
  *
  *   netd-bench netd BRIDGE N      vm's client, vm-netd ($VM_NETD)
- *   netd-bench qbh HELPER BRIDGE N  QEMU's qemu-bridge-helper, as QEMU calls it
+ *   netd-bench qbh HELPER BRIDGE N  QEMU's qemu-bridge-helper, as later QEMU
+ *                                 releases start it (the child closes the
+ *                                 other fds with close_range)
+ *   netd-bench qbh-7.2 HELPER BRIDGE N  the same, as QEMU 7.2 (Debian 12's)
+ *                                 starts it: the child closes every fd number
+ *                                 below the soft RLIMIT_NOFILE, one by one
+ *                                 (seen with strace)
  *   netd-bench ip USER BRIDGE N   ip tuntap add + ip link set master/up (as root),
  *                                 then open the tap
- *   netd-bench netd+qbh HELPER BRIDGE N  the first two in turns, in the same run
+ *   netd-bench turns HELPER BRIDGE N  netd, qbh and qbh-7.2 in turns, in the
+ *                                 same run
+ *
+ * Every mode runs with the soft RLIMIT_NOFILE of a Debian 12 login session,
+ * 1024 (systemd's DefaultLimitNOFILE): only QEMU 7.2's way depends on it.
  *
  * For each, two moments of every request: "fd", when the caller holds the
  * tap's fd, and "end", when the helper has also ended and been reaped. QEMU
@@ -15,10 +25,12 @@
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -80,9 +92,27 @@ static int receive_fd(int sock)
 	return fd;
 }
 
-/* As QEMU's net/tap.c runs it: a stream socketpair, --fd=N, the fd back,
- * then QEMU waits for the helper's exit before it goes on. */
-static int via_bridge_helper(const char *helper, const char *bridge, double start,
+/* What QEMU's child closes before it execs the helper: every fd but 0-2
+ * and its end of the socket. QEMU 7.2 closes each number below the soft
+ * RLIMIT_NOFILE in turn; later releases do it with close_range. */
+static void close_as_qemu(int keep, bool one_by_one)
+{
+	long open_max = sysconf(_SC_OPEN_MAX);
+	if (one_by_one) {
+		for (int fd = 3; fd < open_max; fd++)
+			if (fd != keep)
+				close(fd);
+		return;
+	}
+	if (keep > 3)
+		close_range(3, (unsigned)keep - 1, 0);
+	close_range((unsigned)keep + 1, ~0U, 0);
+}
+
+/* As QEMU's net/tap.c runs it: a stream socketpair, fork, the other fds
+ * closed, --fd=N, the fd back, then QEMU waits for the helper's exit before
+ * it goes on. */
+static int via_bridge_helper(const char *helper, const char *bridge, bool qemu_7_2, double start,
 			     struct moments *t)
 {
 	int sv[2];
@@ -91,7 +121,7 @@ static int via_bridge_helper(const char *helper, const char *bridge, double star
 	pid_t pid = fork();
 	if (pid == 0) {
 		char fd_arg[32], br_arg[64];
-		close(sv[0]);
+		close_as_qemu(sv[1], qemu_7_2);
 		snprintf(fd_arg, sizeof(fd_arg), "--fd=%d", sv[1]);
 		snprintf(br_arg, sizeof(br_arg), "--br=%s", bridge);
 		execl(helper, helper, "--use-vnet", fd_arg, br_arg, (char *)NULL);
@@ -147,9 +177,10 @@ static void undo_ip(void)
 static int take_tap(const char *mode, char **args, struct moments *t)
 {
 	double start = now_us();
-	int fd = !strcmp(mode, "netd")	? via_netd(args[0], start, t)
-		 : !strcmp(mode, "qbh") ? via_bridge_helper(args[0], args[1], start, t)
-					: via_ip(args[0], args[1]);
+	int fd = !strcmp(mode, "netd")	    ? via_netd(args[0], start, t)
+		 : !strcmp(mode, "qbh")	    ? via_bridge_helper(args[0], args[1], false, start, t)
+		 : !strcmp(mode, "qbh-7.2") ? via_bridge_helper(args[0], args[1], true, start, t)
+					    : via_ip(args[0], args[1]);
 	if (!strcmp(mode, "ip"))
 		t->fd = t->end = now_us() - start;
 	if (fd < 0) {
@@ -183,28 +214,43 @@ static void report(const char *mode, struct moments *t, int n)
 	free(end);
 }
 
+/* A Debian 12 login session's soft limit, under the hard one. */
+static void session_fd_limit(void)
+{
+	struct rlimit limit;
+	if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+		limit.rlim_cur = limit.rlim_max < 1024 ? limit.rlim_max : 1024;
+		setrlimit(RLIMIT_NOFILE, &limit);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 4)
 		return 2;
+	session_fd_limit();
 	const char *mode = argv[1];
 	int n = atoi(argv[argc - 1]);
-	struct moments *t = calloc((size_t)n, sizeof(*t)), *other = calloc((size_t)n, sizeof(*t));
-	if (!strcmp(mode, "netd+qbh")) {
-		/* In turns, each first every other round: a load that comes and goes
-		 * on a shared machine weighs on both alike. */
+	if (!strcmp(mode, "turns")) {
+		/* In turns, each first in its share of the rounds: a load that
+		 * comes and goes on a shared machine weighs on all alike. */
+		static const char *const modes[] = {"netd", "qbh", "qbh-7.2"};
+		enum { MODES = sizeof(modes) / sizeof(modes[0]) };
+		struct moments *t[MODES];
 		char *netd_args[] = {argv[3]}, *qbh_args[] = {argv[2], argv[3]};
+		for (int m = 0; m < MODES; m++)
+			t[m] = calloc((size_t)n, sizeof(*t[m]));
 		for (int i = 0; i < n; i++)
-			for (int k = 0; k < 2; k++) {
-				bool netd = (k == 0) == (i % 2 == 0);
-				if (take_tap(netd ? "netd" : "qbh", netd ? netd_args : qbh_args,
-					     netd ? &t[i] : &other[i]) < 0)
+			for (int k = 0; k < MODES; k++) {
+				int m = (i + k) % MODES;
+				if (take_tap(modes[m], m ? qbh_args : netd_args, &t[m][i]) < 0)
 					return 1;
 			}
-		report("netd", t, n);
-		report("qbh", other, n);
+		for (int m = 0; m < MODES; m++)
+			report(modes[m], t[m], n);
 		return 0;
 	}
+	struct moments *t = calloc((size_t)n, sizeof(*t));
 	for (int i = 0; i < n; i++)
 		if (take_tap(mode, argv + 2, &t[i]) < 0)
 			return 1;

@@ -1,9 +1,11 @@
 #!/bin/bash
 # Benchmark: the median time from request to tap fd, for vm-netd against
 # QEMU's qemu-bridge-helper (a setuid copy, started as QEMU starts it: fork,
-# exec, --fd) and against the sudo way (ip tuntap add + ip link set
-# master/up, then open), on the same bridge in the same namespace, in the
-# same run (vm-netd and qemu-bridge-helper in turns). Prints the ratios.
+# the other fds closed, exec, --fd; as QEMU 7.2, Debian 12's, closes them
+# and as later releases do) and against the sudo way (ip tuntap add + ip link
+# set master/up, then open), on the same bridge in the same namespace, in
+# the same run (vm-netd and both ways of qemu-bridge-helper in turns).
+# Prints the ratios.
 # Needs root.
 set -u
 if [ "$(id -u)" != 0 ]; then
@@ -56,7 +58,7 @@ if [ -x "$QBH" ]; then
 	mknod -m 0666 "$D/tun" c 10 200
 	results=$(unshare -m sh -c 'mount --bind "$1/tun" /dev/net/tun && shift && "$@"' sh "$D" \
 		ip netns exec "$NS" setpriv --reuid="$U" --regid="$(id -gn $U)" --init-groups \
-		env VM_NETD="$D/vm-netd" "$D/netd-bench" netd+qbh "$D/qemu-bridge-helper" br0 "$N")
+		env VM_NETD="$D/vm-netd" "$D/netd-bench" turns "$D/qemu-bridge-helper" br0 "$N")
 	echo "$results"
 else
 	results=$(as_user netd br0 "$N")
@@ -73,8 +75,13 @@ ratio() { # label, ours, theirs
 }
 # Until the caller goes on: vm at the fd, QEMU at its helper's end. Then
 # the same moment for both: the fd in hand, and the helper gone.
-ratio "qemu-bridge-helper, until the caller goes on with the tap" \
+ratio "qemu-bridge-helper as QEMU 7.2 starts it, until the caller goes on with the tap" \
+	"$(median netd fd)" "$(median qbh-7.2 end)"
+ratio "qemu-bridge-helper as QEMU 7.2 starts it, until the fd is in hand" \
+	"$(median netd fd)" "$(median qbh-7.2 fd)"
+ratio "qemu-bridge-helper as later QEMU starts it, until the caller goes on with the tap" \
 	"$(median netd fd)" "$(median qbh end)"
-ratio "qemu-bridge-helper, until the fd is in hand" "$(median netd fd)" "$(median qbh fd)"
+ratio "qemu-bridge-helper as later QEMU starts it, until the fd is in hand" \
+	"$(median netd fd)" "$(median qbh fd)"
 ratio "qemu-bridge-helper, until the helper has ended" "$(median netd end)" "$(median qbh end)"
 ratio "ip tuntap + ip link" "$(median netd fd)" "$(median ip fd)"
