@@ -1,6 +1,7 @@
 /* Step 1: trust nothing the caller set up: fds, environment, umask. */
 #include "netd.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -28,12 +29,27 @@ static void open_standard_fds(void)
 	}
 }
 
-static void close_other_fds(void)
+/* Kernels before 5.9 have no close_range: the fds /proc lists, whatever
+ * their numbers (a caller may raise its limit and leave one at 70000). */
+static bool close_listed_fds(void)
 {
-	if (close_range(NETD_REQUEST_FD + 1, ~0U, 0) == 0)
-		return;
-	for (int fd = NETD_REQUEST_FD + 1; fd < 65536; fd++)
-		close(fd);
+	DIR *dir = opendir("/proc/self/fd");
+	if (!dir)
+		return false;
+	int own = dirfd(dir);
+	for (struct dirent *entry; (entry = readdir(dir));) {
+		char *end;
+		long fd = strtol(entry->d_name, &end, 10);
+		if (end != entry->d_name && *end == '\0' && fd > NETD_REQUEST_FD && fd != own)
+			close((int)fd);
+	}
+	closedir(dir);
+	return true;
+}
+
+bool close_fds_above_request(void)
+{
+	return close_range(NETD_REQUEST_FD + 1, ~0U, 0) == 0 || close_listed_fds();
 }
 
 /* fd 3 must be a connected AF_UNIX SOCK_SEQPACKET socket: anything else is
@@ -108,12 +124,16 @@ void hygiene(struct netd_state *s)
 {
 	reset_inherited_limits();
 	open_standard_fds();
-	close_other_fds();
+	bool closed = close_fds_above_request();
 	const char *problem = request_socket_problem();
 	if (problem)
 		netd_decide(s, NETD_BAD_REQUEST, 0, "%s", problem);
 	else
 		s->sock = NETD_REQUEST_FD;
+	if (!closed)
+		netd_decide(s, NETD_FAILED, ENOSYS,
+			    "cannot close the fds vm-netd inherited: the kernel has no close_range "
+			    "and /proc is not mounted; mount /proc");
 	if (!in_initial_user_namespace())
 		netd_decide(s, NETD_NOT_PRIVILEGED, EPERM,
 			    "vm-netd runs only in the initial user namespace; run vm outside "

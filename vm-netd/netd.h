@@ -84,6 +84,9 @@ void open_resources(struct netd_state *s, const struct netd_paths *paths);
 void drop_privileges(struct netd_state *s);
 /* CAP_NET_ADMIN is in the effective set (one capget). */
 bool has_net_admin(void);
+/* Closes every fd above the request socket; false when it cannot tell that
+ * it did (no close_range and no /proc/self/fd). */
+bool close_fds_above_request(void);
 void set_no_new_privs(struct netd_state *s);
 void apply_seccomp(struct netd_state *s);
 void read_request(struct netd_state *s);

@@ -187,7 +187,7 @@ void open_resources(struct netd_state *s, const struct netd_paths *paths)
 {
 	struct error err;
 	/* Whatever the name service left open goes: the numbers are ours. */
-	close_range(NETD_REQUEST_FD + 1, ~0U, 0);
+	close_fds_above_request();
 	check_privilege(s);
 	/* In the order of the numbers: each lands at or below its own. */
 	s->nl = netlink_open(SANDBOX_FD_NETLINK, &err);

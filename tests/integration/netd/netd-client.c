@@ -17,6 +17,14 @@
  *   netd-client fd3 KIND             KIND: notsock stream closed close012
  *   netd-client status BRIDGE ID [QUEUES]
  *                                     /proc/<helper>/status during the request
+ *   netd-client plant FILE [--no-close-range] BRIDGE ID
+ *                                     starts the helper with FILE open at fd 5
+ *                                     and at fd HIGH (70000, or below the hard
+ *                                     RLIMIT_NOFILE), not close-on-exec, says
+ *                                     "helper PID planted 5 HIGH", and asks
+ *                                     once stdin closes; with --no-close-range
+ *                                     the helper gets ENOSYS from close_range,
+ *                                     as on kernels before 5.9
  *   netd-client prlimit BRIDGE ID    lowers the helper's RLIMIT_FSIZE to 0 once
  *                                     it runs as the caller, then asks
  *   netd-client stopcont BRIDGE ID   asks, then stops and continues the helper
@@ -37,16 +45,21 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/if_tun.h>
+#include <linux/seccomp.h>
 #include <net/if.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -467,6 +480,64 @@ static int cmd_status(int argc, char **argv)
 	return finish(pid, sv[0]);
 }
 
+/* close_range fails with ENOSYS from here on, in the helper too: the kernel
+ * keeps the filter across exec. Installing it takes no_new_privs, so the
+ * kernel then ignores the helper's setuid bit; the helper's first step,
+ * which must close what it inherits, runs all the same. */
+static int refuse_close_range(void)
+{
+	struct sock_filter code[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_close_range, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {sizeof(code) / sizeof(code[0]), code};
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		       prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0
+		   ? -1
+		   : 0;
+}
+
+/* FILE at fd 5 and as high as the hard RLIMIT_NOFILE lets (up to 70000,
+ * above 65535, where a loop over fd numbers might stop), both left open
+ * across exec for the helper to close; the high one's number in *high. */
+static int plant_fds(const char *file, int *high)
+{
+	struct rlimit limit;
+	int fd = open(file, O_RDONLY);
+	if (fd < 0 || getrlimit(RLIMIT_NOFILE, &limit) < 0)
+		return -1;
+	limit.rlim_cur = limit.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &limit) < 0)
+		return -1;
+	*high = limit.rlim_cur > 70000 ? 70000 : (int)limit.rlim_cur - 1;
+	if (dup2(fd, 5) < 0 || dup2(fd, *high) < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static int cmd_plant(int argc, char **argv)
+{
+	bool no_close_range = argc > 2 && !strcmp(argv[2], "--no-close-range");
+	struct netd_request req;
+	int sv[2], high;
+	if (argc < 2 || plant_fds(argv[1], &high) < 0 ||
+	    (no_close_range && refuse_close_range() < 0) ||
+	    request_socket(argc - 1 - no_close_range, argv + 1 + no_close_range, sv, &req) < 0)
+		return 2;
+	pid_t pid = start_helper(sv[1], false);
+	close(sv[1]);
+	close(5);
+	close(high);
+	printf("helper %d planted 5 %d\n", (int)pid, high);
+	fflush(stdout);
+	wait_for_eof();
+	send(sv[0], &req, sizeof(req), 0);
+	return finish(pid, sv[0]);
+}
+
 static int cmd_syslog_sink(const char *socket_path, const char *file)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -518,6 +589,8 @@ int main(int argc, char **argv)
 		return cmd_fd3(argv[2]);
 	if (!strcmp(mode, "status"))
 		return cmd_status(argc - 1, argv + 1);
+	if (!strcmp(mode, "plant"))
+		return cmd_plant(argc - 1, argv + 1);
 	if (!strcmp(mode, "prlimit"))
 		return cmd_prlimit(argc - 1, argv + 1);
 	if (!strcmp(mode, "stopcont"))
