@@ -9,21 +9,60 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/un.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
 _Static_assert(SANDBOX_TUN_QUEUES == NETD_MAX_QUEUES - 1,
 	       "a queue fd for each queue but the first");
 
-/* The kernel ignores the setuid bit of a program started with no_new_privs:
- * say so, since nothing else would explain the failure. */
+/* Why a helper without CAP_NET_ADMIN lacks it, when its own executable
+ * shows it: the kernel's /proc/self/exe, never a path from the caller (a
+ * caller can only have run a copy it could run anyway, and unprivileged as
+ * we are here, what we find only words the answer). False when it does not. */
+static bool install_problem(struct netd_state *s)
+{
+	char path[4096];
+	ssize_t len = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	int fd = open("/proc/self/exe", O_PATH | O_CLOEXEC);
+	struct statvfs vfs;
+	struct stat st;
+	bool known = len > 0 && fd >= 0 && fstatvfs(fd, &vfs) == 0 && fstat(fd, &st) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (!known)
+		return false;
+	path[len] = '\0';
+	if (vfs.f_flag & ST_NOSUID)
+		netd_decide(s, NETD_NOT_PRIVILEGED, EPERM,
+			    "vm-netd (%.100s) is on a file system mounted nosuid, which ignores "
+			    "setuid and file capabilities: install vm with a --prefix on another "
+			    "(e.g. /usr/local), or remount it without nosuid; or use --nat",
+			    path);
+	else if (!(st.st_uid == 0 && (st.st_mode & S_ISUID)) &&
+		 getxattr("/proc/self/exe", "security.capability", NULL, 0) < 0)
+		netd_decide(s, NETD_NOT_PRIVILEGED, EPERM,
+			    "vm-netd (%.100s) is not setuid root (owner uid %u, mode %04o) and has "
+			    "no file capabilities: run 'meson install' as root, which makes it "
+			    "root's and 4755; or use --nat",
+			    path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+	else
+		return false;
+	return true;
+}
+
+/* The kernel ignores the setuid bit of a program started with no_new_privs
+ * or from a nosuid mount, and grants no capability the bounding set lacks:
+ * say which, since nothing else would explain the failure. */
 static void check_privilege(struct netd_state *s)
 {
 	if (has_net_admin())
@@ -33,10 +72,38 @@ static void check_privilege(struct netd_state *s)
 			    "vm-netd was started with no_new_privs set (by a container, a "
 			    "service with NoNewPrivileges=yes, or setpriv --no-new-privs), so "
 			    "the kernel ignored its setuid bit; run vm outside that sandbox");
+	if (s->decided || install_problem(s))
+		return;
+	if (prctl(PR_CAPBSET_READ, CAP_NET_ADMIN, 0, 0, 0) == 0)
+		netd_decide(s, NETD_NOT_PRIVILEGED, EPERM,
+			    "vm-netd cannot have CAP_NET_ADMIN here: the capability bounding set "
+			    "lacks it (a container or service that drops it); run vm outside it, "
+			    "or give it CAP_NET_ADMIN; or use --nat");
 	else
 		netd_decide(s, NETD_NOT_PRIVILEGED, EPERM,
 			    "vm-netd lacks CAP_NET_ADMIN: it must be installed setuid root or "
 			    "with the file capabilities cap_net_admin,cap_setpcap+ep");
+}
+
+/* The user's words for a /dev/net/tun that would not open. */
+static void tun_failed(struct netd_state *s, int error)
+{
+	if (error == ENOENT || error == ENODEV || error == ENXIO)
+		netd_decide(
+		    s, NETD_FAILED, error,
+		    "cannot open /dev/net/tun (%s): the tun driver is not loaded, or a "
+		    "container lacks the device: ask your admin to run 'modprobe tun', or to "
+		    "pass /dev/net/tun into the container; or use --nat",
+		    strerror(error));
+	else if (error == EACCES && geteuid() != 0)
+		netd_decide(
+		    s, NETD_FAILED, error,
+		    "/dev/net/tun is not open to uid %u, and vm-netd (with file "
+		    "capabilities, not setuid root) opens it as you: ask your admin to make "
+		    "it 0666 (udev's usual), or to install vm-netd setuid root; or use --nat",
+		    (unsigned)getuid());
+	else
+		netd_decide(s, NETD_FAILED, error, "cannot open /dev/net/tun: %s", strerror(error));
 }
 
 /* fd at number to (closing fd), or -1. */
@@ -196,8 +263,7 @@ void open_resources(struct netd_state *s, const struct netd_paths *paths)
 	if (!s->decided) {
 		s->tun_fd = move_fd(open("/dev/net/tun", O_RDWR | O_CLOEXEC), SANDBOX_FD_TUN);
 		if (s->tun_fd < 0)
-			netd_decide(s, NETD_FAILED, errno, "cannot open /dev/net/tun: %s",
-				    strerror(errno));
+			tun_failed(s, errno);
 	}
 	s->syslog_fd = move_fd(connect_syslog(paths->syslog), SANDBOX_FD_SYSLOG);
 	if (s->policy.log)

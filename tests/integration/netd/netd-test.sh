@@ -42,6 +42,7 @@ cleanup() {
 	done
 	wait 2>/dev/null
 	umount "$D/full" 2>/dev/null
+	umount "$D/nosuid" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	for u in $USERS; do
 		userdel "$u" 2>/dev/null
@@ -586,6 +587,111 @@ write_policy
 out=$(ip netns exec "$NS" setpriv --reuid="$ALICE" --regid="$(id -gn $ALICE)" --init-groups \
 	--no-new-privs env -i VM_NETD="$D/vm-netd" "$CLIENT" tap br0 43 2>&1)
 detail=$out check "no_new_privs: refused with a clear message" contains "$out" "no_new_privs"
+
+# ---- the host not set up right: vm says what is wrong and what to do ----------------------
+# What a user's vm run prints when the host lacks what vm-netd needs: one
+# line, exit status 1, nothing created, and the record says the same.
+# setup_failure NAME EXPECTED SYSLOG_RECORDS FILE_RECORDS COMMAND...
+setup_failure() {
+	local name=$1 expected=$2 syslog_records=$3 file_records=$4
+	shift 4
+	local before audit_before out rc records
+	before=$(links)
+	audit_before=$(audit_lines)
+	syslog_mark
+	out=$("$@")
+	rc=$?
+	records=$(syslog_records_since_mark)
+	detail=$out check "$name: vm says what is wrong and what to do, in one line" \
+		bash -c '[ "$(wc -l <<<"$1")" = 1 ] && grep -qF -- "$2" <<<"$1"' _ "$out" "$expected"
+	detail=$out check "$name: exit status 1" [ "$rc" = 1 ]
+	detail="before: $before; after: $(links)" check "$name: nothing created" [ "$before" = "$(links)" ]
+	detail="$records records" check "$name: syslog records: $syslog_records" [ "$records" = "$syslog_records" ]
+	detail="$(tail -n 2 "$D/audit.log")" check "$name: audit file records: $file_records" \
+		[ $(($(audit_lines) - audit_before)) = "$file_records" ]
+	if [ "$syslog_records" = 1 ]; then
+		local record reason=${expected#vm: [a-z]*: }
+		reason=${reason#vm-netd could not make a tap on br0: }
+		record=$(sed -n "/^MARK-$mark_seq\$/,/^END-$mark_seq\$/p" "$D/syslog.out" | grep 'vm-netd\[')
+		detail=$record check "$name: the record gives the same reason" \
+			contains "$record" "reason=\"$reason\""
+	fi
+}
+# vm_via PLACE HELPER USER ID [COMMAND]: vm run (or COMMAND) of USER's
+# machine ID with VM_NET_BRIDGE=br0 and HELPER as vm-netd, started through
+# PLACE (a command that runs its arguments in the namespace, set up as the
+# case needs).
+vm_via() {
+	local place=$1 helper=$2 user=$3 dir
+	dir=$(machine "$user" "$4")
+	echo "VM_NET_BRIDGE=br0" >>"$dir/.vmrc"
+	"$place" setpriv --reuid="$user" --regid="$(id -gn "$user")" --init-groups \
+		env -i PATH=/usr/bin:/bin:/usr/sbin:/sbin VM_LIB="$D/lib" VM_NETD="$helper" \
+		VM_HOME="$dir" "$D/vm" "${5:-run}" 2>&1
+}
+in_ns() { ip netns exec "$NS" "$@"; }
+# A mount namespace of its own whose /dev/net is an empty tmpfs (no tun
+# driver, or a container without the device), or holds only a tun node
+# that is root's, 0600 (a host without udev's rule).
+without_tun() {
+	ip netns exec "$NS" unshare -m --propagation private \
+		sh -c 'mount -t tmpfs -o mode=0755 tmpfs /dev/net && exec "$@"' sh "$@"
+}
+tun_0600() {
+	ip netns exec "$NS" unshare -m --propagation private \
+		sh -c 'mount -t tmpfs -o mode=0755 tmpfs /dev/net && mknod -m 0600 /dev/net/tun c 10 200 &&
+			exec "$@"' sh "$@"
+}
+# A container that drops CAP_NET_ADMIN from the bounding set.
+no_net_admin_bound() { ip netns exec "$NS" setpriv --bounding-set=-net_admin "$@"; }
+
+setup_failure "no /dev/net/tun (no tun driver, or a container without it)" \
+	"vm: run: vm-netd could not make a tap on br0: cannot open /dev/net/tun (No such file or directory): the tun driver is not loaded, or a container lacks the device: ask your admin to run 'modprobe tun', or to pass /dev/net/tun into the container; or use --nat" \
+	1 1 vm_via without_tun "$D/vm-netd" "$ALICE" 50
+setup_failure "vm start, no /dev/net/tun" \
+	"vm: start: vm-netd could not make a tap on br0: cannot open /dev/net/tun (No such file or directory): the tun driver is not loaded, or a container lacks the device: ask your admin to run 'modprobe tun', or to pass /dev/net/tun into the container; or use --nat" \
+	1 1 vm_via without_tun "$D/vm-netd" "$ALICE" 56 start
+check "no /dev/net/tun: the host's /dev/net/tun is untouched" [ -c /dev/net/tun ]
+mkdir -m 0755 "$D/nosuid"
+mount -t tmpfs -o nosuid,mode=0755,size=4m tmpfs "$D/nosuid"
+cp -p "$D/vm-netd" "$D/nosuid/vm-netd"
+setup_failure "vm-netd setuid root on a nosuid file system" \
+	"vm: run: vm-netd ($D/nosuid/vm-netd) is on a file system mounted nosuid, which ignores setuid and file capabilities: install vm with a --prefix on another (e.g. /usr/local), or remount it without nosuid; or use --nat" \
+	1 0 vm_via in_ns "$D/nosuid/vm-netd" "$ALICE" 51
+umount "$D/nosuid"
+rmdir "$D/nosuid"
+install -o root -g root -m 0755 "$NETD_HELPER" "$D/vm-netd-plain"
+setup_failure "vm-netd installed without its setuid bit" \
+	"vm: run: vm-netd ($D/vm-netd-plain) is not setuid root (owner uid 0, mode 0755) and has no file capabilities: run 'meson install' as root, which makes it root's and 4755; or use --nat" \
+	1 0 vm_via in_ns "$D/vm-netd-plain" "$ALICE" 52
+rm -f "$D/vm-netd-plain"
+setup_failure "CAP_NET_ADMIN not in the bounding set (a container without it)" \
+	"vm: run: vm-netd cannot have CAP_NET_ADMIN here: the capability bounding set lacks it (a container or service that drops it); run vm outside it, or give it CAP_NET_ADMIN; or use --nat" \
+	1 1 vm_via no_net_admin_bound "$D/vm-netd" "$ALICE" 53
+if command -v setcap >/dev/null; then
+	install -o root -g root -m 0755 "$NETD_HELPER" "$D/vm-netd-filecaps"
+	setcap cap_net_admin,cap_setpcap+ep "$D/vm-netd-filecaps"
+	setup_failure "vm-netd with file capabilities, /dev/net/tun 0600" \
+		"vm: run: vm-netd could not make a tap on br0: /dev/net/tun is not open to uid $(id -u "$ALICE"), and vm-netd (with file capabilities, not setuid root) opens it as you: ask your admin to make it 0666 (udev's usual), or to install vm-netd setuid root; or use --nat" \
+		1 0 vm_via tun_0600 "$D/vm-netd-filecaps" "$ALICE" 54
+	rm -f "$D/vm-netd-filecaps"
+else
+	echo "ok - vm-netd with file capabilities, /dev/net/tun 0600 # SKIP no setcap here"
+fi
+# No syslog daemon (no /dev/log: a container, a minimal host) and no log
+# file: the grant cannot be recorded, so it is undone.
+sed -i '/^log /d' "$D/netd.conf"
+without_syslog() {
+	mv "$D/syslog" "$D/syslog.away"
+	in_ns "$@"
+	local rc=$?
+	mv "$D/syslog.away" "$D/syslog"
+	return $rc
+}
+setup_failure "no syslog and no log file" \
+	"vm: run: vm-netd could not make a tap on br0: syslog did not take the audit record and the policy names no log file, so nothing was granted: ask your admin to run a syslog daemon (one that listens on /dev/log) or to name a 'log' file in the policy; or use --nat" \
+	0 0 vm_via without_syslog "$D/vm-netd" "$ALICE" 55
+write_policy
 
 # ---- non-root callers get no admin modes ------------------------------------------------
 out=$(ip netns exec "$NS" setpriv --reuid="$ALICE" --regid="$(id -gn $ALICE)" --init-groups \
