@@ -198,6 +198,16 @@ static void open_audit_log(struct netd_state *s)
 		return;
 	}
 	s->log_fd = move_fd(open_log(log), SANDBOX_FD_LOG);
+	if (s->log_fd < 0 && errno == EACCES && geteuid() != 0) {
+		/* File capabilities: we write as the caller (SECURITY.md). */
+		netd_decide(
+		    s, NETD_FAILED, errno,
+		    "cannot open the audit log %s as uid %u: vm-netd has file capabilities, "
+		    "not root's rights: ask your admin to remove the 'log' line from the "
+		    "policy (records then go to syslog), or to install vm-netd setuid root",
+		    log, (unsigned)getuid());
+		return;
+	}
 	if (s->log_fd < 0) {
 		netd_decide(s, NETD_FAILED, errno, "cannot open the audit log %s: %s", log,
 			    strerror(errno));

@@ -631,17 +631,21 @@ vm_via() {
 }
 in_ns() { ip netns exec "$NS" "$@"; }
 # A mount namespace of its own whose /dev/net is an empty tmpfs (no tun
-# driver, or a container without the device), or holds only a tun node
-# that is root's, 0600 (a host without udev's rule).
+# driver, or a container without the device), or holds only a tun node of
+# a mode (0600: a host without udev's rule; 0666: udev's).
 without_tun() {
 	ip netns exec "$NS" unshare -m --propagation private \
 		sh -c 'mount -t tmpfs -o mode=0755 tmpfs /dev/net && exec "$@"' sh "$@"
 }
-tun_0600() {
+tun_mode() {
+	local mode=$1
+	shift
 	ip netns exec "$NS" unshare -m --propagation private \
-		sh -c 'mount -t tmpfs -o mode=0755 tmpfs /dev/net && mknod -m 0600 /dev/net/tun c 10 200 &&
-			exec "$@"' sh "$@"
+		sh -c 'mount -t tmpfs -o mode=0755 tmpfs /dev/net && mknod -m "$0" /dev/net/tun c 10 200 &&
+			exec "$@"' "$mode" "$@"
 }
+tun_0600() { tun_mode 0600 "$@"; }
+tun_0666() { tun_mode 0666 "$@"; }
 # A container that drops CAP_NET_ADMIN from the bounding set.
 no_net_admin_bound() { ip netns exec "$NS" setpriv --bounding-set=-net_admin "$@"; }
 
@@ -674,6 +678,9 @@ if command -v setcap >/dev/null; then
 	setup_failure "vm-netd with file capabilities, /dev/net/tun 0600" \
 		"vm: run: vm-netd could not make a tap on br0: /dev/net/tun is not open to uid $(id -u "$ALICE"), and vm-netd (with file capabilities, not setuid root) opens it as you: ask your admin to make it 0666 (udev's usual), or to install vm-netd setuid root; or use --nat" \
 		1 0 vm_via tun_0600 "$D/vm-netd-filecaps" "$ALICE" 54
+	setup_failure "vm-netd with file capabilities, a 'log' file in the policy" \
+		"vm: run: vm-netd could not make a tap on br0: cannot open the audit log $D/audit.log as uid $(id -u "$ALICE"): vm-netd has file capabilities, not root's rights: ask your admin to remove the 'log' line from the policy (records then go to syslog), or to install vm-netd setuid root" \
+		1 0 vm_via tun_0666 "$D/vm-netd-filecaps" "$ALICE" 57
 	rm -f "$D/vm-netd-filecaps"
 else
 	echo "ok - vm-netd with file capabilities, /dev/net/tun 0600 # SKIP no setcap here"
