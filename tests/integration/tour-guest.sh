@@ -1,7 +1,7 @@
 #!/bin/bash
 # What a new user meets on the real test guest: the README's tour, its vm
 # commands as written (no bridge: vm-netd cannot be reached), each exiting
-# 0.
+# 0; and vm cmd with a monitor command that QEMU refuses, which exits 1.
 TEST_NAME=tour
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/guest.sh"
@@ -27,6 +27,23 @@ while IFS= read -r line; do
 done <<<"$tour"
 run status -s
 require "after the tour the machine runs ($err)" test "$rc" = 0
+
+echo "# vm cmd and what the monitor refuses"
+run cmd info status
+check "cmd info status exits 0 ($err)" test "$rc" = 0
+run cmd loadvm no-such-state
+check "cmd loadvm of a state that does not exist exits 1" test "$rc" = 1
+check "... with QEMU's answer ($out)" contains "$out" "Error: Snapshot 'no-such-state' does not exist"
+check "... and says the monitor refused it ($err)" contains "$err" "the monitor refused the command"
+check "... that the guest is left paused, and how to resume it" contains "$err" "the guest is left paused (restore-vm): resume it with 'vm cmd cont'"
+run cmd cont
+check "... which vm cmd cont does ($err)" contains "$("$VM" cmd info status)" "running"
+run cmd info no-such-thing
+check "cmd of an unknown command exits 1 ($out)" test "$rc" = 1
+run cmd savevm a b
+check "cmd with wrong arguments exits 1 ($out)" test "$rc" = 1
+run cmd info snapshots
+check "cmd info snapshots exits 0 ($err)" test "$rc" = 0
 
 kill_all
 finish

@@ -100,6 +100,34 @@ static void update_saved_states(struct machine *m, const char *verb, const char 
 	free(disk);
 }
 
+/* The human monitor answers a command it refuses with text, not with an
+ * error: "Error: ..." when the command failed (loadvm of a state that does
+ * not exist, a savevm that could not write), "unknown command: ...", or
+ * 'Try "help NAME" for more information' after wrong arguments. */
+static bool hmp_refused(const char *output)
+{
+	return !strncmp(output, "Error: ", 7) || strstr(output, "\nError: ") ||
+	       !strncmp(output, "unknown command: ", 17) || strstr(output, "Try \"help ");
+}
+
+/* A loadvm that fails leaves the guest paused (QEMU stops it first and
+ * does not resume it): say so, and how to go on. */
+static int refused(struct qmp *q, const char *verb, struct error *err)
+{
+	char *status = NULL;
+	struct error unasked;
+	if (!strcmp(verb, "loadvm") && qmp_query_status(q, &status, &unasked) == 0 &&
+	    strcmp(status, "running"))
+		error_set(err,
+			  "the monitor refused the command (see its answer above); the guest "
+			  "is left paused (%s): resume it with 'vm cmd cont'",
+			  status);
+	else
+		error_set(err, "the monitor refused the command (see its answer above)");
+	free(status);
+	return -1;
+}
+
 static int send_hmp(struct machine *m, struct qmp *q, int argc, char **argv, struct error *err)
 {
 	bool changes_states =
@@ -117,9 +145,10 @@ static int send_hmp(struct machine *m, struct qmp *q, int argc, char **argv, str
 	print_lines(output);
 	if (changes_states && !output[0])
 		update_saved_states(m, argv[0], argv[1], !strcmp(status, "suspended"));
+	rc = hmp_refused(output) ? refused(q, argv[0], err) : 0;
 	free(output);
 	free(status);
-	return 0;
+	return rc;
 }
 
 int cmd_cmd(int argc, char **argv)
