@@ -1,7 +1,10 @@
 #!/bin/bash
 # What a new user meets on the real test guest: the README's tour, its vm
 # commands as written (no bridge: vm-netd cannot be reached), each exiting
-# 0; and vm cmd with a monitor command that QEMU refuses, which exits 1.
+# 0; vm cmd with a monitor command that QEMU refuses, which exits 1; and a
+# second machine directory given the same VM_MACHINE_ID (a copied machine
+# whose .vmrc kept it), whose commands must never act on the first
+# machine's emulator and say which ID to change.
 TEST_NAME=tour
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/guest.sh"
@@ -44,6 +47,30 @@ run cmd savevm a b
 check "cmd with wrong arguments exits 1 ($out)" test "$rc" = 1
 run cmd info snapshots
 check "cmd info snapshots exits 0 ($err)" test "$rc" = 0
+
+echo "# a second machine with the same VM_MACHINE_ID"
+first_pid=$(qemu_pid "$ID")
+alive() { ! gone "$1"; }
+copy=$work/guix2
+guest_machine "$copy" guix2 "$ID"
+machines+=("$copy")
+taken="ID $ID is taken by the machine guix in $main, which is running (pid $first_pid): give guix2 an ID of its own (VM_MACHINE_ID in $copy/.vmrc"
+for command in status kill "stop -n" "stop -s x" "cmd info status" "ssh true" "console --log" \
+	"start --nat" "run --nat" "archive" "init" "archive --create" "export --nat"; do
+	read -ra words <<<"$command"
+	run "${words[@]}"
+	check "$command of the copy exits 1" test "$rc" = 1
+	check "... naming the running machine and the ID to change ($err)" contains "$err" "$taken"
+done
+check "the first machine's emulator still runs" alive "$first_pid"
+cd "$main" || exit 1
+run ssh true
+check "... and its guest answers ssh ($err)" test "$rc" = 0
+ln -s "$main" "$work/link"
+cd "$work/link" || exit 1
+run status -s
+check "status through a symlink to the machine directory is the machine's own ($err)" test "$rc" = 0
+cd "$main" || exit 1
 
 kill_all
 finish

@@ -270,7 +270,8 @@ int cmd_export(int argc, char **argv)
 	struct runtime rt;
 	/* The lock is held while exporting, so the machine cannot start meanwhile. */
 	int rc = runtime_lock_stopped(&rt, config_get(&cfg, "VM_MACHINE_ID"),
-				      config_get(&cfg, "VM_MACHINE_NAME"),
+				      config_get(&cfg, "VM_MACHINE_NAME"), cfg.home,
+				      config_get(&cfg, "VM_CONFIG"),
 				      "libvirt must not boot a second emulator on its images; "
 				      "save its state with 'vm stop -s STATE' or power it off "
 				      "with 'vm stop -p', then export it",

@@ -180,7 +180,8 @@ static int init_machine(const struct config *cfg, const struct init_options *o, 
 	 * start on half-made images. */
 	struct runtime rt;
 	if (runtime_lock_stopped(&rt, config_get(cfg, "VM_MACHINE_ID"),
-				 config_get(cfg, "VM_MACHINE_NAME"),
+				 config_get(cfg, "VM_MACHINE_NAME"), cfg->home,
+				 config_get(cfg, "VM_CONFIG"),
 				 "init would change the images under it", err) < 0) {
 		runtime_close(&rt);
 		return -1;

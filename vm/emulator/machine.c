@@ -34,6 +34,11 @@ int machine_open(struct machine *m, enum runtime_reach how, struct error *err)
 		config_free(&m->cfg);
 		return -1;
 	}
+	if (runtime_check_owner(&m->rt, config_get(&m->cfg, "VM_MACHINE_ID"), machine_name(m),
+				m->cfg.home, config_get(&m->cfg, "VM_CONFIG"), err) < 0) {
+		machine_close(m);
+		return -1;
+	}
 	return 0;
 }
 

@@ -457,13 +457,37 @@ void runtime_close(struct runtime *rt)
 	*rt = (struct runtime){.lock_fd = -1, .dir_fd = -1};
 }
 
-int runtime_lock_stopped(struct runtime *rt, const char *id, const char *name, const char *why,
-			 struct error *err)
+int runtime_check_owner(const struct runtime *rt, const char *id, const char *name,
+			const char *home, const char *vmrc, struct error *err)
+{
+	pid_t pid;
+	struct runtime_info other;
+	struct error unread;
+	if (runtime_state(rt, &pid) != RUNTIME_RUNNING ||
+	    runtime_read_info(rt, &other, &unread) < 0)
+		return 0;
+	struct stat here, there;
+	int rc = 0;
+	if (stat(home, &here) == 0 && stat(other.home, &there) == 0 &&
+	    (here.st_dev != there.st_dev || here.st_ino != there.st_ino))
+		rc = error_set(err,
+			       "ID %s is taken by the machine %s in %s, which is running (pid %d): "
+			       "give %s an ID of its own (VM_MACHINE_ID in %s/%s; 'vm list' shows "
+			       "the IDs in use)",
+			       id, other.name, other.home, (int)pid, name, home, vmrc);
+	runtime_info_free(&other);
+	return rc;
+}
+
+int runtime_lock_stopped(struct runtime *rt, const char *id, const char *name, const char *home,
+			 const char *vmrc, const char *why, struct error *err)
 {
 	if (runtime_open(rt, id, RUNTIME_FIND, err) < 0)
 		return -1;
 	if (runtime_state(rt, NULL) == RUNTIME_STOPPED && runtime_lock(rt, err) == 0)
 		return 0;
+	if (runtime_check_owner(rt, id, name, home, vmrc, err) < 0)
+		return -1;
 	pid_t pid;
 	switch (runtime_state(rt, &pid)) {
 	case RUNTIME_BUSY:

@@ -80,9 +80,19 @@ void runtime_close(struct runtime *rt);
 /* For commands that change the images (init, archive --create): opens the
  * runtime directory of machine id and takes the lock, so that the machine
  * cannot start meanwhile. When it runs, fails with "NAME is running (pid N);
- * stop it first (vm stop, or vm kill): WHY". */
-int runtime_lock_stopped(struct runtime *rt, const char *id, const char *name, const char *why,
-			 struct error *err);
+ * stop it first (vm stop, or vm kill): WHY"; when another machine of the
+ * same id runs, as runtime_check_owner. */
+int runtime_lock_stopped(struct runtime *rt, const char *id, const char *name, const char *home,
+			 const char *vmrc, const char *why, struct error *err);
+/* Two machines given the same VM_MACHINE_ID share its runtime directory:
+ * fails when the emulator that holds it was started from another machine
+ * directory than home (compared as files: a path through a symlink is the
+ * same machine; a directory that is gone counts as home), with "ID N is
+ * taken by the machine OTHER in DIR, which is running (pid P): give NAME an
+ * ID of its own (VM_MACHINE_ID in HOME/VMRC; ...)", so that no command of
+ * one machine ever acts on the other's emulator. */
+int runtime_check_owner(const struct runtime *rt, const char *id, const char *name,
+			const char *home, const char *vmrc, struct error *err);
 
 /* What vm records about a running machine, for status, ssh, stop and list. */
 struct runtime_info {

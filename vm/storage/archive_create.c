@@ -154,6 +154,7 @@ int archive_create(const struct archive_job *job, struct error *err)
 {
 	struct runtime rt;
 	int rc = runtime_lock_stopped(&rt, config_get(job->cfg, "VM_MACHINE_ID"), job->name,
+				      job->cfg->home, config_get(job->cfg, "VM_CONFIG"),
 				      "--create commits into the base under it; leave out "
 				      "--create to add to the archive while it runs",
 				      err);
