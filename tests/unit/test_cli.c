@@ -232,6 +232,67 @@ Test(cli, kill_of_a_machine_that_does_not_run_fails)
 	vt_result_free(&r);
 }
 
+/* A machine whose disk (the backing file, made with the real qemu-img)
+ * holds the saved states named, and whose emulator is true(1). */
+static char *machine_with_states(const char *const *states)
+{
+	char *dir = vt_tmpdir();
+	char *vmrc = xasprintf("%sVM_QEMU=true\nVM_QEMU_ACCEL=tcg\n", vt_guide_vmrc);
+	free(vt_write(dir, ".vmrc", vmrc));
+	free(vmrc);
+	const char *env[] = {"PATH=/usr/bin:/bin", NULL};
+	struct vt_result r = vt_exec(dir, env,
+				     (const char *[]){"qemu-img", "create", "-q", "-f", "qcow2",
+						      "guix-backing.qcow2", "1M", NULL});
+	cr_assert_eq(r.status, 0, "qemu-img create: %s", r.err);
+	vt_result_free(&r);
+	for (size_t i = 0; states[i]; i++) {
+		r = vt_exec(dir, env,
+			    (const char *[]){"qemu-img", "snapshot", "-c", states[i],
+					     "guix-backing.qcow2", NULL});
+		cr_assert_eq(r.status, 0, "qemu-img snapshot -c %s: %s", states[i], r.err);
+		vt_result_free(&r);
+	}
+	return dir;
+}
+
+/* QEMU itself would refuse the state only once started, naming none. */
+Test(cli, loadvm_of_a_state_the_disk_lacks_names_those_it_holds)
+{
+	char *dir = machine_with_states((const char *[]){"today", "nightly", NULL});
+	const char *const launchers[] = {"run", "start"};
+	for (size_t i = 0; i < 2; i++) {
+		struct vt_result r =
+		    vm(dir, (const char *[]){launchers[i], "--nat", "-l", "x", NULL});
+		char *expected =
+		    xasprintf("vm: %s: no saved state 'x' in %s/guix-backing.qcow2: its "
+			      "saved states are today, nightly; name one of them, or "
+			      "leave out -l\n",
+			      launchers[i], dir);
+		cr_assert_eq(r.status, 1, "vm %s -l x: %s", launchers[i], r.err);
+		cr_assert_str_eq(r.err, expected);
+		free(expected);
+		vt_result_free(&r);
+	}
+	/* A state it holds goes to the emulator (true: exits 0). */
+	struct vt_result r = vm(dir, (const char *[]){"run", "--nat", "-l", "nightly", NULL});
+	cr_assert_eq(r.status, 0, "vm run -l nightly: %s", r.err);
+	vt_result_free(&r);
+}
+
+Test(cli, loadvm_on_a_disk_without_saved_states_says_so)
+{
+	char *dir = machine_with_states((const char *[]){NULL});
+	struct vt_result r = vm(dir, (const char *[]){"start", "--nat", "--loadvm", "x", NULL});
+	char *expected = xasprintf("vm: start: no saved state 'x' in %s/guix-backing.qcow2: it has "
+				   "none ('vm stop -s NAME' saves one); leave out -l\n",
+				   dir);
+	cr_assert_eq(r.status, 1);
+	cr_assert_str_eq(r.err, expected);
+	free(expected);
+	vt_result_free(&r);
+}
+
 /* A fake program that records what of the environment it got, and makes
  * its last argument a file (for qemu-img create); as qemu-img info (init
  * checks the seed) it describes a whole qcow2 image. */

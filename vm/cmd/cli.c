@@ -217,15 +217,54 @@ int cli_merge_overlay_live(struct machine *m, struct qmp *q)
 	return rc;
 }
 
+/* QEMU refuses a -loadvm of a state the disk does not hold only after it
+ * started ("Snapshot 'x' does not exist in one or more devices"), and names
+ * none it does hold: tell them first. When the image cannot be read, QEMU
+ * is left to say why. */
+static int check_saved_state(const struct machine *m, const struct qemu_launch *launch,
+			     struct error *err)
+{
+	char *disk = qemu_disk_image(&m->cfg, launch->base_only);
+	struct image_info info;
+	struct error unread;
+	if (image_info(disk, &info, &unread) < 0) {
+		log_debug("cannot list the saved states: %s", unread.msg);
+		free(disk);
+		return 0;
+	}
+	int rc = 0;
+	if (!strv_contains(&info.snapshots, launch->loadvm)) {
+		char *names = strv_join(&info.snapshots, ", ");
+		rc = info.snapshots.n
+			 ? error_set(err,
+				     "no saved state '%s' in %s/%s: its saved states are %s; name "
+				     "one of them, or leave out -l",
+				     launch->loadvm, m->cfg.home, disk, names)
+			 : error_set(err,
+				     "no saved state '%s' in %s/%s: it has none ('vm stop -s NAME' "
+				     "saves one); leave out -l",
+				     launch->loadvm, m->cfg.home, disk);
+		free(names);
+	}
+	image_info_free(&info);
+	free(disk);
+	return rc;
+}
+
 int cli_claim_machine(struct machine *m, const struct qemu_launch *launch, struct error *err)
 {
 	if (machine_claim(m, launch, err) < 0)
 		return -1;
-	if (cli_merge_overlay_stopped(m, true) == 0)
-		return 0;
-	runtime_unlock(&m->rt);
-	return error_set(err, "%s was not started, so that the overlay's writes stay",
-			 machine_name(m));
+	if (cli_merge_overlay_stopped(m, true) < 0) {
+		runtime_unlock(&m->rt);
+		return error_set(err, "%s was not started, so that the overlay's writes stay",
+				 machine_name(m));
+	}
+	if (launch->loadvm && check_saved_state(m, launch, err) < 0) {
+		runtime_unlock(&m->rt);
+		return -1;
+	}
+	return 0;
 }
 
 int cli_merge_overlay_stopped(struct machine *m, bool locked)

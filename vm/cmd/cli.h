@@ -71,5 +71,6 @@ int cli_open_machine(struct machine *m, enum runtime_reach how);
 int cli_merge_overlay_live(struct machine *m, struct qmp *q);
 int cli_merge_overlay_stopped(struct machine *m, bool locked);
 /* machine_claim, then the stopped merge under the lock it took: a guest
- * never starts without the writes an overlay holds. */
+ * never starts without the writes an overlay holds. With launch->loadvm,
+ * refuses a state the disk does not hold, naming those it holds. */
 int cli_claim_machine(struct machine *m, const struct qemu_launch *launch, struct error *err);
