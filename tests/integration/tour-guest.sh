@@ -1,7 +1,8 @@
 #!/bin/bash
 # What a new user meets on the real test guest: the README's tour, its vm
 # commands as written (no bridge: vm-netd cannot be reached), each exiting
-# 0; vm cmd with a monitor command that QEMU refuses, which exits 1; and a
+# 0; vm cmd with a monitor command that QEMU refuses, which exits 1; a
+# misspelt VM_ name in .vmrc, warned of once on stderr; and a
 # second machine directory given the same VM_MACHINE_ID (a copied machine
 # whose .vmrc kept it), whose commands must never act on the first
 # machine's emulator and say which ID to change.
@@ -47,6 +48,20 @@ run cmd savevm a b
 check "cmd with wrong arguments exits 1 ($out)" test "$rc" = 1
 run cmd info snapshots
 check "cmd info snapshots exits 0 ($err)" test "$rc" = 0
+
+echo "# a misspelt variable in .vmrc"
+echo VM_MACHINE_MEN=512 >>.vmrc
+typo="warning: .vmrc:$(wc -l <.vmrc): VM_MACHINE_MEN is not a vm variable; did you mean VM_MACHINE_MEM?"
+run status --json
+check "status --json with VM_MACHINE_MEN in .vmrc exits 0 ($err)" test "$rc" = 0
+check "... stdout is still the JSON alone" python3 -c 'import json, sys; json.loads(sys.argv[1])' "$out"
+check "... stderr the one warning, with file and line ($err)" test "$err" = "vm: status: $typo"
+# shellcheck disable=SC2016 # the script expands it
+printf '#!/usr/bin/env vm\nvm_ssh true\n"$VM_BIN" status -s >/dev/null\n' >"$work/typo-script"
+run "$work/typo-script"
+check "a script running vm twice exits 0 ($err)" test "$rc" = 0
+check "... and is warned once ($err)" test "$err" = "vm: $work/typo-script: $typo"
+sed -i '$d' .vmrc
 
 echo "# a second machine with the same VM_MACHINE_ID"
 first_pid=$(qemu_pid "$ID")

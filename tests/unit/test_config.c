@@ -551,3 +551,84 @@ Test(config, the_table_allows_its_defaults_and_variables_txt_says_what_is_allowe
 		free(allowed);
 	}
 }
+
+static void assert_near(const char *name, const char *expected)
+{
+	const struct variable *v = variable_near(name);
+	if (!expected)
+		cr_assert_null(v, "%s: near %s", name, v ? v->name : "");
+	else
+		cr_assert(v && !strcmp(v->name, expected), "%s: near %s, not %s", name,
+			  v ? v->name : "none", expected);
+}
+
+Test(config, a_misspelt_vm_name_is_near_the_one_it_misses)
+{
+	assert_near("VM_MACHINE_MEN", "VM_MACHINE_MEM");  /* a letter changed */
+	assert_near("VM_MACHNE_MEM", "VM_MACHINE_MEM");	  /* one left out */
+	assert_near("VM_MACHINE_MEMM", "VM_MACHINE_MEM"); /* one added */
+	assert_near("VM_MACHIEN_MEM", "VM_MACHINE_MEM");  /* two swapped */
+	assert_near("VM_SSH_ATEMTPS", "VM_SSH_ATTEMPTS"); /* two edits */
+	assert_near("VM_Machine_Mem", "VM_MACHINE_MEM");  /* case aside */
+	assert_near("VM_QEMU_EXTRAS", "VM_QEMU_EXTRA");
+	assert_near("VM_NET_BRIGDE", "VM_NET_BRIDGE");
+	assert_near("VM_LOGS", "VM_LOG"); /* short: one edit */
+	assert_near("VM_FMTT", "VM_FMT");
+}
+
+Test(config, known_and_unrelated_names_are_near_none)
+{
+	for (size_t i = 0; i < variables_count; i++)
+		assert_near(variables[i].name, NULL);
+	/* Users' own: far from every name, or short and two edits away
+	 * (VM_FOO from VM_FMT, VM_DIR from VM_BIN). */
+	const char *const own[] = {"VM_BACKUP_HOST",
+				   "VM_FOO",
+				   "VM_DIR",
+				   "VM_DISK_SIZE",
+				   "VM_MACHINE_CPUS",
+				   "VM_SSH_KEY",
+				   "VM_NET_IP",
+				   "VM_MACHINE_MEMORY",
+				   "VM_",
+				   "VM_X"};
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		assert_near(own[i], NULL);
+	/* Not VM_ names at all. */
+	assert_near("MACHINE_MEM", NULL);
+	assert_near("XVM_MACHINE_MEM", NULL);
+	assert_near("vm_machine_mem", NULL);
+	char longer[200];
+	memset(longer, 'A', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	memcpy(longer, "VM_", 3);
+	assert_near(longer, NULL);
+}
+
+/* Told on stderr, once, with where: what stdout carries stays clean, and a
+ * vm that a vm script runs (its variables in the environment) is silent. */
+Test(config, a_misspelt_vm_name_in_vmrc_is_warned_of_once_with_file_and_line)
+{
+	char *dir = vt_tmpdir();
+	char *vmrc = xasprintf("%sVM_MACHINE_MEN=512\nVM_BACKUP_HOST=nas\n", vt_guide_vmrc);
+	free(vt_write(dir, ".vmrc", vmrc));
+	const char *warning = "warning: .vmrc:6: VM_MACHINE_MEN is not a vm variable; did you "
+			      "mean VM_MACHINE_MEM?\n";
+	struct vt_result r =
+	    sh(dir, vt_lib(NULL), NULL, "echo $VM_MACHINE_MEM; \"$VM_BIN\" sh -c true");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "1024\n");
+	char *expected = xasprintf("vm: sh: %s", warning);
+	cr_assert_str_eq(r.err, expected);
+	free(expected);
+	vt_result_free(&r);
+	/* A load that fails may fail of the typo: the warning comes with it. */
+	free(
+	    vt_write(dir, ".vmrc", "VM_MACHINE_NAMR=guix\nVM_MACHINE_ID=33\nVM_MACHINE_OWNER=d\n"));
+	assert_fails_with(sh(dir, vt_lib(NULL), NULL, "true"),
+			  "vm: sh: .vmrc: mandatory variable VM_MACHINE_NAME not set\n"
+			  "vm: sh: .vmrc:1: VM_MACHINE_NAMR is not a vm variable; did you mean "
+			  "VM_MACHINE_NAME?\n"
+			  "vm: sh: exiting after 1 error\n");
+	free(vmrc);
+}

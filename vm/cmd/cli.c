@@ -164,6 +164,14 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 	return 1;
 }
 
+/* On stderr, so that what a script reads on stdout (status --json) stays
+ * as it was. */
+static void tell_config_warnings(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->warnings.n; i++)
+		log_warn("%s", cfg->warnings.v[i]);
+}
+
 int cli_load_machine(struct config *cfg)
 {
 	struct error err;
@@ -172,6 +180,7 @@ int cli_load_machine(struct config *cfg)
 		config_free(cfg);
 		return -1;
 	}
+	tell_config_warnings(cfg);
 	return 0;
 }
 
@@ -182,6 +191,7 @@ int cli_open_machine(struct machine *m, enum runtime_reach how)
 		log_error("%s", err.msg);
 		return -1;
 	}
+	tell_config_warnings(&m->cfg);
 	return 0;
 }
 

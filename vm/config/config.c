@@ -225,6 +225,22 @@ static int check_values(const struct config *cfg, const char *config_name, struc
 	return errors;
 }
 
+/* The vmrc lines that set a VM_ name vm does not know but nearly does: most
+ * likely a typo, which leaves the setting at its default. Only lines of the
+ * files: a vm that a vm script or shell runs gets their variables from the
+ * environment (the same value set again keeps that origin, varmap.h), so
+ * each is told once, by the vm the user ran. */
+static void find_misspellings(const struct config *cfg, struct strv *lines)
+{
+	for (size_t i = 0; i < cfg->vars.n; i++) {
+		const struct var *var = &cfg->vars.v[i];
+		const struct variable *near = variable_near(var->name);
+		if (near && var->origin && strcmp(var->origin, VARS_FROM_ENVIRONMENT))
+			strv_addf(lines, "%s: %s is not a vm variable; did you mean %s?",
+				  var->origin, var->name, near->name);
+	}
+}
+
 static void set_image_names(struct vars *vars, const char *name, const char *fmt)
 {
 	static const char *const parts[] = {"SEED", "BASE", "BACKING"};
@@ -313,8 +329,12 @@ int config_load_machine(struct config *cfg, struct error *err)
 	if (vmrc_load(name, &cfg->vars, err) < 0)
 		goto out;
 	apply_logging(cfg);
+	find_misspellings(cfg, &cfg->warnings);
 	struct strbuf problems = STRBUF_INIT;
 	int errors = check_mandatory(cfg, name, &problems) + check_values(cfg, name, &problems);
+	/* A missing VM_MACHINE_NAME may be a VM_MACHINE_NAMR found above. */
+	for (size_t i = 0; errors && i < cfg->warnings.n; i++)
+		strbuf_addf(&problems, "%s\n", cfg->warnings.v[i]);
 	if (errors)
 		error_set(err, "%sexiting after %d error%s", strbuf_str(&problems), errors,
 			  errors == 1 ? "" : "s");
@@ -342,5 +362,6 @@ void config_free(struct config *cfg)
 	free(cfg->calling_dir);
 	free(cfg->home);
 	free(cfg->global_vmrc);
+	strv_free(&cfg->warnings);
 	*cfg = (struct config){.vars = VARS_INIT};
 }

@@ -14,6 +14,9 @@ struct config {
 	char *calling_dir; /* where vm was called from */
 	char *home;	   /* the machine directory, absolute; NULL before config_load_machine */
 	char *global_vmrc; /* the global vmrc that was read */
+	/* What the caller tells as warnings once the machine is loaded: a line
+	 * each ("FILE:LINE: VM_MACHINE_MEN is not a vm variable; ..."). */
+	struct strv warnings;
 };
 
 /* Defaults, the environment and the global vmrc. Enough for commands that
@@ -21,7 +24,9 @@ struct config {
 int config_load_global(struct config *cfg, char **envp, struct error *err);
 /* Finds the machine directory (the VM_HOME rules), changes into it, reads
  * its .vmrc, checks it and derives the rest. Reports each missing or invalid
- * variable, then fails with "exiting after N errors". */
+ * variable, then fails with "exiting after N errors". A vmrc line setting a
+ * VM_ name vm does not know but nearly does (a typo that leaves the setting
+ * at its default) is a line in warnings, or in the error when it fails. */
 int config_load_machine(struct config *cfg, struct error *err);
 /* Both of the above. */
 int config_load(struct config *cfg, char **envp, struct error *err);

@@ -121,6 +121,57 @@ const struct variable *variable_find(const char *name)
 	return NULL;
 }
 
+#define NEAR_MAX_EDITS 2
+#define NEAR_SHORT 6 /* a part after VM_ this short allows one edit only */
+#define NEAR_MAX_LENGTH 64
+
+/* The edits (optimal string alignment: change, insert, delete, swap of two
+ * neighbours) from a to b, case aside; a number over NEAR_MAX_EDITS for
+ * names too long to be anyone's typo. */
+static size_t edits(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b);
+	if (n > NEAR_MAX_LENGTH || m > NEAR_MAX_LENGTH)
+		return NEAR_MAX_EDITS + 1;
+	size_t d[NEAR_MAX_LENGTH + 1][NEAR_MAX_LENGTH + 1];
+	for (size_t i = 0; i <= n; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= m; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= n; i++)
+		for (size_t j = 1; j <= m; j++) {
+			int ca = toupper((unsigned char)a[i - 1]),
+			    cb = toupper((unsigned char)b[j - 1]);
+			size_t best = d[i - 1][j - 1] + (ca != cb);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && ca == toupper((unsigned char)b[j - 2]) &&
+			    toupper((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return d[n][m];
+}
+
+const struct variable *variable_near(const char *name)
+{
+	if (strncmp(name, "VM_", 3) || variable_find(name))
+		return NULL;
+	size_t allowed = strlen(name + 3) < NEAR_SHORT ? 1 : NEAR_MAX_EDITS;
+	const struct variable *nearest = NULL;
+	size_t fewest = allowed + 1;
+	for (size_t i = 0; i < variables_count; i++) {
+		size_t n = edits(name, variables[i].name);
+		if (n < fewest) {
+			fewest = n;
+			nearest = &variables[i];
+		}
+	}
+	return nearest;
+}
+
 /* "a, b or c" from "a b c". */
 static char *alternatives(const char *words)
 {

@@ -45,6 +45,12 @@ extern const size_t variables_count;
 
 /* The row of name; NULL for a variable vm does not know. */
 const struct variable *variable_find(const char *name);
+/* The known variable that name, a VM_ name vm does not know, most likely
+ * misspells (VM_MACHINE_MEN: VM_MACHINE_MEM): the nearest within two edits
+ * (a letter changed, added, removed, or two swapped; case aside), or one
+ * edit when the part after VM_ is shorter than 6. NULL for a known name, a
+ * name not starting with VM_, or one near none: users name their own. */
+const struct variable *variable_near(const char *name);
 /* Checks value against the row's type: fails with "NAME must be ..., not
  * 'value'" (the allowed values named). */
 int variable_check(const struct variable *v, const char *value, struct error *err);

@@ -102,7 +102,7 @@ void vars_import_environ(struct vars *vars, char **envp)
 		if (!eq || !vars_name_valid(*envp, (size_t)(eq - *envp)))
 			continue; /* not something a shell would see as a variable */
 		char *name = xstrndup(*envp, (size_t)(eq - *envp));
-		vars_set_from(vars, name, eq + 1, "the environment");
+		vars_set_from(vars, name, eq + 1, VARS_FROM_ENVIRONMENT);
 		vars_export(vars, name);
 		free(name);
 	}

@@ -41,8 +41,10 @@ void vars_unset(struct vars *vars, const char *name);
 /* Marks name for export (setting it to "" if it is not set), as the shell's
  * export does. Assignments keep the mark. */
 void vars_export(struct vars *vars, const char *name);
+/* The origin of what came from the process environment. */
+#define VARS_FROM_ENVIRONMENT "the environment"
 /* Adds every NAME=value of a process environment, marked exported (their
- * origin: "the environment"). */
+ * origin: VARS_FROM_ENVIRONMENT). */
 void vars_import_environ(struct vars *vars, char **envp);
 /* A fresh "NAME=value" array for execve; free with vars_free_environ. */
 char **vars_environ(const struct vars *vars);
