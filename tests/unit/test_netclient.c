@@ -195,3 +195,69 @@ Test(netclient, a_helper_that_cannot_be_run_says_what_to_install)
 	cr_assert(strstr(err.msg, "vm-netd (/nonexistent/vm-netd) cannot be run: No such file"),
 		  "%s", err.msg);
 }
+
+/* What vm says of a reply that is not a grant, for the request it made. */
+static void explain(enum netd_op op, enum netd_status status, const char *message,
+		    struct error *err)
+{
+	struct netd_request req;
+	struct netd_reply reply;
+	cr_assert_eq(netd_request_init(&req, op, 7, op == NETD_OP_TAP ? "br0" : "", 0, 1, err), 0);
+	netd_reply_init(&reply, op);
+	reply.status = status;
+	netd_field_set(reply.user, sizeof(reply.user), "alice");
+	netd_field_set(reply.policy, sizeof(reply.policy), "/etc/vm-netd.conf");
+	netd_field_set(reply.message, sizeof(reply.message), message);
+	netclient_explain(&req, &reply, err);
+}
+
+#define NO_SYSLOG                                                                                  \
+	"syslog did not take the audit record and the policy names no log file, so nothing "       \
+	"was granted"
+
+Test(netclient, a_failed_tap_request_names_the_bridge)
+{
+	struct error err;
+	explain(NETD_OP_TAP, NETD_FAILED, NO_SYSLOG, &err);
+	cr_assert_str_eq(err.msg, "vm-netd could not make a tap on br0: " NO_SYSLOG);
+}
+
+/* vm net asks what vm-netd grants: its failures are told as a query's,
+ * never as a tap on a bridge with no name. */
+Test(netclient, a_failed_query_is_told_as_a_query)
+{
+	struct error err;
+	explain(NETD_OP_QUERY, NETD_FAILED, NO_SYSLOG, &err);
+	cr_assert_str_eq(err.msg, "vm-netd could not answer what it grants: " NO_SYSLOG);
+}
+
+Test(netclient, a_denied_query_is_told_as_a_query)
+{
+	struct error err;
+	explain(NETD_OP_QUERY, NETD_DENIED, "the policy grants no tap on this bridge", &err);
+	cr_assert(strstr(err.msg, "vm-netd denied the query of what it grants"), "%s", err.msg);
+	cr_assert(!strstr(err.msg, "tap on"), "%s", err.msg);
+	cr_assert(!strstr(err.msg, "allow"), "%s", err.msg);
+}
+
+Test(netclient, a_broken_policy_is_told_as_a_query_grants_nothing)
+{
+	struct error err;
+	explain(NETD_OP_QUERY, NETD_POLICY_BROKEN, "", &err);
+	cr_assert_str_eq(err.msg,
+			 "vm-netd's policy /etc/vm-netd.conf is unusable, so it grants nothing: "
+			 "ask your admin to run 'vm-netd --check'");
+}
+
+/* A reply a query cannot get (a stray helper's) still reads as a query's. */
+Test(netclient, a_query_answered_with_a_tap_status_is_told_as_a_query)
+{
+	struct error err;
+	explain(NETD_OP_QUERY, NETD_QUOTA, "2 of 2 taps on br0 in use", &err);
+	cr_assert_str_eq(err.msg,
+			 "vm-netd could not answer what it grants: 2 of 2 taps on br0 in use");
+	explain(NETD_OP_QUERY, NETD_MACHINE_IN_USE, "machine 07 has taps of another user", &err);
+	cr_assert_str_eq(
+	    err.msg,
+	    "vm-netd could not answer what it grants: machine 07 has taps of another user");
+}

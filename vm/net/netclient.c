@@ -168,11 +168,39 @@ int netclient_exchange(const struct netd_request *req, struct netd_reply *reply,
 	return rc;
 }
 
+/* vm net asked what vm-netd grants: there is no bridge, machine or quota
+ * to speak of. */
+static void explain_query(const struct netd_reply *reply, struct error *err)
+{
+	switch ((enum netd_status)reply->status) {
+	case NETD_DENIED: /* the reason is the audit record's alone */
+		error_set(err, "vm-netd denied the query of what it grants you: ask your admin why "
+			       "(vm-netd's audit record says)");
+		break;
+	case NETD_POLICY_BROKEN:
+		error_set(err,
+			  "vm-netd's policy %s is unusable, so it grants nothing: ask your admin "
+			  "to run 'vm-netd --check'",
+			  reply->policy);
+		break;
+	default:
+		errno = reply->error;
+		error_set(err, "vm-netd could not answer what it grants: %s", reply->message);
+		break;
+	}
+}
+
 void netclient_explain(const struct netd_request *req, const struct netd_reply *reply,
 		       struct error *err)
 {
+	enum netd_status status = reply->status;
+	if (req->op == NETD_OP_QUERY && status != NETD_BAD_REQUEST &&
+	    status != NETD_NOT_PRIVILEGED) {
+		explain_query(reply, err);
+		return;
+	}
 	const char *user = reply->user, *bridge = req->bridge, *policy = reply->policy;
-	switch ((enum netd_status)reply->status) {
+	switch (status) {
 	case NETD_DENIED:
 		error_set(
 		    err,

@@ -698,6 +698,9 @@ without_syslog() {
 setup_failure "no syslog and no log file" \
 	"vm: run: vm-netd could not make a tap on br0: syslog did not take the audit record and the policy names no log file, so nothing was granted: ask your admin to run a syslog daemon (one that listens on /dev/log) or to name a 'log' file in the policy; or use --nat" \
 	0 0 vm_via without_syslog "$D/vm-netd" "$ALICE" 55
+setup_failure "vm net, no syslog and no log file: told as a query, not a tap" \
+	"vm: net: vm-netd could not answer what it grants: syslog did not take the audit record and the policy names no log file, so nothing was granted: ask your admin to run a syslog daemon (one that listens on /dev/log) or to name a 'log' file in the policy; or use --nat" \
+	0 0 vm_via without_syslog "$D/vm-netd" "$ALICE" 58 net
 write_policy
 
 # ---- non-root callers get no admin modes ------------------------------------------------
