@@ -160,6 +160,13 @@ Test(libvirt_xml, a_saved_state_carries_the_domain_and_its_uuid)
 	assert_has(s, "<disk name='vda' snapshot='internal'/>");
 	assert_has(s, "<uuid>0b6f4b2e-6b1c-4c55-9a31-3d3c2f0a9e11</uuid>");
 	assert_has(s, "</domain>\n</domainsnapshot>\n");
+	/* vm stop -s and vm archive -s both save states: it names neither. */
+	char *description = xasprintf("  <description>the saved state ready of the machine in "
+				      "%s</description>\n  <state>",
+				      cfg.home);
+	assert_has(s, description);
+	assert_lacks(s, "vm stop");
+	free(description);
 	strbuf_free(&xml);
 	d.uuid = NULL;
 	cr_assert_eq(libvirt_snapshot_xml(&d, &state, &xml, &unmapped, &err), -1);

@@ -462,8 +462,12 @@ int libvirt_snapshot_xml(const struct libvirt_domain *d, const struct libvirt_st
 	}
 	strbuf_adds(xml, "<domainsnapshot>\n");
 	add_line(xml, 2, "<name>", state->name, "</name>");
-	add_line(xml, 2, "<description>saved with vm stop -s in ", d->cfg->home, "</description>");
-	/* vm saves running (or waking) guests: the state loads running. */
+	/* Whatever saved it: vm stop -s, vm archive -s, vm cmd savevm. */
+	strbuf_adds(xml, "  <description>the saved state ");
+	add_escaped(xml, state->name);
+	add_line(xml, 0, " of the machine in ", d->cfg->home, "</description>");
+	/* QEMU 7.2 loads every state running (vm export warns of one saved
+	 * while the guest slept). */
 	strbuf_addf(xml,
 		    "  <state>running</state>\n"
 		    "  <creationTime>%lld</creationTime>\n"

@@ -23,7 +23,8 @@ struct libvirt_domain {
 int libvirt_domain_xml(const struct libvirt_domain *d, struct strbuf *xml, struct strv *unmapped,
 		       struct error *err);
 
-/* A state saved with vm stop -s (an internal snapshot of the backing file). */
+/* A saved state: an internal snapshot of the backing file (vm stop -s,
+ * vm archive -s). */
 struct libvirt_state {
 	const char *name;
 	long long created; /* seconds since the epoch, as qemu-img lists it */
