@@ -45,7 +45,8 @@ void commands_print_usage(FILE *out)
 		     "See vm(1) and vmrc(5).\n");
 }
 
-static void report_unknown_command(const char *name)
+/* next: the word after name, or NULL. */
+static void report_unknown_command(const char *name, const char *next)
 {
 	char list[512] = "";
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
@@ -53,8 +54,14 @@ static void report_unknown_command(const char *name)
 			strncat(list, ", ", sizeof(list) - strlen(list) - 1);
 		strncat(list, commands[i].name, sizeof(list) - strlen(list) - 1);
 	}
-	log_error("unknown command '%s'; the commands are: %s (or give a script's path)", name,
-		  list);
+	/* vm -v status: options come after the command, anywhere there. */
+	if (name[0] == '-' && name[1])
+		log_error("'%s' is an option: put it after the command (vm %s %s); the commands "
+			  "are: %s",
+			  name, next && command_find(next) ? next : "COMMAND", name, list);
+	else
+		log_error("unknown command '%s'; the commands are: %s (or give a script's path)",
+			  name, list);
 }
 
 static bool is_script(const char *name)
@@ -88,6 +95,6 @@ int main(int argc, char **argv)
 		log_set_command(name);
 		return script_run(argc - 1, argv + 1);
 	}
-	report_unknown_command(name);
+	report_unknown_command(name, argv[2]);
 	return 1;
 }

@@ -54,6 +54,24 @@ Test(cli, unknown_command_names_the_known_ones)
 	vt_result_free(&r);
 }
 
+/* Options come after the command: one before it is told as such, with the
+ * line that works. */
+Test(cli, an_option_before_the_command_says_to_put_it_after)
+{
+	struct vt_result r = vm("/", (const char *[]){"-v", "status", NULL});
+	cr_assert_eq(r.status, 1);
+	cr_assert_str_eq(r.err, "vm: '-v' is an option: put it after the command (vm status -v); "
+				"the commands are: init, run, start, stop, kill, cmd, status, "
+				"archive, export, sh, console, ssh, list, net, boot\n");
+	vt_result_free(&r);
+	r = vm("/", (const char *[]){"--verbose", NULL});
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.err, "vm: '--verbose' is an option: put it after the command (vm "
+				"COMMAND --verbose); the commands are: init, "),
+		  "%s", r.err);
+	vt_result_free(&r);
+}
+
 Test(cli, every_command_has_help)
 {
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
