@@ -88,15 +88,23 @@ syslog_records_since_mark() {
 # attack NAME EXPECTED FILE_RECORDS COMMAND...: the output contains EXPECTED
 # (a denial), no link appears or goes, syslog got exactly one record and the
 # policy's log file FILE_RECORDS (1, or 0 when the policy itself is broken).
-attack() {
-	local name=$1 expected=$2 file_records=$3
-	shift 3
-	local before after audit_before out records
+# observe COMMAND...: runs COMMAND with the links, the audit file's length and
+# a syslog mark taken first; sets the caller's before, audit_before, out, rc
+# and records (the syslog records since the mark).
+observe() {
 	before=$(links)
 	audit_before=$(audit_lines)
 	syslog_mark
 	out=$("$@")
+	rc=$?
 	records=$(syslog_records_since_mark)
+}
+
+attack() {
+	local name=$1 expected=$2 file_records=$3
+	shift 3
+	local before after audit_before out rc records
+	observe "$@"
 	after=$(links)
 	detail=$out check "$name: denied" contains "$out" "$expected"
 	detail="before: $before; after: $after" check "$name: nothing created" [ "$before" = "$after" ]
@@ -596,12 +604,7 @@ setup_failure() {
 	local name=$1 expected=$2 syslog_records=$3 file_records=$4
 	shift 4
 	local before audit_before out rc records
-	before=$(links)
-	audit_before=$(audit_lines)
-	syslog_mark
-	out=$("$@")
-	rc=$?
-	records=$(syslog_records_since_mark)
+	observe "$@"
 	detail=$out check "$name: vm says what is wrong and what to do, in one line" \
 		bash -c '[ "$(wc -l <<<"$1")" = 1 ] && grep -qF -- "$2" <<<"$1"' _ "$out" "$expected"
 	detail=$out check "$name: exit status 1" [ "$rc" = 1 ]
