@@ -10,8 +10,12 @@ TEST_NAME=console
 
 command -v tmux >/dev/null || { echo "SKIP: tmux is not installed (tests/setup-debian.sh installs it)"; exit 77; }
 session=vmconsole-$$
+# A tmux server of the test's own, its socket in the test's directory: the
+# default one would make /tmp/tmux-UID, which outlives the test, and would
+# put the session into a server the user may be running.
+tmux_() { tmux -S "$work/tmux" "$@"; }
 tmux_cleanup() {
-	tmux kill-session -t "$session" 2>/dev/null
+	tmux_ kill-server 2>/dev/null
 	guest_cleanup
 }
 trap tmux_cleanup EXIT
@@ -19,7 +23,7 @@ trap tmux_cleanup EXIT
 # no_serial_file: the machine's VM_QEMU_EXTRA without guest_machine's -serial.
 no_serial_file() { sed -i 's/ -serial file:[^ "]*//' .vmrc; }
 # pane: what the tmux pane shows now.
-pane() { tmux capture-pane -p -t "$session" -S -200; }
+pane() { tmux_ capture-pane -p -t "$session" -S -200; }
 # wait_pane TEXT SECONDS: until the pane shows TEXT.
 wait_pane() {
 	local end=$((SECONDS + $2))
@@ -36,16 +40,16 @@ attached=0
 attach() {
 	attached=$((attached + 1))
 	local script="cd '$dir' && '$VM' console; echo \$? >'$work/status.$attached'; stty -a >'$work/stty.$attached'; sleep 600"
-	if tmux has-session -t "$session" 2>/dev/null; then
-		tmux respawn-pane -k -t "$session" "$script"
+	if tmux_ has-session -t "$session" 2>/dev/null; then
+		tmux_ respawn-pane -k -t "$session" "$script"
 	else
-		tmux new-session -d -s "$session" -x 100 -y 30 \
+		tmux_ new-session -d -s "$session" -x 100 -y 30 \
 			-e VM_LIB="$VM_LIB" -e XDG_RUNTIME_DIR="$XDG_RUNTIME_DIR" "$script"
 	fi
 }
 # restored N: attach N's terminal was back in cooked mode once it ended.
 restored() { grep -qw icanon "$work/stty.$1" && grep -qw echo "$work/stty.$1" && ! grep -qw -- -icanon "$work/stty.$1"; }
-console_pid() { pgrep -f -P "$(tmux display -p -t "$session" '#{pane_pid}')" "console" | head -n 1; }
+console_pid() { pgrep -f -P "$(tmux_ display -p -t "$session" '#{pane_pid}')" "console" | head -n 1; }
 wait_file() { # FILE SECONDS
 	local end=$((SECONDS + $2))
 	while ((SECONDS < end)); do [ -s "$1" ] && return 0; sleep 0.2; done
@@ -69,13 +73,13 @@ check "console --log shows the guest's login prompt" contains "$out" "testguest 
 echo "# attach, log in, detach"
 attach
 check "vm console says how to detach" wait_pane "Ctrl-] detaches" 10
-tmux send-keys -t "$session" Enter
+tmux_ send-keys -t "$session" Enter
 check "the login prompt appears" wait_pane "testguest login:" 30
-tmux send-keys -t "$session" "$GUEST_USER" Enter
+tmux_ send-keys -t "$session" "$GUEST_USER" Enter
 check "... then the password prompt" wait_pane "Password:" 20
-tmux send-keys -t "$session" "$GUEST_CONSOLE_PASSWORD" Enter
+tmux_ send-keys -t "$session" "$GUEST_CONSOLE_PASSWORD" Enter
 sleep 1
-tmux send-keys -t "$session" 'echo "console says $((6 * 7)) as $(id -un)"' Enter
+tmux_ send-keys -t "$session" 'echo "console says $((6 * 7)) as $(id -un)"' Enter
 check "a login works: the guest's shell answers" wait_pane "console says 42 as $GUEST_USER" 20
 
 first=$(console_pid)
@@ -83,7 +87,7 @@ run console </dev/null
 check "a second attach is refused" test "$rc" = 1
 check "... naming the first one's pid ($first)" contains "$err" "attached already (vm console, pid $first)"
 
-tmux send-keys -t "$session" C-]
+tmux_ send-keys -t "$session" C-]
 check "Ctrl-] detaches" wait_pane "Detached from the console of con" 10
 wait_file "$work/stty.1" 10
 check "... and vm console exits 0" test "$(cat "$work/status.1")" = 0
@@ -92,7 +96,7 @@ check "... with the terminal restored (echo, icanon)" restored 1
 echo "# attach again"
 attach
 check "attaching again works" wait_pane "Ctrl-] detaches" 10
-tmux send-keys -t "$session" 'echo "again $((6 * 7))"' Enter
+tmux_ send-keys -t "$session" 'echo "again $((6 * 7))"' Enter
 check "... into the same login session" wait_pane "again 42" 20
 kill -TERM "$(console_pid)"
 wait_file "$work/stty.2" 10
