@@ -155,10 +155,13 @@ run start --nat -l s2
 check "start -l s2 succeeds ($err)" test "$rc" = 0
 check "s2 is the same guest" test "$(boot_id)" = "$before_boot"
 
-echo "# stop -r: the guest reboots, the emulator keeps running"
+echo "# stop -r -s: the state is saved, the guest reboots, the emulator keeps running"
 pid=$(qemu_pid $ID)
-run stop -r
-check "stop -r succeeds ($err)" test "$rc" = 0
+run stop -r -s before-reboot
+check "stop -r -s succeeds ($err)" test "$rc" = 0
+check "... saying once what the state holds" test "$err" = \
+	"vm: stop: warning: the state before-reboot holds the machine from before this reboot: 'vm start -l before-reboot' brings it back as it was then"
+check "... and saving it" contains "$(qemu-img snapshot -U -l tg-backing.qcow2)" " before-reboot "
 check "the emulator still runs" test -n "$pid" -a ! "$(gone "$pid" && echo gone)"
 check "the guest comes back over ssh" wait_ssh 120
 rebooted=$(boot_id)

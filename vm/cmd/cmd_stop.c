@@ -261,8 +261,8 @@ static int save_state(struct stop *s, struct error *err)
 static int reboot_guest(struct stop *s, struct error *err)
 {
 	if (s->savevm)
-		log_warn("hint: the state %s was saved before the reboot; 'vm start -l %s' later "
-			 "brings back the machine as it was before rebooting",
+		log_warn("the state %s holds the machine from before this reboot: "
+			 "'vm start -l %s' brings it back as it was then",
 			 s->savevm, s->savevm);
 	log_progress("rebooting the guest through %s", guest_control_channel(&s->g));
 	qmp_clear_events(&s->q);
