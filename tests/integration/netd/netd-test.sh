@@ -85,9 +85,6 @@ syslog_records_since_mark() {
 	sed -n "/^MARK-$mark_seq\$/,/^END-$mark_seq\$/p" "$D/syslog.out" | grep -c 'vm-netd\['
 }
 
-# attack NAME EXPECTED FILE_RECORDS COMMAND...: the output contains EXPECTED
-# (a denial), no link appears or goes, syslog got exactly one record and the
-# policy's log file FILE_RECORDS (1, or 0 when the policy itself is broken).
 # observe COMMAND...: runs COMMAND with the links, the audit file's length and
 # a syslog mark taken first; sets the caller's before, audit_before, out, rc
 # and records (the syslog records since the mark).
@@ -100,6 +97,9 @@ observe() {
 	records=$(syslog_records_since_mark)
 }
 
+# attack NAME EXPECTED FILE_RECORDS COMMAND...: the output contains EXPECTED
+# (a denial), no link appears or goes, syslog got exactly one record and the
+# policy's log file FILE_RECORDS (1, or 0 when the policy itself is broken).
 attack() {
 	local name=$1 expected=$2 file_records=$3
 	shift 3
