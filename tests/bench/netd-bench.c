@@ -10,17 +10,21 @@
  *                                 (seen with strace)
  *   netd-bench ip USER BRIDGE N   ip tuntap add + ip link set master/up (as root),
  *                                 then open the tap
- *   netd-bench turns HELPER BRIDGE N  netd, qbh and qbh-7.2 in turns, in the
- *                                 same run
+ *   netd-bench floor FLOOR N      netd-floor, started as vm starts vm-netd:
+ *                                 the setuid exec and the loader alone, until
+ *                                 its main
+ *   netd-bench turns HELPER FLOOR BRIDGE N  netd, qbh, qbh-7.2 and floor in
+ *                                 turns, in the same run
  *
  * Every mode runs with the soft RLIMIT_NOFILE of a Debian 12 login session,
  * 1024 (systemd's DefaultLimitNOFILE): only QEMU 7.2's way depends on it.
  *
- * For each, two moments of every request: "fd", when the caller holds the
- * tap's fd, and "end", when the helper has also ended and been reaped. QEMU
- * waits for the end before it goes on; vm goes on at the fd and reaps the
- * helper later. Prints their medians and the fd's spread, in microseconds. */
+ * For each, two moments of every request (for floor, its main and its end): "fd", when the caller
+ * holds the tap's fd, and "end", when the helper has also ended and been reaped. QEMU waits for the
+ * end before it goes on; vm goes on at the fd and reaps the helper later. Prints their medians and
+ * the fd's spread, in microseconds. */
 #include "net/netclient.h"
+#include "sys/spawn.h"
 
 #include <fcntl.h>
 #include <linux/if_tun.h>
@@ -90,6 +94,33 @@ static int receive_fd(int sock)
 	if (c && c->cmsg_type == SCM_RIGHTS)
 		memcpy(&fd, CMSG_DATA(c), sizeof(int));
 	return fd;
+}
+
+/* The floor: vm's way of starting vm-netd, and a program linked as vm-netd
+ * whose main says so at once on fd 3 (the "fd" moment), then ends. */
+static int via_floor(const char *floor, double start, struct moments *t)
+{
+	char *argv[] = {(char *)floor, NULL}, *envp[] = {NULL};
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	struct spawn_start_options opts = {.envp = envp, .pass_fd3 = sv[1]};
+	struct error err;
+	pid_t pid;
+	int rc = spawn_start(argv, &opts, &pid, &err);
+	close(sv[1]);
+	if (rc < 0) {
+		fprintf(stderr, "netd-bench: %s\n", err.msg);
+		close(sv[0]);
+		return -1;
+	}
+	char byte;
+	ssize_t n = read(sv[0], &byte, 1);
+	t->fd = now_us() - start;
+	int status = spawn_reap(pid, 60000);
+	t->end = now_us() - start;
+	close(sv[0]);
+	return n == 1 && status == 0 ? 0 : -1;
 }
 
 /* What QEMU's child closes before it execs the helper: every fd but 0-2
@@ -177,6 +208,8 @@ static void undo_ip(void)
 static int take_tap(const char *mode, char **args, struct moments *t)
 {
 	double start = now_us();
+	if (!strcmp(mode, "floor"))
+		return via_floor(args[0], start, t);
 	int fd = !strcmp(mode, "netd")	    ? via_netd(args[0], start, t)
 		 : !strcmp(mode, "qbh")	    ? via_bridge_helper(args[0], args[1], false, start, t)
 		 : !strcmp(mode, "qbh-7.2") ? via_bridge_helper(args[0], args[1], true, start, t)
@@ -234,16 +267,20 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "turns")) {
 		/* In turns, each first in its share of the rounds: a load that
 		 * comes and goes on a shared machine weighs on all alike. */
-		static const char *const modes[] = {"netd", "qbh", "qbh-7.2"};
+		static const char *const modes[] = {"netd", "qbh", "qbh-7.2", "floor"};
 		enum { MODES = sizeof(modes) / sizeof(modes[0]) };
+		if (argc != 6)
+			return 2;
 		struct moments *t[MODES];
-		char *netd_args[] = {argv[3]}, *qbh_args[] = {argv[2], argv[3]};
+		char *netd_args[] = {argv[4]}, *qbh_args[] = {argv[2], argv[4]};
+		char *floor_args[] = {argv[3]};
+		char **args[MODES] = {netd_args, qbh_args, qbh_args, floor_args};
 		for (int m = 0; m < MODES; m++)
 			t[m] = calloc((size_t)n, sizeof(*t[m]));
 		for (int i = 0; i < n; i++)
 			for (int k = 0; k < MODES; k++) {
 				int m = (i + k) % MODES;
-				if (take_tap(modes[m], m ? qbh_args : netd_args, &t[m][i]) < 0)
+				if (take_tap(modes[m], args[m], &t[m][i]) < 0)
 					return 1;
 			}
 		for (int m = 0; m < MODES; m++)

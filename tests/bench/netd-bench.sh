@@ -4,8 +4,10 @@
 # the other fds closed, exec, --fd; as QEMU 7.2, Debian 12's, closes them
 # and as later releases do) and against the sudo way (ip tuntap add + ip link
 # set master/up, then open), on the same bridge in the same namespace, in
-# the same run (vm-netd and both ways of qemu-bridge-helper in turns).
-# Prints the ratios.
+# the same run (vm-netd, both ways of qemu-bridge-helper and the floor
+# below in turns).
+# Prints the ratios, and how much of vm-netd's time is the floor under it:
+# the setuid exec and the loader of a program linked as vm-netd is.
 # Needs root.
 set -u
 if [ "$(id -u)" != 0 ]; then
@@ -32,6 +34,7 @@ cleanup
 mkdir -m 0755 -p "$D"
 install -o root -g root -m 4755 "${NETD_HELPER:?}" "$D/vm-netd"
 install -o root -g root -m 0755 "${NETD_BENCH:?}" "$D/netd-bench"
+install -o root -g root -m 4755 "${NETD_FLOOR:?}" "$D/netd-floor"
 useradd -M -s /usr/sbin/nologin "$U"
 printf 'log %s/audit.log\nbridge br0\nallow %s br0 1\n' "$D" "$U" >"$D/netd.conf"
 ip netns add "$NS"
@@ -58,10 +61,10 @@ if [ -x "$QBH" ]; then
 	mknod -m 0666 "$D/tun" c 10 200
 	results=$(unshare -m sh -c 'mount --bind "$1/tun" /dev/net/tun && shift && "$@"' sh "$D" \
 		ip netns exec "$NS" setpriv --reuid="$U" --regid="$(id -gn $U)" --init-groups \
-		env VM_NETD="$D/vm-netd" "$D/netd-bench" turns "$D/qemu-bridge-helper" br0 "$N")
+		env VM_NETD="$D/vm-netd" "$D/netd-bench" turns "$D/qemu-bridge-helper" "$D/netd-floor" br0 "$N")
 	echo "$results"
 else
-	results=$(as_user netd br0 "$N")
+	results=$(as_user netd br0 "$N")$'\n'$(as_user floor "$D/netd-floor" "$N")
 	echo "$results"
 	echo "qemu-bridge-helper: not installed, no comparison"
 fi
@@ -85,3 +88,10 @@ ratio "qemu-bridge-helper as later QEMU starts it, until the fd is in hand" \
 	"$(median netd fd)" "$(median qbh fd)"
 ratio "qemu-bridge-helper, until the helper has ended" "$(median netd end)" "$(median qbh end)"
 ratio "ip tuntap + ip link" "$(median netd fd)" "$(median ip fd)"
+# The floor: what vm-netd's steps may take under the target (0.5 of later
+# QEMU's fd in hand), once the exec and the loader have had theirs.
+floor=$(median floor fd)
+[ -n "$floor" ] && awk -v f="$floor" -v n="$(median netd fd)" -v q="$(median qbh fd)" 'BEGIN {
+	printf "ratio floor / vm-netd = %.2f: the setuid exec and loader of a program linked as vm-netd, until its main, take %.2f ms of its %.2f ms\n", f / n, f / 1000, n / 1000
+	if (q != "")
+		printf "the target, 0.5 of later QEMU (%.2f ms), leaves vm-netd'"'"'s steps %.2f ms after that floor; they take %.2f ms\n", q / 2000, (q / 2 - f) / 1000, (n - f) / 1000 }'
