@@ -2,6 +2,7 @@
  * socketpair: greeting, capabilities, ids, events in between, time-outs,
  * error replies. */
 #include "emulator/qmp.h"
+#include "fake_qemu.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -12,95 +13,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define GREETING "{\"QMP\": {\"version\": {}, \"capabilities\": []}}\r\n"
+#define GREETING FAKE_QEMU_GREETING
 
-/* One step of the fake: read a command (expect: its name, checked), then
- * write reply, where every "@ID" becomes the command's id. */
-struct step {
-	const char *expect;
-	const char *reply;
-};
-
-struct peer {
-	int fd;
-	const struct step *steps;
-	pthread_t thread;
-	char seen[16][64]; /* the commands received */
-	int n_seen;
-	char *last_request;
-};
-
-static char *read_line(int fd)
-{
-	char *line = calloc(1, 4096);
-	size_t n = 0;
-	while (n < 4095 && read(fd, line + n, 1) == 1) {
-		if (line[n] == '\n')
-			break;
-		n++;
-	}
-	line[n] = '\0';
-	return line;
-}
-
-static void write_reply(int fd, const char *reply, const char *id)
-{
-	char out[4096] = "";
-	for (const char *p = reply; *p;) {
-		if (!strncmp(p, "@ID", 3)) {
-			strcat(out, id);
-			p += 3;
-		} else {
-			strncat(out, p++, 1);
-		}
-	}
-	cr_assert_eq(write(fd, out, strlen(out)), (ssize_t)strlen(out));
-}
-
-static void *peer_main(void *arg)
-{
-	struct peer *p = arg;
-	for (const struct step *s = p->steps; s->expect || s->reply; s++) {
-		char id[64] = "";
-		if (s->expect) {
-			char *line = read_line(p->fd);
-			struct json_object *req = json_tokener_parse(line), *value;
-			free(p->last_request);
-			p->last_request = line;
-			if (!req)
-				break;
-			if (json_object_object_get_ex(req, "execute", &value))
-				snprintf(p->seen[p->n_seen++], 64, "%s",
-					 json_object_get_string(value));
-			if (json_object_object_get_ex(req, "id", &value))
-				snprintf(id, sizeof(id), "%s", json_object_to_json_string(value));
-			json_object_put(req);
-		}
-		if (s->reply)
-			write_reply(p->fd, s->reply, id);
-	}
-	return NULL;
-}
-
-static int start_peer(struct peer *p, const struct step *steps)
-{
-	int sv[2];
-	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	*p = (struct peer){.fd = sv[1], .steps = steps};
-	pthread_create(&p->thread, NULL, peer_main, p);
-	return sv[0];
-}
-
-static void stop_peer(struct peer *p)
-{
-	shutdown(p->fd, SHUT_RDWR);
-	pthread_join(p->thread, NULL);
-	close(p->fd);
-	free(p->last_request);
-}
-
-static const struct step handshake[] = {{NULL, GREETING},
-					{"qmp_capabilities", "{\"return\": {}, \"id\": @ID}\r\n"}};
+static const struct step *const handshake = fake_qemu_handshake;
 
 Test(qmp, greets_negotiates_and_runs_a_command_with_an_id)
 {

@@ -74,8 +74,10 @@ static int fill(struct json_stream *s, long long deadline, int timeout_ms, struc
 			continue;
 		if (r < 0 && errno != ECONNRESET)
 			return error_errno(err, "cannot read the answer");
-		if (r <= 0)
+		if (r <= 0) {
+			s->closed = true;
 			return error_set(err, "the connection was closed");
+		}
 		s->len += (size_t)r;
 		return 0;
 	}
@@ -123,8 +125,10 @@ int json_stream_write_raw(struct json_stream *s, const void *data, size_t size, 
 		ssize_t w = send(s->fd, p, size, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0 && (errno == EPIPE || errno == ECONNRESET))
+		if (w < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+			s->closed = true;
 			return error_set(err, "the connection was closed");
+		}
 		if (w < 0)
 			return error_errno(err, "cannot send");
 		p += w;

@@ -5,12 +5,14 @@
 #include "error.h"
 
 #include <json-c/json.h>
+#include <stdbool.h>
 
 struct json_stream {
 	int fd;
 	struct json_tokener *tok;
 	char buf[4096];
 	size_t start, len; /* unparsed bytes are buf[start..len) */
+	bool closed;	   /* the other end closed the connection */
 };
 
 /* Connects to the unix stream socket at path: the fd, or -1 with errno

@@ -245,6 +245,11 @@ void qmp_clear_events(struct qmp *q)
 		json_object_array_del_idx(q->events, 0, n);
 }
 
+bool qmp_emulator_ended(const struct qmp *q)
+{
+	return q->stream.closed;
+}
+
 int qmp_query_status(struct qmp *q, char **status, struct error *err)
 {
 	struct json_object *ret;

@@ -55,6 +55,9 @@ int qmp_wait_event(struct qmp *q, const char *name, int timeout_ms, struct json_
 		   struct error *err);
 /* Forgets the events received so far. */
 void qmp_clear_events(struct qmp *q);
+/* Whether the emulator closed the monitor: it has ended (what it sent
+ * before, events included, has been read). */
+bool qmp_emulator_ended(const struct qmp *q);
 /* The guest's run state as query-status reports it ("running", "paused",
  * "suspended", ...); the caller frees it. */
 int qmp_query_status(struct qmp *q, char **status, struct error *err);

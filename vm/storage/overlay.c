@@ -228,6 +228,7 @@ static int start_merge(struct qmp *q, const struct drive *d, const char *disk, s
 
 static int complete_merge(struct qmp *q, const char *overlay, struct error *err)
 {
+	fault_point("ready");
 	mark_merged(overlay);
 	struct json_object *args = json_object_new_object();
 	json_object_object_add(args, "device", json_object_new_string(MERGE_JOB));
@@ -235,13 +236,45 @@ static int complete_merge(struct qmp *q, const char *overlay, struct error *err)
 		unmark_merged(overlay);
 		return error_prefix(err, "cannot complete the merge of the overlay");
 	}
+	fault_point("completing");
 	return 0;
+}
+
+/* The emulator ended while vm followed the merge. The disk holds all the
+ * overlay has only once the job reported it complete (QEMU sends that in
+ * the same step as it moves the guest onto the disk, so the report is read
+ * even after the end): then the overlay keeps its second name, and the next
+ * command removes it. Until then the job may still have been copying the
+ * guest's last writes, and the overlay loses its second name, so that the
+ * next command writes it into the disk. */
+static int merge_ended_with_emulator(struct qmp *q, const char *disk, const char *overlay,
+				     struct error *err)
+{
+	struct json_object *done;
+	struct error none;
+	bool completed = qmp_wait_event(q, "BLOCK_JOB_COMPLETED", 0, &done, &none) == 0;
+	if (completed) {
+		completed = !qmp_string(member(done, "data"), "error");
+		json_object_put(done);
+	}
+	if (completed)
+		return error_set(
+		    err,
+		    "the emulator ended just after the overlay %s was merged back into "
+		    "%s: the next vm command removes it",
+		    overlay, disk);
+	unmark_merged(overlay);
+	return error_set(err,
+			 "the emulator ended while the overlay %s was merged back into %s: the "
+			 "next vm command writes it into %s, so no write of the guest is lost",
+			 overlay, disk, disk);
 }
 
 /* The job reports each change of its status: once it is ready (the disk
  * holds all the overlay has, and mirrors new writes), vm completes it,
  * which moves the guest back onto the disk; it then concludes. */
-static int follow_merge(struct qmp *q, const char *overlay, bool ready, struct error *err)
+static int follow_merge(struct qmp *q, const char *disk, const char *overlay, bool ready,
+			struct error *err)
 {
 	bool completing = false;
 	for (;;) {
@@ -252,7 +285,9 @@ static int follow_merge(struct qmp *q, const char *overlay, bool ready, struct e
 		}
 		struct json_object *event;
 		if (qmp_wait_event(q, "JOB_STATUS_CHANGE", JOB_STEP_TIMEOUT_MS, &event, err) < 0)
-			return error_prefix(err, "merging the overlay back");
+			return qmp_emulator_ended(q)
+				   ? merge_ended_with_emulator(q, disk, overlay, err)
+				   : error_prefix(err, "merging the overlay back");
 		struct json_object *data = member(event, "data");
 		const char *id = qmp_string(data, "id"), *status = qmp_string(data, "status");
 		bool ours = id && !strcmp(id, MERGE_JOB);
@@ -306,7 +341,7 @@ int overlay_merge_live(struct qmp *q, const char *disk, enum overlay_found *foun
 		rc = start_merge(q, &d, disk, err);
 	fault_point("merge");
 	if (rc == 0)
-		rc = follow_merge(q, path, status && !strcmp(status, "ready"), err);
+		rc = follow_merge(q, disk, path, status && !strcmp(status, "ready"), err);
 	free(status);
 	if (rc == 0) {
 		fault_point("merged");

@@ -12,7 +12,10 @@
  * the merge completes, the overlay gets a second name (.DISK.archive-
  * overlay.merged, the same file): an overlay file found under both names
  * is already in the disk, which the guest may have written to since, so it
- * is removed, never written into the disk again. */
+ * is removed, never written into the disk again. An emulator that ends
+ * before its job reports the merge complete may not have copied the guest's
+ * last writes yet: the second name goes again, and the next command writes
+ * the overlay into the disk. */
 #pragma once
 
 #include "emulator/qmp.h"
