@@ -187,6 +187,23 @@ check "... and succeeds" test "$rc" = 0
 check "the emulator is gone" gone "$pid"
 sed -i "s|^VM_SSH_OPTS=.*|VM_SSH_OPTS=\"-i $GUEST_KEY -o UserKnownHostsFile=$work/known_hosts\"|" .vmrc
 
+echo "# a paused guest: stop -p and -r refuse at once, stop -n quits without a sync"
+run start --nat -l ready
+pid=$(qemu_pid $ID)
+vmt cmd stop >/dev/null
+for how in "-p power off" "-r reboot"; do
+	run stop ${how%% *}
+	check "stop ${how%% *} is refused ($err)" test "$rc" = 1 -a "$err" = \
+		"vm: stop: the guest is paused, so it cannot ${how#* }: resume it with 'vm cmd cont' first, or quit the emulator as it is with 'vm stop -n'"
+done
+check "... leaving the guest paused" contains "$(vmt cmd info status)" "paused"
+run stop -n -v
+check "stop -n succeeds ($err)" test "$rc" = 0
+check "... saying it quits without a sync" contains "$err" \
+	"warning: the guest is paused, so its file systems cannot be synced: the emulator quits without ('vm cmd cont' first lets vm stop sync them)"
+check "... trying none" eval '! contains "$out" "syncing the guest"'
+check "the emulator is gone" gone "$pid"
+
 echo "# kill of a hung guest"
 run start --nat -l ready
 pid=$(qemu_pid $ID)

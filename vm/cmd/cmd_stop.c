@@ -341,6 +341,14 @@ static int stop_machine(struct stop *s, struct error *err)
 		return -1;
 	if (guest_open(&s->g, &s->m.cfg, &s->m.rt, err) < 0 || read_state(s, err) < 0)
 		return -1;
+	/* A paused guest runs nothing: ssh, the agent and the ACPI button
+	 * would only wait for their time-outs. */
+	if (s->paused && (s->poweroff || s->reboot))
+		return error_set(
+		    err,
+		    "the guest is paused, so it cannot %s: resume it with 'vm cmd cont' "
+		    "first, or quit the emulator as it is with 'vm stop -n'",
+		    s->poweroff ? "power off" : "reboot");
 	if (!s->no_suspend && suspend_guest(s, err) < 0)
 		return -1;
 	if (s->savevm) {
@@ -353,6 +361,9 @@ static int stop_machine(struct stop *s, struct error *err)
 	if (s->poweroff) {
 		if (power_off_guest(s, err) < 0)
 			return -1;
+	} else if (!s->savevm && !s->suspended && s->paused) {
+		log_warn("the guest is paused, so its file systems cannot be synced: the emulator "
+			 "quits without ('vm cmd cont' first lets vm stop sync them)");
 	} else if (!s->savevm && !s->suspended) {
 		struct error why;
 		log_progress("syncing the guest's file systems through %s",
