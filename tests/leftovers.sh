@@ -2,7 +2,8 @@
 # What a test run left behind: files under /tmp, the handles of machines
 # below the runner's home (~/.local/state/vm/HOST/ID, which vm keeps after a
 # machine ends), emulators, network namespaces, users and groups, network
-# links (taps, bridges) that were not there before it.
+# links (taps, bridges), and the state a libvirtd started by a test makes
+# (/run/libvirt, /var/lib/libvirt) that were not there before it.
 # Usage: leftovers.sh snapshot STATE_DIR      (before the run)
 #        leftovers.sh check STATE_DIR [WHO]   (after: names each thing WHO,
 #                                              "the tests", left, and exits 1
@@ -35,6 +36,7 @@ inventory() {
 		printf 'emulator %s %s\n' "$pid" "$(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | cut -c1-160)"
 	done
 	ip netns list 2>/dev/null | awk '{ print "netns " $1 }'
+	find /run/libvirt /var/lib/libvirt 2>/dev/null | sed 's/^/daemon-state /'
 	cut -d: -f1 /etc/passwd | sed 's/^/user /'
 	cut -d: -f1 /etc/group | sed 's/^/group /'
 	ip -o -d link show 2>/dev/null | awk '{
@@ -61,10 +63,11 @@ check)
 		LC_ALL=C comm -12 "$state/new" "$state/after" >"$state/new2"
 		mv "$state/new2" "$state/new"
 	fi
-	# For files, only the topmost new path (not its contents).
+	# For files and daemon state, only the topmost new path (not its
+	# contents).
 	awk '
-		$1 == "file" {
-			path = substr($0, 6)
+		$1 == "file" || $1 == "daemon-state" {
+			path = substr($0, length($1) + 2)
 			if (top != "" && index(path, top "/") == 1)
 				next
 			top = path

@@ -28,12 +28,29 @@ done
 export LIBVIRT_DEFAULT_URI=qemu:///system
 daemons=()
 dom= domlog=
+# What the daemons started here make on their first start, their state
+# under /run/libvirt and /var/lib/libvirt, goes when they stop: the paths
+# that were not there before they started, deepest first.
+daemon_state() { find /run/libvirt /var/lib/libvirt -mindepth 1 2>/dev/null | LC_ALL=C sort; }
+daemon_state_before=
+made_run_libvirt=
+remove_daemon_state() {
+	[ -n "$daemon_state_before" ] || return 0
+	local path
+	LC_ALL=C comm -13 "$daemon_state_before" <(daemon_state) | LC_ALL=C sort -r |
+		while IFS= read -r path; do
+			rm -f "$path" 2>/dev/null || rmdir "$path" 2>/dev/null
+		done
+	[ -n "$made_run_libvirt" ] && rmdir /run/libvirt 2>/dev/null
+	daemon_state_before=
+}
 stop_daemons() {
 	local pid
 	for pid in "${daemons[@]}"; do
 		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	done
 	daemons=()
+	remove_daemon_state
 }
 libvirt_cleanup() {
 	if [ -n "$dom" ]; then
@@ -57,6 +74,9 @@ trap libvirt_cleanup EXIT
 # virtlogd (libvirt sends the emulator's output through it) and libvirtd,
 # in the foreground, by pid.
 if ! virsh version >/dev/null 2>&1; then
+	daemon_state_before=$work/daemon-state.before
+	daemon_state >"$daemon_state_before"
+	[ -e /run/libvirt ] || made_run_libvirt=1
 	virtlogd >"$work/virtlogd.log" 2>&1 &
 	daemons+=($!)
 	unshare --net libvirtd >"$work/libvirtd.log" 2>&1 &
