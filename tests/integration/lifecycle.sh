@@ -146,6 +146,12 @@ check "... recorded as saved while running: no record" test -z "$(grep '^tmp1 ' 
 run cmd delvm s1
 check "cmd delvm deletes a state ($err)" test "$rc" = 0
 check "... and its record" test -z "$(grep '^s1 ' tg-backing.qcow2.suspended 2>/dev/null)"
+run status -s
+check "status lists the saved states, the one saved asleep marked ($(grep states: <<<"$out"))" \
+	contains "$out" "states:    ready (asleep), tmp1"
+run status -s --json
+check "... and status --json, with whether each was saved asleep" \
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(not ([(s["name"], s["asleep"]) for s in d["states"]] == [("ready", True), ("tmp1", False)] and all(s["saved"] > 0 for s in d["states"])))' "$out"
 
 echo "# stop -n -s: saved while running"
 run stop -n -s s2
@@ -175,6 +181,9 @@ check "the guest reached shutdown" contains "$out" "the guest has shut down"
 check "the emulator is gone" gone "$pid"
 run status -q
 check "status now exits 1" test "$rc" = 1
+run status -s
+check "status of the stopped machine lists its saved states ($(grep states: <<<"$out"))" \
+	contains "$out" "states:    ready (asleep), tmp1, s2, before-reboot"
 check "the guest said it powers off" grep -q "reboot: Power down" console.log
 
 echo "# stop -p without ssh: ACPI power-down"

@@ -3,8 +3,11 @@
 #include "cmd/commands.h"
 #include "emulator/forwards.h"
 #include "emulator/machine.h"
+#include "emulator/qemu.h"
+#include "emulator/savedstate.h"
 #include "guest/guest.h"
 #include "log.h"
+#include "storage/image.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +19,9 @@
 static const char status_usage[] =
     "Usage: vm status [-q|--quiet] [-s|--no-ssh-check] [-j|--json]\n"
     "\n"
-    "Shows the guest's address, whether it can be reached, the emulator's state\n"
-    "and whether ssh logs in. Exit status 0 only when the machine runs and the\n"
-    "guest can be reached.\n"
+    "Shows the guest's address, whether it can be reached, the emulator's state,\n"
+    "whether ssh logs in, and the saved states the disk holds (vm start -l NAME).\n"
+    "Exit status 0 only when the machine runs and the guest can be reached.\n"
     "  -q, --quiet         print nothing; only the exit status tells\n"
     "  -s, --no-ssh-check  do not try to log in (also --no-ssh-fail, the original's\n"
     "                      spelling)\n"
@@ -39,6 +42,9 @@ struct status {
 	int ssh; /* 1 logs in, 0 does not, -1 not checked */
 	char *ssh_error;
 	char *control; /* systemctl/loginctl, with -v */
+	char *disk;    /* the image that holds the saved states */
+	bool have_states;
+	struct image_info disk_info; /* its saved states, when have_states */
 };
 
 static void check_emulator(struct machine *m, struct status *st)
@@ -89,6 +95,58 @@ static void check_guest(struct machine *m, struct status *st, bool ssh_check)
 	guest_close(&g);
 }
 
+/* The saved states the disk holds, for vm start -l. */
+static void check_states(const struct machine *m, struct status *st)
+{
+	st->disk = qemu_disk_image(&m->cfg, false);
+	struct error err;
+	st->have_states = image_info(st->disk, &st->disk_info, &err) == 0;
+	if (!st->have_states)
+		log_debug("cannot list the saved states: %s", err.msg);
+}
+
+/* Saved while the guest slept: vm start -l wakes it. */
+static bool state_asleep(const struct status *st, size_t i)
+{
+	return savedstate_lookup(st->disk, st->disk_info.snapshots.v[i]) != SAVEDSTATE_RUNNING;
+}
+
+static void print_states(const struct status *st)
+{
+	const struct strv *names = &st->disk_info.snapshots;
+	if (!st->have_states) {
+		printf("states:    ?\n");
+		return;
+	}
+	if (!names->n) {
+		printf("states:    none ('vm stop -s NAME' saves one)\n");
+		return;
+	}
+	printf("states:   ");
+	for (size_t i = 0; i < names->n; i++)
+		printf("%s %s%s", i ? "," : "", names->v[i],
+		       state_asleep(st, i) ? " (asleep)" : "");
+	printf("\n");
+}
+
+static struct json_object *states_json(const struct status *st)
+{
+	if (!st->have_states)
+		return NULL;
+	struct json_object *list = json_object_new_array();
+	for (size_t i = 0; i < st->disk_info.snapshots.n; i++) {
+		struct json_object *state = json_object_new_object();
+		json_object_object_add(state, "name",
+				       json_object_new_string(st->disk_info.snapshots.v[i]));
+		json_object_object_add(state, "saved",
+				       json_object_new_int64(st->disk_info.snapshot_dates[i]));
+		json_object_object_add(state, "asleep",
+				       json_object_new_boolean(state_asleep(st, i)));
+		json_object_array_add(list, state);
+	}
+	return list;
+}
+
 static void print_text(struct machine *m, const struct status *st)
 {
 	printf("machine:   %s (id %s) in %s\n", machine_name(m),
@@ -127,6 +185,7 @@ static void print_text(struct machine *m, const struct status *st)
 		       st->ssh ? "" : st->ssh_error);
 	if (st->control)
 		printf("control:   %s\n", st->control);
+	print_states(st);
 }
 
 static void add_string(struct json_object *obj, const char *key, const char *value)
@@ -151,6 +210,7 @@ static void print_json(const struct machine *m, const struct status *st)
 	json_object_object_add(obj, "ssh", st->ssh < 0 ? NULL : json_object_new_boolean(st->ssh));
 	if (st->control)
 		add_string(obj, "control", st->control);
+	json_object_object_add(obj, "states", states_json(st));
 	printf("%s\n", json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
 							       JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(obj);
@@ -187,13 +247,17 @@ int cmd_status(int argc, char **argv)
 	struct status st = {.ssh = -1};
 	check_emulator(&m, &st);
 	check_guest(&m, &st, ssh_check);
+	if (!quiet || json)
+		check_states(&m, &st);
 	if (json)
 		print_json(&m, &st);
 	else if (!quiet)
 		print_text(&m, &st);
 	bool ok = st.running && st.reachable;
 	free(st.state), free(st.monitor_error), free(st.network), free(st.address);
-	free(st.ssh_error), free(st.control);
+	free(st.ssh_error), free(st.control), free(st.disk);
+	if (st.have_states)
+		image_info_free(&st.disk_info);
 	forwards_free(&st.forwards);
 	machine_close(&m);
 	return ok ? 0 : 1;
