@@ -325,6 +325,21 @@ static int quit_emulator(struct stop *s, struct error *err)
 	return 0;
 }
 
+/* Before the emulator quits without a save: the guest writes out what it
+ * holds, unless it is paused and can run nothing. */
+static void sync_guest(struct stop *s)
+{
+	if (s->paused) {
+		log_warn("the guest is paused, so its file systems cannot be synced: the emulator "
+			 "quits without ('vm cmd cont' first lets vm stop sync them)");
+		return;
+	}
+	struct error why;
+	log_progress("syncing the guest's file systems through %s", guest_control_channel(&s->g));
+	if (guest_sync(&s->g, &why) < 0)
+		log_warn("%s (quitting anyway)", why.msg);
+}
+
 static int stop_machine(struct stop *s, struct error *err)
 {
 	if (!machine_running(&s->m, NULL)) {
@@ -361,15 +376,8 @@ static int stop_machine(struct stop *s, struct error *err)
 	if (s->poweroff) {
 		if (power_off_guest(s, err) < 0)
 			return -1;
-	} else if (!s->savevm && !s->suspended && s->paused) {
-		log_warn("the guest is paused, so its file systems cannot be synced: the emulator "
-			 "quits without ('vm cmd cont' first lets vm stop sync them)");
 	} else if (!s->savevm && !s->suspended) {
-		struct error why;
-		log_progress("syncing the guest's file systems through %s",
-			     guest_control_channel(&s->g));
-		if (guest_sync(&s->g, &why) < 0)
-			log_warn("%s (quitting anyway)", why.msg);
+		sync_guest(s);
 	}
 	if (quit_emulator(s, err) < 0)
 		return -1;

@@ -240,6 +240,24 @@ static int complete_merge(struct qmp *q, const char *overlay, struct error *err)
 	return 0;
 }
 
+/* QEMU's report that the merge job ended (BLOCK_JOB_COMPLETED, before the
+ * job concludes), waited for up to timeout_ms: 1 when the merge is done, 0
+ * when it failed (*failure says why; the caller frees it), -1 when there is
+ * none (a cancelled job sends BLOCK_JOB_CANCELLED instead). */
+static int merge_report(struct qmp *q, int timeout_ms, char **failure)
+{
+	*failure = NULL;
+	struct json_object *done;
+	struct error none;
+	if (qmp_wait_event(q, "BLOCK_JOB_COMPLETED", timeout_ms, &done, &none) < 0)
+		return -1;
+	const char *error = qmp_string(member(done, "data"), "error");
+	if (error)
+		*failure = xstrdup(error);
+	json_object_put(done);
+	return !error;
+}
+
 /* The emulator ended while vm followed the merge. The disk holds all the
  * overlay has only once the job reported it complete (QEMU sends that in
  * the same step as it moves the guest onto the disk, so the report is read
@@ -250,13 +268,9 @@ static int complete_merge(struct qmp *q, const char *overlay, struct error *err)
 static int merge_ended_with_emulator(struct qmp *q, const char *disk, const char *overlay,
 				     struct error *err)
 {
-	struct json_object *done;
-	struct error none;
-	bool completed = qmp_wait_event(q, "BLOCK_JOB_COMPLETED", 0, &done, &none) == 0;
-	if (completed) {
-		completed = !qmp_string(member(done, "data"), "error");
-		json_object_put(done);
-	}
+	char *failure;
+	bool completed = merge_report(q, 0, &failure) == 1;
+	free(failure);
 	if (completed)
 		return error_set(
 		    err,
@@ -298,19 +312,14 @@ static int follow_merge(struct qmp *q, const char *disk, const char *overlay, bo
 		if (concluded)
 			break;
 	}
-	/* BLOCK_JOB_COMPLETED comes before the job concludes, with the error
-	 * if it failed; a cancelled job sends BLOCK_JOB_CANCELLED instead. */
-	struct json_object *done;
-	struct error why;
-	if (qmp_wait_event(q, "BLOCK_JOB_COMPLETED", 1000, &done, &why) < 0) {
-		unmark_merged(overlay);
-		return error_set(err, "the merge of the overlay was cancelled");
-	}
-	const char *failure = qmp_string(member(done, "data"), "error");
-	int rc = failure ? error_set(err, "the merge of the overlay failed: %s", failure) : 0;
-	if (failure)
-		unmark_merged(overlay);
-	json_object_put(done);
+	char *failure;
+	int done = merge_report(q, 1000, &failure);
+	if (done == 1)
+		return 0;
+	unmark_merged(overlay);
+	int rc = failure ? error_set(err, "the merge of the overlay failed: %s", failure)
+			 : error_set(err, "the merge of the overlay was cancelled");
+	free(failure);
 	return rc;
 }
 
