@@ -19,9 +19,10 @@
  * Every mode runs with the soft RLIMIT_NOFILE of a Debian 12 login session,
  * 1024 (systemd's DefaultLimitNOFILE): only QEMU 7.2's way depends on it.
  *
- * For each, two moments of every request (for floor, its main and its end): "fd", when the caller
- * holds the tap's fd, and "end", when the helper has also ended and been reaped. QEMU waits for the
- * end before it goes on; vm goes on at the fd and reaps the helper later. Prints their medians and
+ * For each, two moments of every request: "fd", when the caller holds the
+ * tap's fd (for floor, when its main runs), and "end", when the helper has
+ * also ended and been reaped. QEMU waits for the end before it goes on; vm
+ * goes on at the fd and reaps the helper later. Prints their medians and
  * the fd's spread, in microseconds. */
 #include "net/netclient.h"
 #include "sys/spawn.h"

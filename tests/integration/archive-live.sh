@@ -5,8 +5,9 @@
 # and is never stopped; the copy is the image as it was, saved
 # states included; vm killed at each step (VM_TEST_STOP_AT stops it there,
 # then SIGKILL) and after the merge, the emulator killed with the overlay in
-# use and while the merge completes, and a full archive disk: the next command merges the overlay back (or
-# removes it once merged) and says so, and no write of the guest is lost.
+# use and while the merge completes, and a full archive disk: the next
+# command merges the overlay back (or removes it once merged) and says so,
+# and no write of the guest is lost.
 TEST_NAME=archive-live
 . "$(dirname "$0")/lib.sh"
 

@@ -13,15 +13,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define GREETING FAKE_QEMU_GREETING
-
-static const struct step *const handshake = fake_qemu_handshake;
-
 Test(qmp, greets_negotiates_and_runs_a_command_with_an_id)
 {
 	const struct step steps[] = {
-	    handshake[0],
-	    handshake[1],
+	    fake_qemu_handshake[0],
+	    fake_qemu_handshake[1],
 	    {"query-status",
 	     "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": @ID}\r\n"},
 	    {0}};
@@ -43,8 +39,8 @@ Test(qmp, greets_negotiates_and_runs_a_command_with_an_id)
 Test(qmp, keeps_events_that_arrive_before_the_reply)
 {
 	const struct step steps[] = {
-	    handshake[0],
-	    handshake[1],
+	    fake_qemu_handshake[0],
+	    fake_qemu_handshake[1],
 	    {"system_powerdown",
 	     "{\"event\": \"POWERDOWN\", \"data\": {}}\r\n{\"event\": \"SHUTDOWN\", \"data\": "
 	     "{\"guest\": true}}\r\n{\"return\": {}, \"id\": @ID}\r\n"},
@@ -68,8 +64,8 @@ Test(qmp, keeps_events_that_arrive_before_the_reply)
 Test(qmp, waits_for_an_event_that_comes_later)
 {
 	const struct step steps[] = {
-	    handshake[0],
-	    handshake[1],
+	    fake_qemu_handshake[0],
+	    fake_qemu_handshake[1],
 	    {"stop", "{\"return\": {}, \"id\": @ID}\r\n"},
 	    {NULL, "{\"event\": \"RESUME\"}\r\n{\"event\": \"SUSPEND\"}\r\n"},
 	    {0}};
@@ -86,8 +82,8 @@ Test(qmp, waits_for_an_event_that_comes_later)
 Test(qmp, an_error_reply_fails_with_its_description)
 {
 	const struct step steps[] = {
-	    handshake[0],
-	    handshake[1],
+	    fake_qemu_handshake[0],
+	    fake_qemu_handshake[1],
 	    {"system_wakeup",
 	     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"wake-up from suspend is not "
 	     "supported by this guest\"}, \"id\": @ID}\r\n"},
@@ -106,8 +102,8 @@ Test(qmp, an_error_reply_fails_with_its_description)
 Test(qmp, a_reply_to_another_id_is_skipped)
 {
 	const struct step steps[] = {
-	    handshake[0],
-	    handshake[1],
+	    fake_qemu_handshake[0],
+	    fake_qemu_handshake[1],
 	    {"query-name",
 	     "{\"return\": {\"name\": \"stale\"}, \"id\": \"old-1\"}\r\n{\"return\": {\"name\": "
 	     "\"tg\"}, \"id\": @ID}\r\n"},
@@ -127,7 +123,8 @@ Test(qmp, a_reply_to_another_id_is_skipped)
 
 Test(qmp, a_silent_monitor_times_out)
 {
-	const struct step steps[] = {handshake[0], handshake[1], {"query-status", NULL}, {0}};
+	const struct step steps[] = {
+	    fake_qemu_handshake[0], fake_qemu_handshake[1], {"query-status", NULL}, {0}};
 	struct peer p;
 	struct qmp q;
 	struct error err;
@@ -152,7 +149,7 @@ Test(qmp, no_greeting_times_out_and_says_why)
 
 Test(qmp, a_closed_connection_is_an_error)
 {
-	const struct step steps[] = {handshake[0], handshake[1], {0}};
+	const struct step steps[] = {fake_qemu_handshake[0], fake_qemu_handshake[1], {0}};
 	struct peer p;
 	struct qmp q;
 	struct error err;
@@ -171,7 +168,7 @@ Test(qmp, messages_split_across_reads_and_pretty_printed)
 	const struct step steps[] = {
 	    {NULL, "{\"QMP\": {\"version\""},
 	    {NULL, ": {}, \"capabilities\": []}}\r\n"},
-	    handshake[1],
+	    fake_qemu_handshake[1],
 	    {"human-monitor-command",
 	     "{\n  \"return\": \"VM status: paused\\r\\n\",\n  \"id\": @ID\n}\n"},
 	    {0}};
@@ -191,8 +188,8 @@ Test(qmp, messages_split_across_reads_and_pretty_printed)
 Test(qmp, raw_requests_keep_their_own_id_and_return_error_replies)
 {
 	const struct step steps[] = {
-	    handshake[0],
-	    handshake[1],
+	    fake_qemu_handshake[0],
+	    fake_qemu_handshake[1],
 	    {"nonsense",
 	     "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command nonsense has "
 	     "not been found\"}, \"id\": @ID}\r\n"},
@@ -228,8 +225,8 @@ Test(qmp, keeps_the_newest_events_and_no_more)
 	/* 120 events before a reply, 60 more and the one waited for after. */
 	char *chatter = events("RTC_CHANGE", 60), *before = calloc(1, 4096);
 	snprintf(before, 4096, "%s%s{\"return\": {}, \"id\": @ID}\r\n", chatter, chatter);
-	const struct step steps[] = {handshake[0],
-				     handshake[1],
+	const struct step steps[] = {fake_qemu_handshake[0],
+				     fake_qemu_handshake[1],
 				     {"stop", before},
 				     {NULL, chatter},
 				     {NULL, "{\"event\": \"STOP\"}\r\n"},
