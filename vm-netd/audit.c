@@ -108,13 +108,14 @@ static void blank_cut_record(const struct netd_state *s, size_t written)
 	(void)ignored;
 }
 
-/* One write, O_APPEND: records of parallel helpers never interleave. */
-static bool to_log_file(const struct netd_state *s, const char *record, size_t len)
+/* One write, O_APPEND: records of parallel helpers never interleave. The
+ * newline goes in place of the record's NUL for the write (record has the
+ * room), then the NUL is put back. */
+static bool to_log_file(const struct netd_state *s, char *record, size_t len)
 {
-	char line[AUDIT_RECORD_MAX + 1];
-	memcpy(line, record, len);
-	line[len] = '\n';
-	ssize_t n = write(s->log_fd, line, len + 1);
+	record[len] = '\n';
+	ssize_t n = write(s->log_fd, record, len + 1);
+	record[len] = '\0';
 	if (n == (ssize_t)len + 1)
 		return true;
 	if (n > 0)
@@ -125,7 +126,7 @@ static bool to_log_file(const struct netd_state *s, const char *record, size_t l
 static size_t format_record(const struct netd_state *s, char *line, size_t size)
 {
 	bool tap_op = !s->have_request || s->req.op == NETD_OP_TAP;
-	char rule[4096] = "";
+	char rule[4 * 128 + 1] = ""; /* no longer than audit_format keeps of it */
 	if (s->status == NETD_GRANTED && s->rule)
 		snprintf(rule, sizeof(rule), "%s:%u", s->rule->origin.file, s->rule->origin.line);
 	struct audit_record record = {
@@ -150,8 +151,8 @@ static size_t format_record(const struct netd_state *s, char *line, size_t size)
  * is undone and the answer is a failure, recorded where it can be. */
 void audit(struct netd_state *s)
 {
-	char line[AUDIT_RECORD_MAX];
-	size_t len = format_record(s, line, sizeof(line));
+	char line[AUDIT_RECORD_MAX + 1]; /* and the log file's newline */
+	size_t len = format_record(s, line, AUDIT_RECORD_MAX);
 	bool has_log = s->log_fd >= 0;
 	bool in_log = has_log && to_log_file(s, line, len);
 	bool granted = s->status == NETD_GRANTED;
@@ -160,7 +161,7 @@ void audit(struct netd_state *s)
 		netd_revoke(s, EIO,
 			    "the audit record could not be written whole to the log file; "
 			    "nothing was granted");
-		len = format_record(s, line, sizeof(line));
+		len = format_record(s, line, AUDIT_RECORD_MAX);
 	}
 	bool in_syslog = to_syslog(s, line);
 	if (granted && !has_log && !in_syslog) {

@@ -62,7 +62,11 @@ int netlink_fd(const struct netlink *nl)
  * or cb saying stop. */
 static int transact(struct netlink *nl, struct nlmsghdr *msg, mnl_cb_t cb, void *data)
 {
-	char buf[NL_BUFFER_SIZE];
+	/* Static, not on the stack: the answers use its first page or two, and
+	 * the callbacks then run just below the caller's frame, not 32 KiB
+	 * deeper, where each new stack page is one more page fault (tens of
+	 * microseconds on a virtual machine). The helper has one thread. */
+	static char buf[NL_BUFFER_SIZE];
 	msg->nlmsg_seq = ++nl->seq;
 	if (mnl_socket_sendto(nl->sock, msg, msg->nlmsg_len) < 0)
 		return -1;
