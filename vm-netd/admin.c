@@ -104,7 +104,7 @@ static int list_taps(void)
 	struct error err;
 	struct tap_listing listing = {0};
 	listing.nl = netlink_open(-1, &err);
-	if (!listing.nl || link_dump(listing.nl, print_tap, &listing, &err) < 0) {
+	if (!listing.nl || tap_dump(listing.nl, print_tap, &listing, &err) < 0) {
 		fprintf(stderr, "vm-netd: %s\n", err.msg);
 		return 1;
 	}

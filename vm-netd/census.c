@@ -83,7 +83,7 @@ int take_census(struct netd_state *s)
 	struct error err;
 	memset(s->names_taken, 0, sizeof(s->names_taken));
 	s->tap_index = 0;
-	if (link_dump(s->nl, count_link, &c, &err) < 0) {
+	if (tap_dump(s->nl, count_link, &c, &err) < 0) {
 		netd_decide(s, NETD_FAILED, errno, "%s", err.msg);
 		return -1;
 	}

@@ -152,7 +152,7 @@ static void decide_query(struct netd_state *s)
 			continue;
 		g->flags |= NETD_GRANT_EXISTS;
 		struct grant_count count = {s->uid, b->name, 0};
-		if (link_dump(s->nl, count_grant, &count, &err) == 0)
+		if (tap_dump(s->nl, count_grant, &count, &err) == 0)
 			g->used = count.used;
 	}
 	netd_decide(s, NETD_GRANTED, 0, "%u grants", r->ngrants);

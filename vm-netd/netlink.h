@@ -46,9 +46,10 @@ struct netlink *netlink_open(int at, struct error *err);
 int netlink_fd(const struct netlink *nl);
 
 int link_get(struct netlink *nl, const char *name, struct link_info *info, struct error *err);
-/* Calls visit for every link in the current network namespace. */
-int link_dump(struct netlink *nl, void (*visit)(const struct link_info *info, void *data),
-	      void *data, struct error *err);
+/* Calls visit for every tun and tap device in the current network
+ * namespace, and no other link. */
+int tap_dump(struct netlink *nl, void (*visit)(const struct link_info *info, void *data),
+	     void *data, struct error *err);
 /* Creates a bridge with a fixed MAC (so that it never takes a port's), up. */
 int bridge_create(struct netlink *nl, const char *name, const unsigned char *mac,
 		  struct error *err);

@@ -17,6 +17,7 @@ fi
 N=${BENCH_ITERATIONS:-40}
 D=/run/vm-netd-test
 NS=vmnetd-bench-$$
+NS2=vmnetd-bench-links-$$
 U=vmnetd-bench
 QBH=/usr/lib/qemu/qemu-bridge-helper
 BRIDGE_CONF=/etc/qemu/bridge.conf
@@ -24,6 +25,7 @@ made_bridge_conf=
 
 cleanup() {
 	ip netns del "$NS" 2>/dev/null
+	ip netns del "$NS2" 2>/dev/null
 	userdel "$U" 2>/dev/null
 	[ -n "$made_bridge_conf" ] && rm -f "$BRIDGE_CONF" && rmdir /etc/qemu 2>/dev/null
 	rm -rf "$D"
@@ -42,7 +44,7 @@ ip -n "$NS" link add br0 type bridge
 ip -n "$NS" link set br0 up
 
 as_user() {
-	ip netns exec "$NS" setpriv --reuid="$U" --regid="$(id -gn $U)" --init-groups \
+	ip netns exec "${NETNS:-$NS}" setpriv --reuid="$U" --regid="$(id -gn $U)" --init-groups \
 		env -i VM_NETD="$D/vm-netd" "$D/netd-bench" "$@"
 }
 
@@ -69,6 +71,27 @@ else
 	echo "qemu-bridge-helper: not installed, no comparison"
 fi
 line=$(ip netns exec "$NS" "$D/netd-bench" ip "$U" br0 "$N") && results+=$'\n'"$line" && echo "$line"
+# A host's other links (a container host has dozens of veths): vm-netd's
+# census asks the kernel for tun devices only, so they should cost it
+# nothing. A second namespace like the first but for 20 veth pairs; vm-netd
+# in each by turns, five rounds.
+OTHER_LINKS=40
+ip netns add "$NS2"
+ip -n "$NS2" link add br0 type bridge
+ip -n "$NS2" link set br0 up
+for i in $(seq $((OTHER_LINKS / 2))); do
+	ip -n "$NS2" link add "va$i" type veth peer name "vb$i" 2>/dev/null || break
+done
+if [ "$(ip -n "$NS2" -o link show type veth | wc -l)" = "$OTHER_LINKS" ]; then
+	for round in 1 2 3 4 5; do
+		line=$(as_user netd br0 $((N / 5 + 1)) | sed 's/^netd /netd-alone /') &&
+			results+=$'\n'"$line"
+		line=$(NETNS=$NS2 as_user netd br0 $((N / 5 + 1)) | sed 's/^netd /netd-links /') &&
+			results+=$'\n'"$line"
+	done
+else
+	echo "no veth pairs here: vm-netd among other links not measured"
+fi
 
 median() { sed -n "s/^$1 .*$2_median_us=\([0-9]*\).*/\1/p" <<<"$results"; }
 ratio() { # label, ours, theirs
@@ -88,6 +111,11 @@ ratio "qemu-bridge-helper as later QEMU starts it, until the fd is in hand" \
 	"$(median netd fd)" "$(median qbh fd)"
 ratio "qemu-bridge-helper, until the helper has ended" "$(median netd end)" "$(median qbh end)"
 ratio "ip tuntap + ip link" "$(median netd fd)" "$(median ip fd)"
+# The median of the rounds' medians, each way.
+rounds_median() { median "$1" fd | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
+links=$(rounds_median netd-links)
+[ -n "$links" ] && awk -v l="$links" -v n="$(rounds_median netd-alone)" -v k="$OTHER_LINKS" 'BEGIN {
+	printf "ratio vm-netd among %d other links / vm-netd alone = %.2f (%.2f ms vs %.2f ms)\n", k, l / n, l / 1000, n / 1000 }'
 # The floor: what vm-netd's steps may take under the target (0.5 of later
 # QEMU's fd in hand), once the exec and the loader have had theirs.
 floor=$(median floor fd)
