@@ -29,10 +29,17 @@ static int check_policy(const char *path)
 		fprintf(stderr, "vm-netd: %s\n", err.msg);
 		return 1;
 	}
-	printf("%s: OK: %zu bridges, %zu rules%s%s\n", path, policy.nbridges, policy.nrules,
-	       policy.log ? ", audit log " : "", policy.log ? policy.log : "");
+	bool as_callers = works_as_its_caller();
+	int problems = as_callers ? check_as_callers(&policy, path) : 0;
+	if (!problems)
+		printf("%s: OK: %zu bridges, %zu rules%s%s%s\n", path, policy.nbridges,
+		       policy.nrules, policy.log ? ", audit log " : "",
+		       policy.log ? policy.log : "",
+		       as_callers ? "; vm-netd has file capabilities, and each user and group "
+				    "the rules name can use them"
+				  : "");
 	policy_free(&policy);
-	return 0;
+	return problems ? 1 : 0;
 }
 
 static int setup_bridge(struct netlink *nl, const struct policy_bridge *b)

@@ -102,3 +102,11 @@ int reply(struct netd_state *s);
 
 /* Root's modes: --check [FILE], --setup, --list. */
 int admin_main(int argc, char **argv, const struct netd_paths *paths);
+/* vm-netd's own executable (/proc/self/exe) has file capabilities. */
+bool exe_has_file_capabilities(void);
+/* Installed with file capabilities and not setuid root: vm-netd works with
+ * its caller's ids. */
+bool works_as_its_caller(void);
+/* --check for such an install: what each user and group the policy's rules
+ * name would fail at, told on stderr; how many fail. */
+int check_as_callers(const struct policy *policy, const char *path);

@@ -25,6 +25,11 @@
 _Static_assert(SANDBOX_TUN_QUEUES == NETD_MAX_QUEUES - 1,
 	       "a queue fd for each queue but the first");
 
+bool exe_has_file_capabilities(void)
+{
+	return getxattr("/proc/self/exe", "security.capability", NULL, 0) >= 0;
+}
+
 /* Why a helper without CAP_NET_ADMIN lacks it, when its own executable
  * shows it: the kernel's /proc/self/exe, never a path from the caller (a
  * caller can only have run a copy it could run anyway, and unprivileged as
@@ -48,8 +53,7 @@ static bool install_problem(struct netd_state *s)
 			    "setuid and file capabilities: install vm with a --prefix on another "
 			    "(e.g. /usr/local), or remount it without nosuid; or use --nat",
 			    path);
-	else if (!(st.st_uid == 0 && (st.st_mode & S_ISUID)) &&
-		 getxattr("/proc/self/exe", "security.capability", NULL, 0) < 0)
+	else if (!(st.st_uid == 0 && (st.st_mode & S_ISUID)) && !exe_has_file_capabilities())
 		netd_decide(s, NETD_NOT_PRIVILEGED, EPERM,
 			    "vm-netd (%.100s) is not setuid root (owner uid %u, mode %04o) and has "
 			    "no file capabilities: run 'meson install' as root, which makes it "

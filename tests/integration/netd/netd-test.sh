@@ -684,6 +684,27 @@ if command -v setcap >/dev/null; then
 	setup_failure "vm-netd with file capabilities, a 'log' file in the policy" \
 		"vm: run: vm-netd could not make a tap on br0: cannot open the audit log $D/audit.log as uid $(id -u "$ALICE"): vm-netd has file capabilities, not root's rights: ask your admin to remove the 'log' line from the policy (records then go to syslog), or to install vm-netd setuid root" \
 		1 0 vm_via tun_0666 "$D/vm-netd-filecaps" "$ALICE" 57
+	# --check of such an install tries what each subject of the rules would
+	# meet: root can read the policy, but vm-netd works as its caller.
+	check_filecaps() { # NAME EXPECTED-STATUS TEXT PLACE
+		local out rc
+		out=$("$4" "$D/vm-netd-filecaps" --check 2>&1)
+		rc=$?
+		detail=$out check "--check, file capabilities, $1: exit status $2" [ "$rc" = "$2" ]
+		detail=$out check "--check, file capabilities, $1: says so" contains "$out" "$3"
+	}
+	check_filecaps "a 'log' file" 1 "vm-netd: $D/netd.conf: vm-netd has file capabilities, so it works as its caller, and as user $ALICE it cannot write the log file $D/audit.log (Permission denied): remove the 'log' line from the policy (records then go to syslog), or install vm-netd setuid root" tun_0666
+	check_filecaps "a 'log' file, for a group's members too" 1 "and as a member of group $LAB it cannot write the log file $D/audit.log" tun_0666
+	sed -i '/^log /d' "$D/netd.conf"
+	check_filecaps "/dev/net/tun 0600" 1 "and as user $BOB it cannot open /dev/net/tun (Permission denied): make it 0666 (udev's usual), or install vm-netd setuid root" tun_0600
+	chmod 0600 "$D/netd.conf"
+	check_filecaps "a policy only root can read" 1 "and as user $BOBBY it cannot read the policy: $D/netd.conf: Permission denied: make the policy, its includes and their directories readable by the users it names (chmod 0644), or install vm-netd setuid root" tun_0666
+	out=$("$D/vm-netd" --check 2>&1)
+	detail=$out check "--check, setuid root, a policy only root can read: OK (vm-netd reads it as root)" \
+		contains "$out" "$D/netd.conf: OK: "
+	chmod 0644 "$D/netd.conf"
+	check_filecaps "every subject can use the install" 0 "$D/netd.conf: OK: 9 bridges, 10 rules; vm-netd has file capabilities, and each user and group the rules name can use them" tun_0666
+	write_policy
 	rm -f "$D/vm-netd-filecaps"
 else
 	echo "ok - vm-netd with file capabilities, /dev/net/tun 0600 # SKIP no setcap here"
