@@ -469,6 +469,13 @@ attack "bridge that is not a bridge (veth0)" "denied:" 1 as "$ALICE" tap veth0 3
 attack "another user's tap as the bridge" "denied:" 1 as "$ALICE" tap vm41t0 30
 attack "same machine ID as another user's tap" "machine ID 41 already has taps of another user" 1 \
 	as "$ALICE" tap br0 41
+# A link named like a tap that is not one (root's veth, say) is no user's
+# machine: vm-netd counts tun devices only, and the tap takes the next name.
+ip -n "$NS" link add vm62t0 type veth peer name vm62peer
+out=$(as "$ALICE" tap br0 62)
+detail=$out check "a veth named vm62t0 is no tap: alice is granted machine 62, as vm62t1" \
+	[ "$out" = "granted vm62t1 fd-name=vm62t1" ]
+ip -n "$NS" link del vm62t0
 
 # ---- attacks: confusable users -------------------------------------------------
 attack "bobby is not bob" "denied:" 1 as "$BOBBY" tap br0 31
