@@ -170,6 +170,6 @@ void audit(struct netd_state *s)
 			    "syslog did not take the audit record and the policy names no "
 			    "log file, so nothing was granted: ask your admin to run a syslog "
 			    "daemon (one that listens on /dev/log) or to name a 'log' file in the "
-			    "policy; or use --nat");
+			    "policy");
 	}
 }

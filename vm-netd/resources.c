@@ -51,13 +51,13 @@ static bool install_problem(struct netd_state *s)
 		netd_decide(s, NETD_NOT_PRIVILEGED, EPERM,
 			    "vm-netd (%.100s) is on a file system mounted nosuid, which ignores "
 			    "setuid and file capabilities: install vm with a --prefix on another "
-			    "(e.g. /usr/local), or remount it without nosuid; or use --nat",
+			    "(e.g. /usr/local), or remount it without nosuid",
 			    path);
 	else if (!(st.st_uid == 0 && (st.st_mode & S_ISUID)) && !exe_has_file_capabilities())
 		netd_decide(s, NETD_NOT_PRIVILEGED, EPERM,
 			    "vm-netd (%.100s) is not setuid root (owner uid %u, mode %04o) and has "
 			    "no file capabilities: run 'meson install' as root, which makes it "
-			    "root's and 4755; or use --nat",
+			    "root's and 4755",
 			    path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
 	else
 		return false;
@@ -82,7 +82,7 @@ static void check_privilege(struct netd_state *s)
 		netd_decide(s, NETD_NOT_PRIVILEGED, EPERM,
 			    "vm-netd cannot have CAP_NET_ADMIN here: the capability bounding set "
 			    "lacks it (a container or service that drops it); run vm outside it, "
-			    "or give it CAP_NET_ADMIN; or use --nat");
+			    "or give it CAP_NET_ADMIN");
 	else
 		netd_decide(s, NETD_NOT_PRIVILEGED, EPERM,
 			    "vm-netd lacks CAP_NET_ADMIN: it must be installed setuid root or "
@@ -97,14 +97,14 @@ static void tun_failed(struct netd_state *s, int error)
 		    s, NETD_FAILED, error,
 		    "cannot open /dev/net/tun (%s): the tun driver is not loaded, or a "
 		    "container lacks the device: ask your admin to run 'modprobe tun', or to "
-		    "pass /dev/net/tun into the container; or use --nat",
+		    "pass /dev/net/tun into the container",
 		    strerror(error));
 	else if (error == EACCES && geteuid() != 0)
 		netd_decide(
 		    s, NETD_FAILED, error,
 		    "/dev/net/tun is not open to uid %u, and vm-netd (with file "
 		    "capabilities, not setuid root) opens it as you: ask your admin to make "
-		    "it 0666 (udev's usual), or to install vm-netd setuid root; or use --nat",
+		    "it 0666 (udev's usual), or to install vm-netd setuid root",
 		    (unsigned)getuid());
 	else
 		netd_decide(s, NETD_FAILED, error, "cannot open /dev/net/tun: %s", strerror(error));

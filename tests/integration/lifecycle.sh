@@ -59,7 +59,7 @@ run run --nat -- -daemonize
 check "run refuses -daemonize" test "$rc" = 1
 check "... naming it" contains "$err" "-daemonize is not allowed"
 VM_NETD=/nonexistent run run
-check "run without --nat and without vm-netd points to --nat" contains "$err" "cannot be run: No such file or directory; install vm with 'meson install' (it installs vm-netd setuid root), or use --nat"
+check "run without --nat and without vm-netd points to --nat" contains "$err" "cannot be run: No such file or directory; install vm with 'meson install' (it installs vm-netd setuid root); or use --nat"
 run run --nat --bridge
 check "--nat and --bridge exclude each other" test "$rc" = 1
 

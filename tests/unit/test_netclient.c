@@ -194,6 +194,14 @@ Test(netclient, a_helper_that_cannot_be_run_says_what_to_install)
 	cr_assert_eq(exchange(&reply, &nfds, &err), -1);
 	cr_assert(strstr(err.msg, "vm-netd (/nonexistent/vm-netd) cannot be run: No such file"),
 		  "%s", err.msg);
+	cr_assert(strstr(err.msg, "; or use --nat"), "%s", err.msg);
+	/* vm net asks for no tap: --nat is no way out for it. */
+	struct netd_request query;
+	int fds[NETD_MAX_QUEUES];
+	cr_assert_eq(netd_request_init(&query, NETD_OP_QUERY, 0, "", 0, 1, &err), 0);
+	cr_assert_eq(netclient_exchange(&query, &reply, fds, &nfds, NULL, &err), -1);
+	cr_assert(strstr(err.msg, "cannot be run: No such file"), "%s", err.msg);
+	cr_assert(!strstr(err.msg, "--nat"), "%s", err.msg);
 }
 
 /* What vm says of a reply that is not a grant, for the request it made. */
@@ -219,7 +227,23 @@ Test(netclient, a_failed_tap_request_names_the_bridge)
 {
 	struct error err;
 	explain(NETD_OP_TAP, NETD_FAILED, NO_SYSLOG, &err);
-	cr_assert_str_eq(err.msg, "vm-netd could not make a tap on br0: " NO_SYSLOG);
+	cr_assert_str_eq(err.msg,
+			 "vm-netd could not make a tap on br0: " NO_SYSLOG "; or use --nat");
+}
+
+/* --nat is vm's advice, for a machine's tap: vm-netd's words lack it, and
+ * vm net, which asks for no tap, does not get it. */
+#define NO_TUN "cannot open /dev/net/tun (No such file or directory): ask your admin"
+
+Test(netclient, only_a_tap_request_is_told_to_use_nat)
+{
+	struct error err;
+	explain(NETD_OP_TAP, NETD_NOT_PRIVILEGED, "vm-netd lacks CAP_NET_ADMIN", &err);
+	cr_assert_str_eq(err.msg, "vm-netd lacks CAP_NET_ADMIN; or use --nat");
+	explain(NETD_OP_QUERY, NETD_NOT_PRIVILEGED, "vm-netd lacks CAP_NET_ADMIN", &err);
+	cr_assert_str_eq(err.msg, "vm-netd lacks CAP_NET_ADMIN");
+	explain(NETD_OP_QUERY, NETD_FAILED, NO_TUN, &err);
+	cr_assert_str_eq(err.msg, "vm-netd could not answer what it grants: " NO_TUN);
 }
 
 /* vm net asks what vm-netd grants: its failures are told as a query's,

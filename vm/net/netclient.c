@@ -31,7 +31,14 @@ const char *netclient_helper_path(void)
 	return path && path[0] ? path : VM_NETD_PATH;
 }
 
-static int start_helper(int sock, pid_t *pid, struct error *err)
+/* vm-netd's words say what is wrong; that a machine can do without a tap
+ * (--nat) is vm's to add, for a tap's request and not for vm net's. */
+static const char *nat_advice(enum netd_op op)
+{
+	return op == NETD_OP_TAP ? "; or use --nat" : "";
+}
+
+static int start_helper(int sock, enum netd_op op, pid_t *pid, struct error *err)
 {
 	const char *helper = netclient_helper_path();
 	char *argv[] = {(char *)helper, NULL};
@@ -40,8 +47,8 @@ static int start_helper(int sock, pid_t *pid, struct error *err)
 	if (access(helper, X_OK) < 0)
 		return error_set(err,
 				 "vm-netd (%s) cannot be run: %s; install vm with 'meson install' "
-				 "(it installs vm-netd setuid root), or use --nat",
-				 helper, strerror(errno));
+				 "(it installs vm-netd setuid root)%s",
+				 helper, strerror(errno), nat_advice(op));
 	return spawn_start(argv, &opts, pid, err);
 }
 
@@ -159,7 +166,7 @@ int netclient_exchange(const struct netd_request *req, struct netd_reply *reply,
 		     ? 0
 		     : error_errno(err, "cannot talk to vm-netd");
 	if (rc == 0)
-		rc = start_helper(sv[1], &pid, err);
+		rc = start_helper(sv[1], (enum netd_op)req->op, &pid, err);
 	/* Only the helper holds its end now: it closes when the helper ends. */
 	close(sv[1]);
 	if (rc == 0)
@@ -234,12 +241,13 @@ void netclient_explain(const struct netd_request *req, const struct netd_reply *
 			  reply->message);
 		break;
 	case NETD_NOT_PRIVILEGED:
-		error_set(err, "%s", reply->message);
+		error_set(err, "%s%s", reply->message, nat_advice((enum netd_op)req->op));
 		break;
 	case NETD_FAILED:
 	case NETD_GRANTED:
 		errno = reply->error;
-		error_set(err, "vm-netd could not make a tap on %s: %s", bridge, reply->message);
+		error_set(err, "vm-netd could not make a tap on %s: %s%s", bridge, reply->message,
+			  nat_advice(NETD_OP_TAP));
 		break;
 	}
 }
