@@ -30,7 +30,7 @@ static int check_policy(const char *path)
 		return 1;
 	}
 	bool as_callers = works_as_its_caller();
-	int problems = as_callers ? check_as_callers(&policy, path) : 0;
+	int problems = check_subjects(&policy, path, as_callers);
 	if (!problems)
 		printf("%s: OK: %zu bridges, %zu rules%s%s%s\n", path, policy.nbridges,
 		       policy.nrules, policy.log ? ", audit log " : "",

@@ -107,6 +107,7 @@ bool exe_has_file_capabilities(void);
 /* Installed with file capabilities and not setuid root: vm-netd works with
  * its caller's ids. */
 bool works_as_its_caller(void);
-/* --check for such an install: what each user and group the policy's rules
- * name would fail at, told on stderr; how many fail. */
-int check_as_callers(const struct policy *policy, const char *path);
+/* --check: warns of the rules' users and groups this host does not know;
+ * as_callers (see works_as_its_caller), also tells on stderr what each of
+ * them would fail at. How many would fail. */
+int check_subjects(const struct policy *policy, const char *path, bool as_callers);

@@ -740,6 +740,21 @@ out=$(ip netns exec "$NS" setpriv --reuid="$ALICE" --regid="$(id -gn $ALICE)" --
 	"$D/vm-netd" --check /etc/shadow 2>&1)
 detail=$out check "--check is for root only" contains "$out" "is for root"
 
+# ---- --check warns of a rule for a user or group this host does not know ---------------
+printf 'allow vmnetd-nosuchuser br0 1\nallow @vmnetd-nosuchgroup br0 1\n' >>"$D/netd.conf"
+lines=$(wc -l <"$D/netd.conf")
+out=$("$D/vm-netd" --check 2>&1)
+rc=$?
+detail=$out check "--check, a rule for an unknown user: warned, with its line" contains "$out" \
+	"vm-netd: $D/netd.conf:$((lines - 1)): warning: user vmnetd-nosuchuser is unknown on this host, so the rule grants nothing"
+detail=$out check "--check, a rule for an unknown group: warned, with its line" contains "$out" \
+	"vm-netd: $D/netd.conf:$lines: warning: group vmnetd-nosuchgroup is unknown on this host, so the rule grants nothing"
+detail=$out check "--check, unknown subjects: the policy is still valid (exit 0, OK)" \
+	bash -c '[ "$1" = 0 ] && grep -q ": OK: " <<<"$2"' _ "$rc" "$out"
+write_policy
+out=$("$D/vm-netd" --check 2>&1)
+detail=$out check "--check, every subject known: no warning" bash -c '! grep -q warning <<<"$1"' _ "$out"
+
 # ---- attacks: the policy file ------------------------------------------------------------
 policy_attack() {
 	local name=$1

@@ -1,9 +1,14 @@
-/* vm-netd --check, for an install with file capabilities: vm-netd is then
- * not root but its caller with CAP_NET_ADMIN, and opens the policy,
- * /dev/net/tun and the log file with its caller's ids. A policy that root
- * can read may still deny every request. So each subject the rules name
- * tries what its requests would do, in a child with that subject's ids:
- * a user with its own groups, a group as a member with no other group. */
+/* vm-netd --check, past the policy's syntax: what each subject of the
+ * rules would meet.
+ *
+ * - A user or group this host does not know is warned of: the rule grants
+ *   nothing (often a typo).
+ * - With file capabilities vm-netd is not root but its caller with
+ *   CAP_NET_ADMIN, and opens the policy, /dev/net/tun and the log file with
+ *   its caller's ids: a policy that root can read may still deny every
+ *   request. So each subject tries what its requests would do, in a child
+ *   with that subject's ids: a user with its own groups, a group as a
+ *   member with no other group. */
 #include "netd.h"
 
 #include "xalloc.h"
@@ -157,15 +162,25 @@ static bool seen_before(const struct policy *policy, size_t i)
 	return false;
 }
 
-int check_as_callers(const struct policy *policy, const char *path)
+int check_subjects(const struct policy *policy, const char *path, bool as_callers)
 {
 	int problems = 0;
 	for (size_t i = 0; i < policy->nrules; i++) {
+		const struct policy_rule *rule = &policy->rules[i];
 		struct subject_ids ids;
 		char problem[2048];
-		if (seen_before(policy, i) || !ids_of(&policy->rules[i], &ids))
+		if (seen_before(policy, i))
 			continue;
-		if (problem_as(&ids, path, problem, sizeof(problem))) {
+		if (!ids_of(rule, &ids)) {
+			fprintf(
+			    stderr,
+			    "vm-netd: %s:%u: warning: %s %s is unknown on this host, so the rule "
+			    "grants nothing\n",
+			    rule->origin.file, rule->origin.line, rule->group ? "group" : "user",
+			    rule->subject);
+			continue;
+		}
+		if (as_callers && problem_as(&ids, path, problem, sizeof(problem))) {
 			fprintf(stderr,
 				"vm-netd: %s: vm-netd has file capabilities, so it works as its "
 				"caller, and as %s it %s\n",
