@@ -38,7 +38,7 @@ struct subject_ids {
 bool works_as_its_caller(void)
 {
 	struct stat st;
-	return stat("/proc/self/exe", &st) == 0 && !(st.st_uid == 0 && (st.st_mode & S_ISUID)) &&
+	return stat("/proc/self/exe", &st) == 0 && !is_setuid_root(&st) &&
 	       exe_has_file_capabilities();
 }
 

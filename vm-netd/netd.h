@@ -102,6 +102,10 @@ int reply(struct netd_state *s);
 
 /* Root's modes: --check [FILE], --setup, --list. */
 int admin_main(int argc, char **argv, const struct netd_paths *paths);
+/* The file st describes is root's and setuid (as vm-netd's own
+ * executable is, installed the usual way). */
+struct stat;
+bool is_setuid_root(const struct stat *st);
 /* vm-netd's own executable (/proc/self/exe) has file capabilities. */
 bool exe_has_file_capabilities(void);
 /* Installed with file capabilities and not setuid root: vm-netd works with

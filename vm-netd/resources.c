@@ -25,6 +25,11 @@
 _Static_assert(SANDBOX_TUN_QUEUES == NETD_MAX_QUEUES - 1,
 	       "a queue fd for each queue but the first");
 
+bool is_setuid_root(const struct stat *st)
+{
+	return st->st_uid == 0 && (st->st_mode & S_ISUID);
+}
+
 bool exe_has_file_capabilities(void)
 {
 	return getxattr("/proc/self/exe", "security.capability", NULL, 0) >= 0;
@@ -53,7 +58,7 @@ static bool install_problem(struct netd_state *s)
 			    "setuid and file capabilities: install vm with a --prefix on another "
 			    "(e.g. /usr/local), or remount it without nosuid",
 			    path);
-	else if (!(st.st_uid == 0 && (st.st_mode & S_ISUID)) && !exe_has_file_capabilities())
+	else if (!is_setuid_root(&st) && !exe_has_file_capabilities())
 		netd_decide(s, NETD_NOT_PRIVILEGED, EPERM,
 			    "vm-netd (%.100s) is not setuid root (owner uid %u, mode %04o) and has "
 			    "no file capabilities: run 'meson install' as root, which makes it "
