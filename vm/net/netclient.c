@@ -247,7 +247,7 @@ void netclient_explain(const struct netd_request *req, const struct netd_reply *
 	case NETD_GRANTED:
 		errno = reply->error;
 		error_set(err, "vm-netd could not make a tap on %s: %s%s", bridge, reply->message,
-			  nat_advice(NETD_OP_TAP));
+			  nat_advice((enum netd_op)req->op));
 		break;
 	}
 }
