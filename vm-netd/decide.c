@@ -85,6 +85,12 @@ static int claim_tap(struct netd_state *s)
 	struct error err;
 	char alias[LINK_ALIAS_SIZE];
 	unsigned char mac[LINK_MAC_SIZE];
+	if (s->tun_fd < 0) {
+		/* The peek saw a query: a caller that holds our socket end too
+		 * took it and sent a tap request in its place. */
+		netd_decide(s, NETD_FAILED, EBADF, "the request changed after vm-netd opened it");
+		return -1;
+	}
 	maker_pending_name(s->tap, sizeof(s->tap), s->uid, s->pid);
 	maker_alias(alias, sizeof(alias), s->uid, s->req.machine_id, s->req.bridge);
 	maker_tap_mac(mac, s->uid, s->pid);

@@ -233,32 +233,37 @@ static void open_audit_log(struct netd_state *s)
 			    log);
 }
 
-/* How many queues the request will ask for, to open no more /dev/net/tun
- * fds than it needs: vm queues its request before it starts the helper, so
- * a peek (no decoding: the request is decoded only in the sandbox, and this
- * is the same message) usually finds it. A well-formed tap request of this
- * version gives its queues; any other message, 1 (it is a query, or will be
- * refused); none yet, all NETD_MAX_QUEUES, so a caller that sends late
- * still gets what it asks for. */
-static unsigned queues_wanted(const struct netd_state *s)
+/* What the request will ask for, to open only what it needs: vm queues its
+ * request before it starts the helper, so a peek (no decoding: the request
+ * is decoded only in the sandbox, and this is the same message) usually
+ * finds it. A well-formed message of this version gives its op and, for a
+ * tap, its queues; any other, a tap of 1 queue (it will be refused); none
+ * yet, a tap of all NETD_MAX_QUEUES, so a caller that sends late still gets
+ * what it asks for. */
+static void peek_request(const struct netd_state *s, unsigned *op, unsigned *queues)
 {
 	struct netd_request req;
+	*op = NETD_OP_TAP;
+	*queues = 1;
 	if (s->sock < 0)
-		return 1;
+		return;
 	ssize_t n = recv(s->sock, &req, sizeof(req), MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
-	if (n < 0)
-		return NETD_MAX_QUEUES;
-	if (n != (ssize_t)sizeof(req) || req.magic != NETD_MAGIC || req.version != NETD_VERSION ||
-	    req.op != NETD_OP_TAP || req.queues < 1 || req.queues > NETD_MAX_QUEUES)
-		return 1;
-	return req.queues;
+	if (n < 0) {
+		*queues = NETD_MAX_QUEUES;
+		return;
+	}
+	if (n != (ssize_t)sizeof(req) || req.magic != NETD_MAGIC || req.version != NETD_VERSION)
+		return;
+	if (req.op == NETD_OP_QUERY)
+		*op = NETD_OP_QUERY;
+	else if (req.op == NETD_OP_TAP && req.queues >= 1 && req.queues <= NETD_MAX_QUEUES)
+		*queues = req.queues;
 }
 
 /* The fds for a multi-queue tap's other queues, at their fixed numbers. One
  * that cannot open fails only a request for that many queues. */
-static void open_queues(struct netd_state *s)
+static void open_queues(struct netd_state *s, unsigned queues)
 {
-	unsigned queues = queues_wanted(s);
 	for (unsigned i = 0; i + 1 < queues; i++) {
 		s->queue_fds[i] = move_fd(open("/dev/net/tun", O_RDWR | O_CLOEXEC),
 					  SANDBOX_FD_TUN_QUEUES + (int)i);
@@ -279,7 +284,11 @@ void open_resources(struct netd_state *s, const struct netd_paths *paths)
 	s->nl = netlink_open(SANDBOX_FD_NETLINK, &err);
 	if (!s->nl)
 		netd_decide(s, NETD_FAILED, errno, "%s", err.msg);
-	if (!s->decided) {
+	/* A query needs no tun: a host without the driver still lists its
+	 * grants. */
+	unsigned op, queues;
+	peek_request(s, &op, &queues);
+	if (!s->decided && op == NETD_OP_TAP) {
 		s->tun_fd = move_fd(open("/dev/net/tun", O_RDWR | O_CLOEXEC), SANDBOX_FD_TUN);
 		if (s->tun_fd < 0)
 			tun_failed(s, errno);
@@ -287,8 +296,8 @@ void open_resources(struct netd_state *s, const struct netd_paths *paths)
 	s->syslog_fd = move_fd(connect_syslog(paths->syslog), SANDBOX_FD_SYSLOG);
 	if (s->policy.log)
 		open_audit_log(s);
-	if (!s->decided)
-		open_queues(s);
+	if (!s->decided && op == NETD_OP_TAP)
+		open_queues(s, queues);
 	struct timeval timeout = {.tv_sec = NETD_REQUEST_TIMEOUT_S};
 	if (s->sock >= 0)
 		setsockopt(s->sock, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));

@@ -461,6 +461,80 @@ static int cmd_stall(int argc, char **argv)
 	return 0;
 }
 
+/* The helper's uid line from /proc, "Uid:\t<real>\t<effective>..."; false
+ * once it has ended. */
+static bool helper_uids(pid_t pid, char *line, size_t size)
+{
+	char path[64], text[4096];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return false;
+	text[n] = '\0';
+	char *uid = strstr(text, "Uid:");
+	if (!uid || strstr(text, "State:\tZ"))
+		return false;
+	snprintf(line, size, "%.*s", (int)strcspn(uid, "\n"), uid);
+	return true;
+}
+
+/* Waits until the helper has run as root (exec done) and then dropped to
+ * the caller's uids: by then it has peeked at its request, and is on its
+ * way to reading it. False when it ended first. */
+static bool wait_for_drop(pid_t pid)
+{
+	char line[128], caller[128];
+	unsigned uid = (unsigned)getuid();
+	snprintf(caller, sizeof(caller), "Uid:\t%u\t%u\t%u\t%u", uid, uid, uid, uid);
+	bool was_root = false;
+	while (helper_uids(pid, line, sizeof(line))) {
+		unsigned real, effective;
+		if (sscanf(line, "Uid: %u %u", &real, &effective) == 2 && effective == 0)
+			was_root = true;
+		else if (was_root && !strcmp(line, caller))
+			return true;
+	}
+	return false;
+}
+
+/* Queues a query, and keeps a copy of the helper's own end: once the helper
+ * has dropped (its peek saw the query), takes the query back out of its
+ * queue and sends a tap request for BRIDGE ID in its place. A race with the
+ * helper's read: up to 200 tries, until one is won. */
+static int cmd_swap(int argc, char **argv)
+{
+	struct netd_request query, tap;
+	struct error err;
+	if (argc < 3 || netd_request_init(&query, NETD_OP_QUERY, 0, argv[1], 0, 1, &err) < 0 ||
+	    netd_request_init(&tap, NETD_OP_TAP, (unsigned)atoi(argv[2]), argv[1], 0, 1, &err) < 0)
+		return 2;
+	for (int tries = 1; tries <= 200; tries++) {
+		int sv[2];
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+			return 2;
+		send(sv[0], &query, sizeof(query), 0);
+		pid_t pid = start_helper(sv[1], false);
+		struct netd_request taken;
+		bool won = wait_for_drop(pid) &&
+			   recv(sv[1], &taken, sizeof(taken), MSG_DONTWAIT) == sizeof(taken);
+		close(sv[1]);
+		if (won) {
+			send(sv[0], &tap, sizeof(tap), 0);
+			printf("swapped on try %d\n", tries);
+			int rc = finish(pid, sv[0]);
+			close(sv[0]);
+			return rc;
+		}
+		waitpid(pid, NULL, 0);
+		close(sv[0]);
+	}
+	printf("swapped on no try\n");
+	return 0;
+}
+
 /* Holds the request back until the helper sits in its sandbox waiting for
  * it, then shows the helper's credentials as the kernel sees them. */
 static int cmd_status(int argc, char **argv)
@@ -595,6 +669,8 @@ int main(int argc, char **argv)
 		return cmd_prlimit(argc - 1, argv + 1);
 	if (!strcmp(mode, "stopcont"))
 		return cmd_stopcont(argc - 1, argv + 1);
+	if (!strcmp(mode, "swap"))
+		return cmd_swap(argc - 1, argv + 1);
 	if (!strcmp(mode, "stall"))
 		return cmd_stall(argc - 1, argv + 1);
 	if (!strcmp(mode, "syslog-send") && argc > 3)

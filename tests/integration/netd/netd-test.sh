@@ -666,6 +666,10 @@ setup_failure "no /dev/net/tun (no tun driver, or a container without it)" \
 setup_failure "vm start, no /dev/net/tun" \
 	"vm: start: vm-netd could not make a tap on br0: cannot open /dev/net/tun (No such file or directory): the tun driver is not loaded, or a container lacks the device: ask your admin to run 'modprobe tun', or to pass /dev/net/tun into the container; or use --nat" \
 	1 1 vm_via without_tun "$D/vm-netd" "$ALICE" 56 start
+out=$(vm_via without_tun "$D/vm-netd" "$ALICE" 59 net)
+rc=$?
+detail=$out check "no /dev/net/tun: vm net still lists the grants (exit 0)" \
+	bash -c '[ "$1" = 0 ] && grep -qE "^ *br0 +2 +[0-9]+ +ready" <<<"$2"' _ "$rc" "$out"
 check "no /dev/net/tun: the host's /dev/net/tun is untouched" [ -c /dev/net/tun ]
 mkdir -m 0755 "$D/nosuid"
 mount -t tmpfs -o nosuid,mode=0755,size=4m tmpfs "$D/nosuid"
@@ -891,6 +895,22 @@ detail=$out check "helper stopped and continued during its request (Ctrl-Z, fg):
 	contains "$out" "result: granted vm82t0"
 wait "$lock_pid"
 rm -f "$D/lock"
+# The helper peeks at its request to open no tun for a query. A caller that
+# keeps the helper's own socket end takes the query back out after that
+# peek and sends a tap request in its place: one record per try, and the
+# swapped request fails with its record, no tap, not killed by the sandbox.
+before=$(audit_lines)
+before_links=$(links)
+out=$(as "$ALICE" swap br0 91)
+tries=$(sed -n 's/^swapped on try \([0-9]*\)$/\1/p' <<<"$out")
+detail=$out check "a query swapped for a tap request after the peek: failed, answered, not killed" \
+	bash -c '[ -n "$1" ] && grep -q "^exit: 1$" <<<"$2" &&
+		grep -q "^result: failed - the request changed after vm-netd opened it$" <<<"$2"' _ "$tries" "$out"
+detail="$(tail -n 1 "$D/audit.log")" check "the swapped request: one record per try, the last one failed" \
+	bash -c '[ "$1" = "$2" ] && tail -n 1 "$3" | grep -q "op=tap machine=91 .*result=failed"' _ \
+	"$(($(audit_lines) - before))" "$tries" "$D/audit.log"
+detail="before: $before_links; after: $(links)" check "the swapped request: no tap left" \
+	[ "$before_links" = "$(links)" ]
 # Fifty helpers at once: the quota holds exactly, without a lock.
 mkfifo -m 0644 "$D/hold"
 exec {holdfd}<>"$D/hold"
