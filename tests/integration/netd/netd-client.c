@@ -481,29 +481,39 @@ static bool helper_uids(pid_t pid, char *line, size_t size)
 	return true;
 }
 
-/* Waits until the helper has run as root (exec done) and then dropped to
- * the caller's uids: by then it has peeked at its request, and is on its
- * way to reading it. False when it ended first. */
-static bool wait_for_drop(pid_t pid)
+/* Runs the helper in short steps, stopping it after each, until it has run
+ * as root (exec done) and then dropped to the caller's uids: by then it has
+ * peeked at its request, and is on its way to reading it. True with the
+ * helper stopped there; false when it ended first (reaped). Stepping, not
+ * watching, so that the window is caught on one CPU too: the caller may
+ * stop its own helper (it is its real uid). */
+static bool stop_after_drop(pid_t pid)
 {
 	char line[128], caller[128];
 	unsigned uid = (unsigned)getuid();
 	snprintf(caller, sizeof(caller), "Uid:\t%u\t%u\t%u\t%u", uid, uid, uid, uid);
 	bool was_root = false;
-	while (helper_uids(pid, line, sizeof(line))) {
+	for (;;) {
+		int status;
+		kill(pid, SIGSTOP);
+		if (waitpid(pid, &status, WUNTRACED) != pid || !WIFSTOPPED(status))
+			return false;
+		if (!helper_uids(pid, line, sizeof(line)))
+			return false;
 		unsigned real, effective;
 		if (sscanf(line, "Uid: %u %u", &real, &effective) == 2 && effective == 0)
 			was_root = true;
 		else if (was_root && !strcmp(line, caller))
 			return true;
+		kill(pid, SIGCONT);
+		usleep(20);
 	}
-	return false;
 }
 
 /* Queues a query, and keeps a copy of the helper's own end: once the helper
  * has dropped (its peek saw the query), takes the query back out of its
- * queue and sends a tap request for BRIDGE ID in its place. A race with the
- * helper's read: up to 200 tries, until one is won. */
+ * queue and sends a tap request for BRIDGE ID in its place. The helper may
+ * have read the query by then: up to 200 tries, until one is in time. */
 static int cmd_swap(int argc, char **argv)
 {
 	struct netd_request query, tap;
@@ -518,17 +528,22 @@ static int cmd_swap(int argc, char **argv)
 		send(sv[0], &query, sizeof(query), 0);
 		pid_t pid = start_helper(sv[1], false);
 		struct netd_request taken;
-		bool won = wait_for_drop(pid) &&
-			   recv(sv[1], &taken, sizeof(taken), MSG_DONTWAIT) == sizeof(taken);
+		bool stopped = stop_after_drop(pid);
+		bool won =
+		    stopped && recv(sv[1], &taken, sizeof(taken), MSG_DONTWAIT) == sizeof(taken);
 		close(sv[1]);
-		if (won) {
+		if (won)
 			send(sv[0], &tap, sizeof(tap), 0);
+		if (stopped)
+			kill(pid, SIGCONT);
+		if (won) {
 			printf("swapped on try %d\n", tries);
 			int rc = finish(pid, sv[0]);
 			close(sv[0]);
 			return rc;
 		}
-		waitpid(pid, NULL, 0);
+		if (stopped)
+			waitpid(pid, NULL, 0);
 		close(sv[0]);
 	}
 	printf("swapped on no try\n");

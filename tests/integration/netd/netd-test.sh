@@ -902,6 +902,7 @@ rm -f "$D/lock"
 before=$(audit_lines)
 before_links=$(links)
 out=$(as "$ALICE" swap br0 91)
+echo "# swap: $(grep swapped <<<"$out")"
 tries=$(sed -n 's/^swapped on try \([0-9]*\)$/\1/p' <<<"$out")
 detail=$out check "a query swapped for a tap request after the peek: failed, answered, not killed" \
 	bash -c '[ -n "$1" ] && grep -q "^exit: 1$" <<<"$2" &&
