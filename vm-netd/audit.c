@@ -80,7 +80,11 @@ size_t audit_format(char *buf, size_t size, const struct audit_record *r)
 	return (size_t)n < size ? (size_t)n : size - 1;
 }
 
-/* Sent whole or not at all (a datagram), without waiting. */
+/* Sent whole or not at all (a datagram). Without waiting when the log file
+ * holds the record; when syslog is the only place for it, a daemon that is
+ * behind (a boot's burst, a journal being flushed, many helpers at once:
+ * the kernel queues only max_dgram_qlen datagrams, 10 by default) is waited
+ * for, up to the socket's NETD_SYSLOG_WAIT_MS, rather than the grant lost. */
 static bool to_syslog(const struct netd_state *s, const char *record)
 {
 	if (s->syslog_fd < 0)
@@ -89,7 +93,8 @@ static bool to_syslog(const struct netd_state *s, const char *record)
 	int priority = LOG_AUTHPRIV | (s->status == NETD_GRANTED ? LOG_INFO : LOG_WARNING);
 	int n = snprintf(line, sizeof(line), "<%d>vm-netd[%d]: %s", priority, (int)s->pid, record);
 	size_t len = n < 0 ? 0 : (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
-	return send(s->syslog_fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len;
+	int flags = (s->log_fd >= 0 ? MSG_DONTWAIT : 0) | MSG_NOSIGNAL;
+	return send(s->syslog_fd, line, len, flags) == (ssize_t)len;
 }
 
 /* A record a full disk cut short becomes a line of '#' in place (its bytes

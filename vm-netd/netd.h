@@ -16,6 +16,9 @@
 
 #define NETD_REQUEST_FD SANDBOX_FD_REQUEST
 #define NETD_REQUEST_TIMEOUT_S 5
+/* How long a record may wait for a syslog daemon whose queue is full, when
+ * syslog is the only place it can go (audit.c). */
+#define NETD_SYSLOG_WAIT_MS 500
 
 /* Compiled into main.c; a test build compiles other paths. */
 struct netd_paths {

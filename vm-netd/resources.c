@@ -195,6 +195,11 @@ static int connect_syslog(const char *path)
 		close(fd);
 		fd = -1;
 	}
+	/* The bound on a send that waits (audit.c): a daemon that never reads,
+	 * or a user who floods /dev/log, delays a request by this at most. */
+	struct timeval bound = {.tv_usec = NETD_SYSLOG_WAIT_MS * 1000};
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &bound, sizeof(bound));
 	return fd;
 }
 

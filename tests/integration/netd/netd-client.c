@@ -652,6 +652,42 @@ static int cmd_syslog_sink(const char *socket_path, const char *file)
 	}
 }
 
+/* A syslog daemon that is behind: bound at SOCKET, its queue filled to
+ * what the kernel allows, it reads nothing for MS milliseconds (-1: ever),
+ * then keeps every message but its own fillers in FILE, until killed. */
+static int cmd_syslog_busy(const char *socket_path, const char *file, int ms)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", socket_path);
+	unlink(socket_path);
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0), filler = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (fd < 0 || filler < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		perror(socket_path);
+		return 1;
+	}
+	chmod(socket_path, 0666);
+	int queued = 0;
+	while (sendto(filler, "filler", 6, MSG_DONTWAIT, (struct sockaddr *)&addr, sizeof(addr)) ==
+	       6)
+		queued++;
+	printf("full after %d\n", queued);
+	fflush(stdout);
+	if (ms < 0)
+		for (;;)
+			pause();
+	usleep((useconds_t)ms * 1000);
+	int out = open(file, O_WRONLY | O_APPEND | O_CREAT, 0644);
+	for (;;) {
+		char buf[4096];
+		ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+		if (n <= 0 || (n == 6 && !memcmp(buf, "filler", 6)))
+			continue;
+		buf[n++] = '\n';
+		if (write(out, buf, (size_t)n) < 0)
+			return 1;
+	}
+}
+
 static int cmd_syslog_send(const char *socket_path, const char *message)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -688,6 +724,8 @@ int main(int argc, char **argv)
 		return cmd_swap(argc - 1, argv + 1);
 	if (!strcmp(mode, "stall"))
 		return cmd_stall(argc - 1, argv + 1);
+	if (!strcmp(mode, "syslog-busy") && argc > 4)
+		return cmd_syslog_busy(argv[2], argv[3], atoi(argv[4]));
 	if (!strcmp(mode, "syslog-send") && argc > 3)
 		return cmd_syslog_send(argv[2], argv[3]);
 	if (!strcmp(mode, "syslog-sink") && argc > 3)
