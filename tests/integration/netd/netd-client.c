@@ -368,19 +368,25 @@ static int cmd_fd3(const char *kind)
 	return finish(pid, sv[0]);
 }
 
+/* The helper's /proc status as text ("" and false when there is none). */
+static bool read_status(pid_t pid, char *text, size_t size)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, text, size - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	text[n > 0 ? n : 0] = '\0';
+	return n > 0;
+}
+
 /* Waits until the helper sits in its sandbox (running as the caller); the
  * text of its /proc status is left in text. */
 static bool wait_for_sandbox(pid_t pid, char *text, size_t size)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	for (int tries = 0; tries < 4000; tries++) {
-		FILE *f = fopen(path, "r");
-		size_t n = f ? fread(text, 1, size - 1, f) : 0;
-		if (f)
-			fclose(f);
-		text[n] = '\0';
-		if (strstr(text, "Seccomp:\t2"))
+		if (read_status(pid, text, size) && strstr(text, "Seccomp:\t2"))
 			return true;
 		usleep(1000);
 	}
@@ -465,15 +471,9 @@ static int cmd_stall(int argc, char **argv)
  * once it has ended. */
 static bool helper_uids(pid_t pid, char *line, size_t size)
 {
-	char path[64], text[4096];
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
+	char text[4096];
+	if (!read_status(pid, text, sizeof(text)))
 		return false;
-	text[n] = '\0';
 	char *uid = strstr(text, "Uid:");
 	if (!uid || strstr(text, "State:\tZ"))
 		return false;
