@@ -9,14 +9,43 @@
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <string.h>
 #include <sys/prctl.h>
 
 #include "netd-filter.h"
 
+/* Whether vm-netd was started under a seccomp filter of its caller's (a
+ * container's, or a service's): PR_GET_SECCOMP says so, or fails, which
+ * only a filter makes it do, except for a kernel without seccomp (EINVAL). */
+static bool under_callers_filter(void)
+{
+	int mode = prctl(PR_GET_SECCOMP, 0, 0, 0, 0);
+	return mode == SECCOMP_MODE_FILTER || (mode < 0 && errno != EINVAL);
+}
+
+const char *sandbox_refusal_advice(int error, bool under_filter)
+{
+	if (under_filter)
+		return "vm runs under a seccomp filter (a container's or a service's) that forbids "
+		       "it: run vm outside that sandbox, or have it allow prctl() and seccomp()";
+	if (error == EINVAL)
+		return "this kernel has no seccomp filters (CONFIG_SECCOMP_FILTER), and vm-netd "
+		       "needs them: boot a kernel built with them";
+	return NULL;
+}
+
+/* What the kernel said, and, where we can tell why, what to do. */
+static void tell_refusal(struct netd_state *s, int error, const char *what)
+{
+	const char *advice = sandbox_refusal_advice(error, under_callers_filter());
+	netd_decide(s, NETD_FAILED, error, "%s (%s)%s%s", what, strerror(error), advice ? ": " : "",
+		    advice ? advice : "");
+}
+
 void set_no_new_privs(struct netd_state *s)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		netd_decide(s, NETD_FAILED, errno, "cannot set no_new_privs");
+		tell_refusal(s, errno, "cannot set no_new_privs");
 }
 
 int sandbox_install(void)
@@ -32,5 +61,5 @@ void apply_seccomp(struct netd_state *s)
 {
 	s->sandboxed = sandbox_install() == 0;
 	if (!s->sandboxed)
-		netd_decide(s, NETD_FAILED, EPERM, "cannot install the seccomp filter");
+		tell_refusal(s, errno, "cannot install the seccomp filter");
 }

@@ -6,6 +6,8 @@
  * (gen-filter.c), and loading it is one system call. */
 #pragma once
 
+#include <stdbool.h>
+
 #define SANDBOX_FD_REQUEST 3	/* the request socket */
 #define SANDBOX_FD_NETLINK 4	/* rtnetlink */
 #define SANDBOX_FD_TUN 5	/* /dev/net/tun */
@@ -21,3 +23,8 @@
 /* Installs the filter (no_new_privs must be set, or CAP_SYS_ADMIN held).
  * Returns 0 or -1. */
 int sandbox_install(void);
+
+/* What to do when the kernel refuses no_new_privs or the filter with ERROR:
+ * a filter of the caller's forbids it (UNDER_FILTER), or the kernel has no
+ * seccomp filters (EINVAL); NULL when neither explains it. */
+const char *sandbox_refusal_advice(int error, bool under_filter);

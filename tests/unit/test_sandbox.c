@@ -4,11 +4,13 @@
 #include "sandbox.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -204,4 +206,18 @@ Test(sandbox, other_abis_kill)
 	else
 		cr_log_info(
 		    "this kernel has no i386 ABI (int 0x80 faults): nothing to filter there");
+}
+
+/* The words for a refused filter: a filter of the caller's (the root tests
+ * build one for real), a kernel without seccomp filters (which no test
+ * machine here is), or nothing to add. */
+Test(sandbox, a_refused_filter_is_explained)
+{
+	const char *caller = sandbox_refusal_advice(EPERM, true);
+	cr_expect(caller && strstr(caller, "vm runs under a seccomp filter"), "%s", caller);
+	cr_expect_str_eq(sandbox_refusal_advice(EINVAL, true), caller,
+			 "a filter's EINVAL is the filter's");
+	const char *kernel = sandbox_refusal_advice(EINVAL, false);
+	cr_expect(kernel && strstr(kernel, "CONFIG_SECCOMP_FILTER"), "%s", kernel);
+	cr_expect_null(sandbox_refusal_advice(ENOMEM, false));
 }

@@ -31,6 +31,11 @@
  *   netd-client stall BRIDGE ID      asks, keeping a copy of the helper's end
  *                                     and filling it so that the reply cannot
  *                                     go; holds until stdin closes
+ *   netd-client under-filter ERRNO COMMAND...
+ *                                     runs COMMAND under a seccomp filter that
+ *                                     refuses seccomp() and PR_SET_SECCOMP with
+ *                                     ERRNO (a container's); as root, without
+ *                                     no_new_privs
  *   netd-client syslog-sink SOCKET FILE
  *   netd-client syslog-send SOCKET MESSAGE
  *
@@ -569,6 +574,12 @@ static int cmd_status(int argc, char **argv)
 	return finish(pid, sv[0]);
 }
 
+static int install_filter(struct sock_filter *code, unsigned short len)
+{
+	struct sock_fprog prog = {len, code};
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0 ? -1 : 0;
+}
+
 /* close_range fails with ENOSYS from here on, in the helper too: the kernel
  * keeps the filter across exec. Installing it takes no_new_privs, so the
  * kernel then ignores the helper's setuid bit; the helper's first step,
@@ -581,11 +592,37 @@ static int refuse_close_range(void)
 	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
 	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = {sizeof(code) / sizeof(code[0]), code};
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-		       prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0
+		       install_filter(code, sizeof(code) / sizeof(code[0])) < 0
 		   ? -1
 		   : 0;
+}
+
+/* Runs COMMAND under a filter that refuses seccomp() and
+ * prctl(PR_SET_SECCOMP) with ERRNO, as a container's may. Root installs it
+ * without no_new_privs (CAP_SYS_ADMIN allows that), so the helper's setuid
+ * bit still counts below it. */
+static int cmd_under_filter(int argc, char **argv)
+{
+	if (argc < 3)
+		return 2;
+	unsigned error = (unsigned)atoi(argv[1]) & SECCOMP_RET_DATA;
+	struct sock_filter code[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_seccomp, 3, 0),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_prctl, 0, 3),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PR_SET_SECCOMP, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | error),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	if (install_filter(code, sizeof(code) / sizeof(code[0])) < 0) {
+		perror("netd-client: under-filter");
+		return 2;
+	}
+	execvp(argv[2], argv + 2);
+	perror(argv[2]);
+	return 127;
 }
 
 /* FILE at fd 5 and as high as the hard RLIMIT_NOFILE lets (up to 70000,
@@ -722,6 +759,8 @@ int main(int argc, char **argv)
 		return cmd_stopcont(argc - 1, argv + 1);
 	if (!strcmp(mode, "swap"))
 		return cmd_swap(argc - 1, argv + 1);
+	if (!strcmp(mode, "under-filter"))
+		return cmd_under_filter(argc - 1, argv + 1);
 	if (!strcmp(mode, "stall"))
 		return cmd_stall(argc - 1, argv + 1);
 	if (!strcmp(mode, "syslog-busy") && argc > 4)

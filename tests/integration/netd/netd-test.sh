@@ -687,6 +687,12 @@ rm -f "$D/vm-netd-plain"
 setup_failure "CAP_NET_ADMIN not in the bounding set (a container without it)" \
 	"vm: run: vm-netd cannot have CAP_NET_ADMIN here: the capability bounding set lacks it (a container or service that drops it); run vm outside it, or give it CAP_NET_ADMIN; or use --nat" \
 	1 1 vm_via no_net_admin_bound "$D/vm-netd" "$ALICE" 53
+# A container whose seccomp filter forbids vm-netd's own: root installs it
+# without no_new_privs, so the setuid bit still counts below it.
+filter_forbids_seccomp() { ip netns exec "$NS" "$CLIENT" under-filter 1 "$@"; }
+setup_failure "a seccomp filter of the caller's forbids vm-netd's (a container's)" \
+	"vm: run: vm-netd could not make a tap on br0: cannot install the seccomp filter (Operation not permitted): vm runs under a seccomp filter (a container's or a service's) that forbids it: run vm outside that sandbox, or have it allow prctl() and seccomp(); or use --nat" \
+	1 1 vm_via filter_forbids_seccomp "$D/vm-netd" "$ALICE" 49
 if command -v setcap >/dev/null; then
 	install -o root -g root -m 0755 "$NETD_HELPER" "$D/vm-netd-filecaps"
 	setcap cap_net_admin,cap_setpcap+ep "$D/vm-netd-filecaps"
