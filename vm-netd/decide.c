@@ -61,14 +61,24 @@ static int find_bridge(struct netd_state *s, const struct policy_bridge *decl,
 	return 0;
 }
 
+/* What a caller that holds our socket end too did: it took the request the
+ * peek saw (resources.c) back out, and sent another that needs more than
+ * was opened for it. */
+#define REQUEST_CHANGED "the request changed after vm-netd opened it"
+
 /* The tap's other queues, on the fds opened for them: the same device
  * (the kernel's answer names it), so the census and the quota see one tap. */
 static int attach_queues(struct netd_state *s, struct error *err)
 {
 	for (unsigned i = 0; i + 1 < s->req.queues; i++) {
+		if (s->queue_fds[i] < 0 && !s->queue_open_error) {
+			/* Never opened: the peek saw fewer queues (see claim_tap). */
+			error_set(err, REQUEST_CHANGED);
+			errno = EBADF;
+			return -1;
+		}
 		if (s->queue_fds[i] < 0) {
-			/* Not opened: the open failed (the peek saw this same request). */
-			errno = s->queue_open_error ? s->queue_open_error : EAGAIN;
+			errno = s->queue_open_error;
 			return error_errno(err, "cannot open /dev/net/tun for queue %u of %u",
 					   i + 2, s->req.queues);
 		}
@@ -88,7 +98,7 @@ static int claim_tap(struct netd_state *s)
 	if (s->tun_fd < 0) {
 		/* The peek saw a query: a caller that holds our socket end too
 		 * took it and sent a tap request in its place. */
-		netd_decide(s, NETD_FAILED, EBADF, "the request changed after vm-netd opened it");
+		netd_decide(s, NETD_FAILED, EBADF, REQUEST_CHANGED);
 		return -1;
 	}
 	maker_pending_name(s->tap, sizeof(s->tap), s->uid, s->pid);

@@ -28,6 +28,10 @@
  *   netd-client prlimit BRIDGE ID    lowers the helper's RLIMIT_FSIZE to 0 once
  *                                     it runs as the caller, then asks
  *   netd-client stopcont BRIDGE ID   asks, then stops and continues the helper
+ *   netd-client swap BRIDGE ID [QUEUES]
+ *                                     queues a query (a tap of 1 queue), then,
+ *                                     once the helper has dropped, swaps it
+ *                                     for a tap request (of QUEUES queues)
  *   netd-client stall BRIDGE ID      asks, keeping a copy of the helper's end
  *                                     and filling it so that the reply cannot
  *                                     go; holds until stdin closes
@@ -515,22 +519,28 @@ static bool stop_after_drop(pid_t pid)
 	}
 }
 
-/* Queues a query, and keeps a copy of the helper's own end: once the helper
- * has dropped (its peek saw the query), takes the query back out of its
- * queue and sends a tap request for BRIDGE ID in its place. The helper may
- * have read the query by then: up to 200 tries, until one is in time. */
+/* Queues a query (with QUEUES, a tap request of 1 queue), and keeps a copy
+ * of the helper's own end: once the helper has dropped (its peek saw the
+ * first request), takes that request back out of its queue and sends a tap
+ * request for BRIDGE ID (of QUEUES queues) in its place. The helper may have
+ * read the first by then: up to 200 tries, until one is in time. */
 static int cmd_swap(int argc, char **argv)
 {
-	struct netd_request query, tap;
+	struct netd_request first, tap;
 	struct error err;
-	if (argc < 3 || netd_request_init(&query, NETD_OP_QUERY, 0, argv[1], 0, 1, &err) < 0 ||
-	    netd_request_init(&tap, NETD_OP_TAP, (unsigned)atoi(argv[2]), argv[1], 0, 1, &err) < 0)
+	unsigned queues = argc > 3 ? (unsigned)atoi(argv[3]) : 0;
+	unsigned machine = argc > 2 ? (unsigned)atoi(argv[2]) : 0;
+	if (argc < 3 ||
+	    netd_request_init(&first, queues ? NETD_OP_TAP : NETD_OP_QUERY, queues ? machine : 0,
+			      argv[1], 0, 1, &err) < 0 ||
+	    netd_request_init(&tap, NETD_OP_TAP, machine, argv[1], 0, queues ? queues : 1, &err) <
+		0)
 		return 2;
 	for (int tries = 1; tries <= 200; tries++) {
 		int sv[2];
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 			return 2;
-		send(sv[0], &query, sizeof(query), 0);
+		send(sv[0], &first, sizeof(first), 0);
 		pid_t pid = start_helper(sv[1], false);
 		struct netd_request taken;
 		bool stopped = stop_after_drop(pid);

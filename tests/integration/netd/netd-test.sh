@@ -953,6 +953,22 @@ detail="$(tail -n 1 "$D/audit.log")" check "the swapped request: one record per 
 	"$(($(audit_lines) - before))" "$tries" "$D/audit.log"
 detail="before: $before_links; after: $(links)" check "the swapped request: no tap left" \
 	[ "$before_links" = "$(links)" ]
+# The same with a tap request of 1 queue swapped for one of 4: the helper
+# opened no queue fds, and says the request changed, not that it cannot
+# open /dev/net/tun.
+before=$(audit_lines)
+before_links=$(links)
+out=$(as "$ALICE" swap br0 92 4)
+echo "# swap, 1 queue for 4: $(grep swapped <<<"$out")"
+tries=$(sed -n 's/^swapped on try \([0-9]*\)$/\1/p' <<<"$out")
+detail=$out check "a tap of 1 queue swapped for 4 after the peek: failed, the request changed" \
+	bash -c '[ -n "$1" ] && grep -q "^exit: 1$" <<<"$2" &&
+		grep -q "^result: failed - the request changed after vm-netd opened it$" <<<"$2"' _ "$tries" "$out"
+detail="$(tail -n 1 "$D/audit.log")" check "the swapped 4 queues: one record per try, the last one failed" \
+	bash -c '[ "$1" = "$2" ] && tail -n 1 "$3" | grep -q "op=tap machine=92 .*queues=4 .*result=failed"' _ \
+	"$(($(audit_lines) - before))" "$tries" "$D/audit.log"
+detail="before: $before_links; after: $(links)" check "the swapped 4 queues: no tap left" \
+	[ "$before_links" = "$(links)" ]
 # Fifty helpers at once: the quota holds exactly, without a lock.
 mkfifo -m 0644 "$D/hold"
 exec {holdfd}<>"$D/hold"
