@@ -87,13 +87,14 @@ static int remove_file(const char *path, struct error *err)
 	return 0;
 }
 
-/* The overlay's second name, linked just before the merge is completed:
- * from then on the disk holds everything and the guest may write to it
- * directly, so the overlay must never be written into it again. A vm
- * killed before it removed the overlay leaves both names on the same file,
- * which tells the next command, even once the emulator is gone, that the
- * file is stale. (A name left over from an earlier overlay is another
- * file, and means nothing.) */
+/* The overlay's second name, linked once the merge job is pending: from
+ * then on the disk holds everything the overlay has, and the guest can
+ * write nothing new into the overlay (QEMU holds its writes until the job
+ * is finalized, and then moves the guest onto the disk). So the overlay
+ * must never be written into the disk again. A vm killed before it removed
+ * the overlay leaves both names on the same file, which tells the next
+ * command, even once the emulator is gone, that the file is stale. (A name
+ * left over from an earlier overlay is another file, and means nothing.) */
 static char *merged_path(const char *overlay)
 {
 	return xasprintf("%s.merged", overlay);
@@ -220,24 +221,50 @@ static int start_merge(struct qmp *q, const struct drive *d, const char *disk, s
 	json_object_object_add(args, "device", json_object_new_string(d->device));
 	/* Named, or the commit would go down to the deepest image: the base. */
 	json_object_object_add(args, "base-node", json_object_new_string(base));
+	/* The job waits, pending, for vm's word before it moves the guest back
+	 * onto the disk: see finalize_merge. */
+	json_object_object_add(args, "auto-finalize", json_object_new_boolean(false));
 	free(base);
 	if (qmp_execute(q, "block-commit", args, NULL, err) < 0)
 		return error_prefix(err, "cannot start merging the overlay back");
 	return 0;
 }
 
-static int complete_merge(struct qmp *q, const char *overlay, struct error *err)
+/* Once the job is ready: it then copies what is left, holds the guest's
+ * writes and waits, pending (finalize_merge). */
+static int complete_merge(struct qmp *q, struct error *err)
 {
 	fault_point("ready");
-	mark_merged(overlay);
 	struct json_object *args = json_object_new_object();
 	json_object_object_add(args, "device", json_object_new_string(MERGE_JOB));
-	if (qmp_execute(q, "block-job-complete", args, NULL, err) < 0) {
-		unmark_merged(overlay);
+	if (qmp_execute(q, "block-job-complete", args, NULL, err) < 0)
 		return error_prefix(err, "cannot complete the merge of the overlay");
-	}
 	fault_point("completing");
 	return 0;
+}
+
+/* Pending: the disk holds all the overlay has, flushed, and QEMU holds the
+ * guest's writes. The overlay gets its second name before the guest is
+ * moved onto the disk, so that at no moment may both an emulator that ends
+ * and a vm that is killed lose a write. The job must not stay pending (the
+ * guest's disk would hang), so a finalize QEMU refuses cancels it, and the
+ * guest goes on on the overlay. */
+static int finalize_merge(struct qmp *q, const char *overlay, struct error *err)
+{
+	mark_merged(overlay);
+	fault_point("finalizing");
+	struct json_object *args = json_object_new_object();
+	json_object_object_add(args, "id", json_object_new_string(MERGE_JOB));
+	if (qmp_execute(q, "block-job-finalize", args, NULL, err) == 0)
+		return 0;
+	if (qmp_emulator_ended(q))
+		return -1; /* follow_merge tells it */
+	unmark_merged(overlay);
+	struct json_object *cancel = json_object_new_object();
+	json_object_object_add(cancel, "device", json_object_new_string(MERGE_JOB));
+	struct error ignored;
+	qmp_execute(q, "block-job-cancel", cancel, NULL, &ignored);
+	return error_prefix(err, "cannot finish the merge of the overlay");
 }
 
 /* QEMU's report that the merge job ended (BLOCK_JOB_COMPLETED, before the
@@ -259,19 +286,19 @@ static int merge_report(struct qmp *q, int timeout_ms, char **failure)
 }
 
 /* The emulator ended while vm followed the merge. The disk holds all the
- * overlay has only once the job reported it complete (QEMU sends that in
- * the same step as it moves the guest onto the disk, so the report is read
- * even after the end): then the overlay keeps its second name, and the next
- * command removes it. Until then the job may still have been copying the
- * guest's last writes, and the overlay loses its second name, so that the
- * next command writes it into the disk. */
+ * overlay has once the job was pending (the overlay has its second name
+ * then), unless QEMU then reported the job failed or cancelled, which
+ * puts the guest back on the overlay: then the overlay loses its second
+ * name, and the next command writes it into the disk. */
 static int merge_ended_with_emulator(struct qmp *q, const char *disk, const char *overlay,
 				     struct error *err)
 {
 	char *failure;
-	bool completed = merge_report(q, 0, &failure) == 1;
+	struct error none;
+	bool failed = merge_report(q, 0, &failure) == 0;
 	free(failure);
-	if (completed)
+	bool cancelled = qmp_wait_event(q, "BLOCK_JOB_CANCELLED", 0, NULL, &none) == 0;
+	if (!failed && !cancelled && was_merged(overlay))
 		return error_set(
 		    err,
 		    "the emulator ended just after the overlay %s was merged back into "
@@ -284,31 +311,46 @@ static int merge_ended_with_emulator(struct qmp *q, const char *disk, const char
 			 overlay, disk, disk);
 }
 
+static bool has_status(const char *status, const char *want)
+{
+	return status && !strcmp(status, want);
+}
+
 /* The job reports each change of its status: once it is ready (the disk
- * holds all the overlay has, and mirrors new writes), vm completes it,
- * which moves the guest back onto the disk; it then concludes. */
-static int follow_merge(struct qmp *q, const char *disk, const char *overlay, bool ready,
+ * holds all the overlay has, and mirrors new writes), vm completes it; once
+ * it is pending, vm finalizes it, which moves the guest back onto the disk;
+ * it then concludes. status is the job's when vm found it. */
+static int follow_merge(struct qmp *q, const char *disk, const char *overlay, const char *status,
 			struct error *err)
 {
-	bool completing = false;
+	bool ready = has_status(status, "ready"), pending = has_status(status, "pending");
+	bool completing = false, finalizing = false;
 	for (;;) {
+		int rc = 0;
 		if (ready && !completing) {
-			if (complete_merge(q, overlay, err) < 0)
-				return -1;
+			rc = complete_merge(q, err);
 			completing = true;
 		}
-		struct json_object *event;
-		if (qmp_wait_event(q, "JOB_STATUS_CHANGE", JOB_STEP_TIMEOUT_MS, &event, err) < 0)
-			return qmp_emulator_ended(q)
-				   ? merge_ended_with_emulator(q, disk, overlay, err)
-				   : error_prefix(err, "merging the overlay back");
+		if (rc == 0 && pending && !finalizing) {
+			rc = finalize_merge(q, overlay, err);
+			finalizing = true;
+		}
+		struct json_object *event = NULL;
+		bool waited = rc == 0;
+		if (waited)
+			rc = qmp_wait_event(q, "JOB_STATUS_CHANGE", JOB_STEP_TIMEOUT_MS, &event,
+					    err);
+		if (rc < 0 && qmp_emulator_ended(q))
+			return merge_ended_with_emulator(q, disk, overlay, err);
+		if (rc < 0)
+			return waited ? error_prefix(err, "merging the overlay back") : -1;
 		struct json_object *data = member(event, "data");
-		const char *id = qmp_string(data, "id"), *status = qmp_string(data, "status");
-		bool ours = id && !strcmp(id, MERGE_JOB);
-		bool now_ready = ours && status && !strcmp(status, "ready");
-		bool concluded = ours && status && !strcmp(status, "concluded");
+		const char *id = qmp_string(data, "id");
+		const char *now = id && !strcmp(id, MERGE_JOB) ? qmp_string(data, "status") : NULL;
+		ready = ready || has_status(now, "ready");
+		pending = pending || has_status(now, "pending");
+		bool concluded = has_status(now, "concluded");
 		json_object_put(event);
-		ready = ready || now_ready;
 		if (concluded)
 			break;
 	}
@@ -350,7 +392,7 @@ int overlay_merge_live(struct qmp *q, const char *disk, enum overlay_found *foun
 		rc = start_merge(q, &d, disk, err);
 	fault_point("merge");
 	if (rc == 0)
-		rc = follow_merge(q, disk, path, status && !strcmp(status, "ready"), err);
+		rc = follow_merge(q, disk, path, status, err);
 	free(status);
 	if (rc == 0) {
 		fault_point("merged");

@@ -8,14 +8,15 @@
  * A vm killed at any step leaves either the overlay in the running
  * emulator's chain (maybe with its merge job still going) or, once the
  * emulator is gone, the overlay file: the next command finds either and
- * finishes the merge, so no write of the guest is ever lost. Just before
- * the merge completes, the overlay gets a second name (.DISK.archive-
- * overlay.merged, the same file): an overlay file found under both names
- * is already in the disk, which the guest may have written to since, so it
- * is removed, never written into the disk again. An emulator that ends
- * before its job reports the merge complete may not have copied the guest's
- * last writes yet: the second name goes again, and the next command writes
- * the overlay into the disk. */
+ * finishes the merge, so no write of the guest is ever lost. The job is
+ * made to wait, pending, before it moves the guest back onto the disk: by
+ * then the disk holds all the overlay has, and QEMU holds the guest's new
+ * writes. Only then does the overlay get a second name (.DISK.archive-
+ * overlay.merged, the same file), and only then is the job finalized: an
+ * overlay file found under both names is already in the disk, which the
+ * guest may have written to since, so it is removed, never written into
+ * the disk again. One found under its first name alone may hold writes the
+ * disk lacks, and is written into the disk. */
 #pragma once
 
 #include "emulator/qmp.h"
