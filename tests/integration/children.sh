@@ -17,9 +17,6 @@ fi
 exec "$real_qemu_img" "\$@"
 EOF
 chmod +x "$work/bin/qemu-img"
-# gone PID: ended (a zombie nobody reaps counts: some containers' PID 1 does
-# not reap the orphans it inherits).
-gone() { [ ! -e "/proc/$1" ] || grep -q '^State:.*zombie' "/proc/$1/status" 2>/dev/null; }
 # soon_gone PID: gone within 2 s.
 soon_gone() {
 	for _ in $(seq 20); do gone "$1" && return 0; sleep 0.1; done

@@ -95,7 +95,4 @@ wait_ssh() {
 	done
 	return 1
 }
-# gone PID: the process has ended (a zombie nobody reaps counts: in some
-# containers PID 1 does not reap the orphans it inherits).
-gone() { [ ! -e "/proc/$1" ] || grep -q '^State:.*zombie' "/proc/$1/status" 2>/dev/null; }
 qemu_pid() { cat "$(runtime_dir "$1")/qemu.pid" 2>/dev/null; }
