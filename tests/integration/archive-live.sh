@@ -174,6 +174,17 @@ echo "# the emulator dies while vm completes the merge; no write is lost"
 # next command writes it into the disk (unit test overlay drives both).
 # late_write: the guest writes 4 MiB into k-late; sets sum to their md5.
 late_write() { sum=$(in_guest 'dd if=/dev/urandom of=k-late bs=64k count=64 conv=fsync 2>/dev/null && md5sum <k-late'); }
+# archive_killed_completing: vm archive stopped once the merge is ready, the
+# guest writes 4 MiB into the overlay (late_write), and vm killed once it
+# has asked QEMU to complete the merge.
+archive_killed_completing() {
+	archive_stopped_at ready,completing
+	late_write
+	kill -CONT "$bg"
+	stopped "$bg"
+	kill -KILL "$bg"
+	wait "$bg" 2>/dev/null
+}
 # kill_emulator: SIGKILL to the emulator, and wait until it is gone.
 kill_emulator() {
 	qemu=$(qemu_pid "$ID")
@@ -203,12 +214,7 @@ check "the guest has its last 4 MiB" test "$(in_guest 'md5sum <k-late')" = "$sum
 echo "# vm killed as the merge completes: the next command finishes it"
 # QEMU then holds the merge, pending, with the guest's disk writes, until a
 # vm command finalizes it.
-archive_stopped_at ready,completing
-late_write
-kill -CONT "$bg"
-stopped "$bg"
-kill -KILL "$bg"
-wait "$bg" 2>/dev/null
+archive_killed_completing
 run status -s
 check "vm status finishes the merge, saying so ($err)" \
 	contains "$err" "found the overlay $live/$overlay that an interrupted vm archive left: the guest's writes in it are merged back"
@@ -217,12 +223,7 @@ check "... and the guest writes to its disk again" in_guest 'echo again >k-again
 check "the guest has its last 4 MiB" test "$(in_guest 'md5sum <k-late')" = "$sum"
 
 echo "# vm killed as the merge completes, then the emulator dies: no write is lost"
-archive_stopped_at ready,completing
-late_write
-kill -CONT "$bg"
-stopped "$bg"
-kill -KILL "$bg"
-wait "$bg" 2>/dev/null
+archive_killed_completing
 kill_emulator
 check "the overlay has no second name" test -e "$overlay" -a ! -e "$overlay.merged"
 run start --nat

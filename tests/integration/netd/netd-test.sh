@@ -940,35 +940,32 @@ rm -f "$D/lock"
 # keeps the helper's own socket end takes the query back out after that
 # peek and sends a tap request in its place: one record per try, and the
 # swapped request fails with its record, no tap, not killed by the sandbox.
-before=$(audit_lines)
-before_links=$(links)
-out=$(as "$ALICE" swap br0 91)
-echo "# swap: $(grep swapped <<<"$out")"
-tries=$(sed -n 's/^swapped on try \([0-9]*\)$/\1/p' <<<"$out")
-detail=$out check "a query swapped for a tap request after the peek: failed, answered, not killed" \
-	bash -c '[ -n "$1" ] && grep -q "^exit: 1$" <<<"$2" &&
-		grep -q "^result: failed - the request changed after vm-netd opened it$" <<<"$2"' _ "$tries" "$out"
-detail="$(tail -n 1 "$D/audit.log")" check "the swapped request: one record per try, the last one failed" \
-	bash -c '[ "$1" = "$2" ] && tail -n 1 "$3" | grep -q "op=tap machine=91 .*result=failed"' _ \
-	"$(($(audit_lines) - before))" "$tries" "$D/audit.log"
-detail="before: $before_links; after: $(links)" check "the swapped request: no tap left" \
-	[ "$before_links" = "$(links)" ]
+# swapped_request WHAT ID RECORD [QUEUES]: a client swaps its request of
+# machine ID after the helper's peek (netd-client swap), until it wins:
+# the helper answers "failed, the request changed", writes one record per
+# try (the last one failed, matching RECORD) and leaves no tap. WHAT names
+# the checks.
+swapped_request() {
+	local what=$1 id=$2 record=$3 before before_links out tries
+	before=$(audit_lines)
+	before_links=$(links)
+	out=$(as "$ALICE" swap br0 "$id" ${4:+"$4"})
+	echo "# $what: $(grep swapped <<<"$out")"
+	tries=$(sed -n 's/^swapped on try \([0-9]*\)$/\1/p' <<<"$out")
+	detail=$out check "$what after the peek: failed, the request changed, answered, not killed" \
+		bash -c '[ -n "$1" ] && grep -q "^exit: 1$" <<<"$2" &&
+			grep -q "^result: failed - the request changed after vm-netd opened it$" <<<"$2"' _ "$tries" "$out"
+	detail="$(tail -n 1 "$D/audit.log")" check "$what: one record per try, the last one failed" \
+		bash -c '[ "$1" = "$2" ] && tail -n 1 "$3" | grep -q "$4"' _ \
+		"$(($(audit_lines) - before))" "$tries" "$D/audit.log" "$record"
+	detail="before: $before_links; after: $(links)" check "$what: no tap left" \
+		[ "$before_links" = "$(links)" ]
+}
+swapped_request "a query swapped for a tap request" 91 "op=tap machine=91 .*result=failed"
 # The same with a tap request of 1 queue swapped for one of 4: the helper
 # opened no queue fds, and says the request changed, not that it cannot
 # open /dev/net/tun.
-before=$(audit_lines)
-before_links=$(links)
-out=$(as "$ALICE" swap br0 92 4)
-echo "# swap, 1 queue for 4: $(grep swapped <<<"$out")"
-tries=$(sed -n 's/^swapped on try \([0-9]*\)$/\1/p' <<<"$out")
-detail=$out check "a tap of 1 queue swapped for 4 after the peek: failed, the request changed" \
-	bash -c '[ -n "$1" ] && grep -q "^exit: 1$" <<<"$2" &&
-		grep -q "^result: failed - the request changed after vm-netd opened it$" <<<"$2"' _ "$tries" "$out"
-detail="$(tail -n 1 "$D/audit.log")" check "the swapped 4 queues: one record per try, the last one failed" \
-	bash -c '[ "$1" = "$2" ] && tail -n 1 "$3" | grep -q "op=tap machine=92 .*queues=4 .*result=failed"' _ \
-	"$(($(audit_lines) - before))" "$tries" "$D/audit.log"
-detail="before: $before_links; after: $(links)" check "the swapped 4 queues: no tap left" \
-	[ "$before_links" = "$(links)" ]
+swapped_request "a tap of 1 queue swapped for 4" 92 "op=tap machine=92 .*queues=4 .*result=failed" 4
 # Fifty helpers at once: the quota holds exactly, without a lock.
 mkfifo -m 0644 "$D/hold"
 exec {holdfd}<>"$D/hold"
