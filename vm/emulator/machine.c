@@ -180,16 +180,26 @@ int machine_quit(struct machine *m, struct qmp *q, int timeout_ms, bool *forced,
 	return 0;
 }
 
+/* QEMU's notice that it created an image (an archive's overlay, by
+ * blockdev-snapshot-sync): never why it failed or died. */
+static bool image_created_notice(const char *line)
+{
+	return !strncmp(line, "Formatting '", strlen("Formatting '"));
+}
+
 char *machine_stderr_tail(const struct machine *m, int lines)
 {
 	FILE *f = fopen(m->rt.stderr_log, "re");
 	if (!f)
 		return xstrdup("");
 	struct strbuf all = STRBUF_INIT;
-	char chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		strbuf_add(&all, chunk, n);
+	char *line = NULL;
+	size_t size = 0;
+	ssize_t len;
+	while ((len = getline(&line, &size, f)) > 0)
+		if (!image_created_notice(line))
+			strbuf_add(&all, line, (size_t)len);
+	free(line);
 	fclose(f);
 	char *tail = spawn_last_lines(strbuf_str(&all), (size_t)lines);
 	strbuf_free(&all);
