@@ -6,9 +6,20 @@
 #include <string.h>
 #include <unistd.h>
 
+static void (*exhaustion_handler)(void);
+
+void xalloc_on_exhaustion(void (*handler)(void))
+{
+	exhaustion_handler = handler;
+}
+
 static void *checked(void *p)
 {
 	if (!p) {
+		void (*handler)(void) = exhaustion_handler;
+		exhaustion_handler = NULL; /* an allocation in the handler aborts */
+		if (handler)
+			handler();
 		static const char msg[] = "out of memory\n";
 		/* write(2) because stdio may itself need memory. */
 		ssize_t ignored = write(STDERR_FILENO, msg, sizeof(msg) - 1);

@@ -11,3 +11,7 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+/* HANDLER runs once, when an allocation fails, before the message and the
+ * abort (vm-netd records and answers the request first). */
+void xalloc_on_exhaustion(void (*handler)(void));

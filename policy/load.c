@@ -30,34 +30,43 @@ static int check_file(int fd, const char *path, uid_t owner, struct stat *st, st
 	return 0;
 }
 
+/* Whoever can write DIR can swap PATH (a sticky one lets them only remove
+ * their own). */
+static int check_parent(const char *path, const char *dir, uid_t owner, struct error *err)
+{
+	struct stat st;
+	if (stat(dir, &st) < 0)
+		return error_errno(err, "%s", dir);
+	if (st.st_uid != 0 && st.st_uid != owner)
+		return error_set(err, "%s: the directory %s is owned by uid %u, not root", path,
+				 dir, (unsigned)st.st_uid);
+	if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
+		return error_set(err,
+				 "%s: the directory %s is writable by others; run 'chmod o-w %s'",
+				 path, dir, dir);
+	return 0;
+}
+
 int policy_check_parents(const char *path, uid_t owner, struct error *err)
 {
 	if (path[0] != '/')
 		return error_set(err, "%s: not an absolute path", path);
-	char dir[4096];
-	size_t len = strlen(path);
-	if (len >= sizeof(dir))
+	if (strlen(path) >= 4096)
 		return error_set(err, "%s: path too long", path);
-	memcpy(dir, path, len + 1);
-	/* Every directory from the file's up to /: whoever can write one can
-	 * swap the file (a sticky one lets them only remove their own). */
-	for (char *slash = strrchr(dir, '/'); slash; slash = strrchr(dir, '/')) {
-		slash[slash == dir] = '\0';
-		struct stat st;
-		if (stat(dir, &st) < 0)
-			return error_errno(err, "%s", dir);
-		if (st.st_uid != 0 && st.st_uid != owner)
-			return error_set(err, "%s: the directory %s is owned by uid %u, not root",
-					 path, dir, (unsigned)st.st_uid);
-		if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
-			return error_set(err,
-					 "%s: the directory %s is writable by others; run "
-					 "'chmod o-w %s'",
-					 path, dir, dir);
-		if (slash == dir)
+	/* On the heap, not 4 KiB of vm-netd's stack, which a caller's small
+	 * RLIMIT_STACK bounds. */
+	char *dir = xstrdup(path);
+	int rc = 0;
+	/* Every directory from the file's up to /. */
+	for (char *slash = strrchr(dir, '/'); rc == 0 && slash; slash = strrchr(dir, '/')) {
+		bool top = slash == dir;
+		slash[top] = '\0';
+		rc = check_parent(path, dir, owner, err);
+		if (top)
 			break;
 	}
-	return 0;
+	free(dir);
+	return rc;
 }
 
 static int read_all(int fd, const char *path, char *buf, size_t size, size_t *len,

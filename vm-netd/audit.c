@@ -89,7 +89,7 @@ static bool to_syslog(const struct netd_state *s, const char *record)
 {
 	if (s->syslog_fd < 0)
 		return false;
-	char line[AUDIT_RECORD_MAX + 64];
+	static char line[AUDIT_RECORD_MAX + 64]; /* static: see audit() */
 	int priority = LOG_AUTHPRIV | (s->status == NETD_GRANTED ? LOG_INFO : LOG_WARNING);
 	int n = snprintf(line, sizeof(line), "<%d>vm-netd[%d]: %s", priority, (int)s->pid, record);
 	size_t len = n < 0 ? 0 : (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
@@ -103,7 +103,7 @@ static bool to_syslog(const struct netd_state *s, const char *record)
  * caps.c keeps a saved gid that makes prlimit() refuse. */
 static void blank_cut_record(const struct netd_state *s, size_t written)
 {
-	char hashes[AUDIT_RECORD_MAX + 1];
+	static char hashes[AUDIT_RECORD_MAX + 1]; /* static: see audit() */
 	off_t end = lseek(s->log_fd, 0, SEEK_CUR);
 	if (end < (off_t)written || s->log_repair_fd < 0)
 		return;
@@ -156,7 +156,10 @@ static size_t format_record(const struct netd_state *s, char *line, size_t size)
  * is undone and the answer is a failure, recorded where it can be. */
 void audit(struct netd_state *s)
 {
-	char line[AUDIT_RECORD_MAX + 1]; /* and the log file's newline */
+	/* Static, as the other record buffers here: the stack of a helper whose
+	 * caller set a small RLIMIT_STACK must not end between the grant and
+	 * its record (the helper is single-threaded). */
+	static char line[AUDIT_RECORD_MAX + 1]; /* and the log file's newline */
 	size_t len = format_record(s, line, AUDIT_RECORD_MAX);
 	bool has_log = s->log_fd >= 0;
 	bool in_log = has_log && to_log_file(s, line, len);

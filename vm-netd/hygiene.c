@@ -76,19 +76,29 @@ static const char *request_socket_problem(void)
 	return NULL;
 }
 
+/* As high as we may: unlimited with CAP_SYS_RESOURCE, else the soft limit
+ * up to the caller's hard one. */
+static void raise_limit(int resource)
+{
+	struct rlimit unlimited = {RLIM_INFINITY, RLIM_INFINITY}, have;
+	if (setrlimit(resource, &unlimited) < 0 && getrlimit(resource, &have) == 0) {
+		have.rlim_cur = have.rlim_max;
+		setrlimit(resource, &have);
+	}
+}
+
 /* Limits, timers and signal dispositions survive exec: the caller must not
- * be able to cut the audit write short (RLIMIT_FSIZE, SIGXFSZ), starve us of
- * fds, or kill us half-way with a timer it armed. */
+ * be able to cut the audit write short (RLIMIT_FSIZE, SIGXFSZ), leave us no
+ * memory or stack for the steps before the record (RLIMIT_AS, RLIMIT_DATA,
+ * RLIMIT_STACK), starve us of fds, or kill us half-way with a timer it
+ * armed. */
 static void reset_inherited_limits(void)
 {
-	struct rlimit unlimited = {RLIM_INFINITY, RLIM_INFINITY}, none = {0, 0};
-	struct rlimit fds = {64, 64}, have;
-	/* Raising the hard limit needs CAP_SYS_RESOURCE; the soft one may
-	 * always go up to it. */
-	if (setrlimit(RLIMIT_FSIZE, &unlimited) < 0 && getrlimit(RLIMIT_FSIZE, &have) == 0) {
-		have.rlim_cur = have.rlim_max;
-		setrlimit(RLIMIT_FSIZE, &have);
-	}
+	struct rlimit none = {0, 0}, fds = {64, 64}, have;
+	raise_limit(RLIMIT_FSIZE);
+	raise_limit(RLIMIT_AS);
+	raise_limit(RLIMIT_DATA);
+	raise_limit(RLIMIT_STACK);
 	setrlimit(RLIMIT_CORE, &none);
 	if (getrlimit(RLIMIT_NOFILE, &have) == 0 && have.rlim_cur < fds.rlim_cur)
 		setrlimit(RLIMIT_NOFILE, &fds);
@@ -123,6 +133,8 @@ static bool in_initial_user_namespace(void)
 void hygiene(struct netd_state *s)
 {
 	reset_inherited_limits();
+	if (!memory_room())
+		decide_out_of_memory(s);
 	open_standard_fds();
 	bool closed = close_fds_above_request();
 	const char *problem = request_socket_problem();

@@ -5,6 +5,7 @@
  * file. */
 #include "build-config.h"
 #include "netd.h"
+#include "xalloc.h"
 
 #ifndef NETD_POLICY_PATH
 #define NETD_POLICY_PATH VM_NETD_POLICY
@@ -18,12 +19,21 @@ static const struct netd_paths paths = {
     .syslog = NETD_SYSLOG_PATH,
 };
 
+static struct netd_state s;
+
+/* The caller's memory limits, or the host, left too little for a step
+ * before the drop (the steps after it allocate nothing). */
+static void out_of_memory(void)
+{
+	fail_out_of_memory(&s, paths.syslog);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
 		return admin_main(argc, argv, &paths);
-	static struct netd_state s;
 	netd_state_init(&s);
+	xalloc_on_exhaustion(out_of_memory);
 	/* 1. Hygiene: fds 0-2 open, fd 3 a seqpacket socket, nothing else open,
 	 *    no environment, umask 077, not dumpable. */
 	hygiene(&s);

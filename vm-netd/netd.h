@@ -80,10 +80,20 @@ void netd_revoke(struct netd_state *s, int error, const char *reason);
 
 /* The steps, in order. */
 void hygiene(struct netd_state *s);
+/* Whether the caller's memory limits leave the helper room (memory.c). */
+bool memory_room(void);
+/* The request fails: too little memory, with the caller's limits. */
+void decide_out_of_memory(struct netd_state *s);
+/* An allocation failed before the drop: the request fails, recorded and
+ * answered, and the helper exits. Allocates nothing; the request is not
+ * read (it is decoded only in the sandbox). */
+void fail_out_of_memory(struct netd_state *s, const char *syslog_path) __attribute__((noreturn));
 void identify_caller(struct netd_state *s);
 void load_policy(struct netd_state *s, const char *path);
 void name_callers_groups(struct netd_state *s);
 void open_resources(struct netd_state *s, const struct netd_paths *paths);
+/* The syslog socket at PATH, connected, or -1. */
+int syslog_connect(const char *path);
 void drop_privileges(struct netd_state *s);
 /* CAP_NET_ADMIN is in the effective set (one capget). */
 bool has_net_admin(void);

@@ -19,6 +19,8 @@
 
 /* Large enough for a link dump's messages (libmnl's advice for dumps). */
 #define NL_BUFFER_SIZE 32768
+/* A request: a header and a few short attributes. */
+#define NL_REQUEST_SIZE 4096
 
 struct netlink {
 	struct mnl_socket *sock;
@@ -80,11 +82,21 @@ static int transact(struct netlink *nl, struct nlmsghdr *msg, mnl_cb_t cb, void 
 	}
 }
 
-static struct nlmsghdr *link_message(char *buf, int type, unsigned flags, int index)
+/* One request at a time, in one static buffer, as the answers: no 4 KiB
+ * on the stack per operation (a caller's small RLIMIT_STACK must not end
+ * the helper between its grant and its record). */
+static struct nlmsghdr *new_message(int type, unsigned flags)
 {
+	static char buf[NL_REQUEST_SIZE];
 	struct nlmsghdr *msg = mnl_nlmsg_put_header(buf);
 	msg->nlmsg_type = (uint16_t)type;
 	msg->nlmsg_flags = (uint16_t)(NLM_F_REQUEST | flags);
+	return msg;
+}
+
+static struct nlmsghdr *link_message(int type, unsigned flags, int index)
+{
+	struct nlmsghdr *msg = new_message(type, flags);
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(msg, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = index;
@@ -93,9 +105,9 @@ static struct nlmsghdr *link_message(char *buf, int type, unsigned flags, int in
 
 /* An RTM_GETLINK: the link's counters are nothing to us (a kernel that
  * does not know the bit ignores it and sends them). */
-static struct nlmsghdr *link_query(char *buf, unsigned flags)
+static struct nlmsghdr *link_query(unsigned flags)
 {
-	struct nlmsghdr *msg = link_message(buf, RTM_GETLINK, flags, 0);
+	struct nlmsghdr *msg = link_message(RTM_GETLINK, flags, 0);
 	mnl_attr_put_u32(msg, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 	return msg;
 }
@@ -164,8 +176,7 @@ static int one_link_cb(const struct nlmsghdr *msg, void *data)
 
 int link_get(struct netlink *nl, const char *name, struct link_info *info, struct error *err)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *msg = link_query(buf, 0);
+	struct nlmsghdr *msg = link_query(0);
 	mnl_attr_put_strz(msg, IFLA_IFNAME, name);
 	*info = (struct link_info){0};
 	if (transact(nl, msg, one_link_cb, info) < 0)
@@ -197,8 +208,7 @@ static int dump_cb(const struct nlmsghdr *msg, void *data)
 int tap_dump(struct netlink *nl, void (*visit)(const struct link_info *info, void *data),
 	     void *data, struct error *err)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *msg = link_query(buf, NLM_F_DUMP);
+	struct nlmsghdr *msg = link_query(NLM_F_DUMP);
 	struct nlattr *linkinfo = mnl_attr_nest_start(msg, IFLA_LINKINFO);
 	mnl_attr_put_strz(msg, IFLA_INFO_KIND, "tun");
 	mnl_attr_nest_end(msg, linkinfo);
@@ -217,8 +227,7 @@ static int change(struct netlink *nl, struct nlmsghdr *msg)
 
 int bridge_create(struct netlink *nl, const char *name, const unsigned char *mac, struct error *err)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *msg = link_message(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
+	struct nlmsghdr *msg = link_message(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
 	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(msg);
 	ifi->ifi_flags = IFF_UP;
 	ifi->ifi_change = IFF_UP;
@@ -234,8 +243,7 @@ int bridge_create(struct netlink *nl, const char *name, const unsigned char *mac
 
 int link_delete(struct netlink *nl, int index, struct error *err)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *msg = link_message(buf, RTM_DELLINK, 0, index);
+	struct nlmsghdr *msg = link_message(RTM_DELLINK, 0, index);
 	if (change(nl, msg) < 0)
 		return error_errno(err, "cannot delete link %d", index);
 	return 0;
@@ -243,8 +251,7 @@ int link_delete(struct netlink *nl, int index, struct error *err)
 
 int link_delete_name(struct netlink *nl, const char *name, struct error *err)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *msg = link_message(buf, RTM_DELLINK, 0, 0);
+	struct nlmsghdr *msg = link_message(RTM_DELLINK, 0, 0);
 	mnl_attr_put_strz(msg, IFLA_IFNAME, name);
 	if (change(nl, msg) < 0)
 		return error_errno(err, "cannot delete link %s", name);
@@ -254,8 +261,7 @@ int link_delete_name(struct netlink *nl, const char *name, struct error *err)
 int link_change(struct netlink *nl, int index, const char *by_name, const struct link_change *c,
 		struct error *err)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *msg = link_message(buf, RTM_NEWLINK, 0, index);
+	struct nlmsghdr *msg = link_message(RTM_NEWLINK, 0, index);
 	if (!index)
 		mnl_attr_put_strz(msg, IFLA_IFNAME, by_name);
 	if (c->up) {
@@ -302,15 +308,12 @@ static int parse_cidr(const char *cidr, int *family, unsigned char addr[16], uns
 
 int addr_add(struct netlink *nl, int index, const char *cidr, struct error *err)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
 	int family;
 	unsigned char addr[16];
 	unsigned prefix;
 	if (parse_cidr(cidr, &family, addr, &prefix) < 0)
 		return error_set(err, "'%s' is not an ADDRESS/PREFIX", cidr);
-	struct nlmsghdr *msg = mnl_nlmsg_put_header(buf);
-	msg->nlmsg_type = RTM_NEWADDR;
-	msg->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
+	struct nlmsghdr *msg = new_message(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
 	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(msg, sizeof(*ifa));
 	ifa->ifa_family = (uint8_t)family;
 	ifa->ifa_prefixlen = (uint8_t)prefix;

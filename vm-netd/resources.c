@@ -41,7 +41,7 @@ bool exe_has_file_capabilities(void)
  * we are here, what we find only words the answer). False when it does not. */
 static bool install_problem(struct netd_state *s)
 {
-	char path[4096];
+	static char path[4096]; /* static: see netlink.c's new_message */
 	ssize_t len = readlink("/proc/self/exe", path, sizeof(path) - 1);
 	int fd = open("/proc/self/exe", O_PATH | O_CLOEXEC);
 	struct statvfs vfs;
@@ -184,7 +184,7 @@ static bool room_for_a_record(int fd)
 	       (unsigned long long)st.st_size + 65536 <= (unsigned long long)limit.rlim_cur;
 }
 
-static int connect_syslog(const char *path)
+int syslog_connect(const char *path)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(addr.sun_path))
@@ -298,7 +298,7 @@ void open_resources(struct netd_state *s, const struct netd_paths *paths)
 		if (s->tun_fd < 0)
 			tun_failed(s, errno);
 	}
-	s->syslog_fd = move_fd(connect_syslog(paths->syslog), SANDBOX_FD_SYSLOG);
+	s->syslog_fd = move_fd(syslog_connect(paths->syslog), SANDBOX_FD_SYSLOG);
 	if (s->policy.log)
 		open_audit_log(s);
 	if (!s->decided && op == NETD_OP_TAP)

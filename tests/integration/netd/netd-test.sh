@@ -598,6 +598,118 @@ else
 fi
 write_policy
 
+# ---- memory limits the caller set: each request answered and recorded -------------
+# RLIMIT_AS, RLIMIT_DATA and RLIMIT_STACK survive exec. vm-netd raises them
+# where it may (CAP_SYS_RESOURCE in the bounding set); where it may not, a
+# limit the loader survives but vm-netd's steps would not fails the request,
+# answered and recorded, where it used to abort with neither. Only the
+# helper is limited (a wrapper as VM_NETD, not the client). A request with
+# no answer counts only where the loader failed: its exit status 127, or
+# netd-floor (linked as vm-netd, doing nothing) not starting under the same
+# limit.
+install -o root -g root -m 4755 "$NETD_FLOOR" "$D/netd-floor"
+sed -i "s/^allow $BOB br0 1\$/&\nallow $DAVE br0 1/" "$D/netd.conf"
+limit_helper() { # RESOURCE BYTES: $D/limited-netd runs vm-netd under that limit
+	printf '#!/bin/sh\nexec prlimit --%s=%s %s "$@"\n' "$1" "$2" "$D/vm-netd" >"$D/limited-netd"
+	chmod 0755 "$D/limited-netd"
+}
+limited_request() {
+	ip netns exec "$NS" setpriv --reuid="$DAVE" --regid="$(id -gn $DAVE)" --init-groups \
+		env -i PATH=/usr/bin:/bin VM_NETD="$D/limited-netd" "$CLIENT" tap br0 86 2>&1
+}
+floor_starts() { # RESOURCE BYTES
+	ip netns exec "$NS" setpriv --reuid="$DAVE" --regid="$(id -gn $DAVE)" --init-groups \
+		prlimit --"$1"="$2" "$D/netd-floor" 3>/dev/null 2>/dev/null
+}
+# The least BYTES (to 16 KiB) under which netd-floor starts.
+floor_limit() { # RESOURCE
+	local low=0 high=$((64 << 20)) mid
+	while [ $((high - low)) -gt 16384 ]; do
+		mid=$(((low + high) / 2))
+		if floor_starts "$1" "$mid"; then high=$mid; else low=$mid; fi
+	done
+	echo "$high"
+}
+# limited_try RESOURCE BYTES: one request under the limit; adds to
+# sweep_bad (what should not be), sweep_refused, sweep_loader, and sets
+# sweep_granted to BYTES when granted.
+limited_try() {
+	local before audit_before out rc records
+	observe limited_request
+	if contains "$out" "without an answer"; then
+		if contains "$out" "exit status 127" || ! floor_starts "$1" "$2"; then
+			sweep_loader=$((sweep_loader + 1))
+		else
+			sweep_bad+=" [$2: $out]"
+		fi
+	elif [ "$records" != 1 ]; then
+		sweep_bad+=" [$2: $records syslog records: $out]"
+	elif contains "$out" "granted vm86t0"; then
+		sweep_granted=$2
+	elif contains "$out" "too little memory: your limits" && ! contains "$out" "granted"; then
+		sweep_refused=$((sweep_refused + 1))
+	else
+		sweep_bad+=" [$2: $out]"
+	fi
+}
+# memory_sweep RESOURCE: from 64 KiB under where netd-floor starts, by
+# 16 KiB, then by 1 MiB once vm-netd answers, up to its first grant.
+memory_sweep() {
+	local value step=16384 tries=0
+	value=$(($(floor_limit "$1") - 65536))
+	sweep_bad= sweep_refused=0 sweep_loader=0 sweep_granted=
+	while [ -z "$sweep_granted" ] && [ "$tries" -lt 120 ]; do
+		limit_helper "$1" "$value"
+		limited_try "$1" "$value"
+		[ "$sweep_loader" -lt "$((tries + 1))" ] && step=1048576
+		value=$((value + step)) tries=$((tries + 1))
+	done
+}
+before_sweeps=$(links)
+for resource in as data; do
+	memory_sweep "$resource"
+	name="RLIMIT_${resource^^} from the caller"
+	detail=$sweep_bad check "$name: every request the loader survived is answered, with one record" \
+		[ -z "$sweep_bad" ]
+	detail="loader failures $sweep_loader, refused $sweep_refused" \
+		check "$name: granted once the limit leaves room" [ -n "$sweep_granted" ]
+	if [ "$cap_sys_resource" = 1 ]; then
+		detail="refused $sweep_refused" check "$name: raised, never refused" [ "$sweep_refused" = 0 ]
+	else
+		detail="loader failures $sweep_loader" check \
+			"$name (no CAP_SYS_RESOURCE here): too low for the steps, refused naming the limits" \
+			[ "$sweep_refused" -gt 0 ]
+	fi
+done
+# The stack: where the loader starts depends on where the kernel puts the
+# stack's top (random), so netd-floor must start 10 times in 10; vm-netd's
+# steps may take 4 KiB more than the loader (printf's own frames).
+stack_floor=4096
+while [ "$stack_floor" -lt $((1 << 20)) ]; do
+	starts=0
+	for run in $(seq 10); do floor_starts stack "$stack_floor" && starts=$((starts + 1)); done
+	[ "$starts" = 10 ] && break
+	stack_floor=$((stack_floor + 1024))
+done
+sweep_bad= sweep_refused=0 sweep_loader=0
+answered=0
+for value in $((stack_floor + 4096)) $((stack_floor + 6144)) $((stack_floor + 8192)); do
+	limit_helper stack "$value"
+	for run in 1 2 3 4 5; do
+		sweep_granted=
+		limited_try stack "$value"
+		[ -n "$sweep_granted" ] && answered=$((answered + 1))
+	done
+done
+all_granted() { [ "$answered" = 15 ] && [ -z "$sweep_bad" ]; }
+detail="netd-floor starts from $stack_floor bytes; granted $answered;$sweep_bad" check \
+	"RLIMIT_STACK from the caller, 4 KiB above the loader's need: all 15 granted, with one record" \
+	all_granted
+rm -f "$D/limited-netd"
+detail="before: $before_sweeps; after: $(links)" check "memory limits: no tap left" \
+	[ "$(links)" = "$before_sweeps" ]
+write_policy
+
 # ---- no_new_privs set by the caller ---------------------------------------------------
 out=$(ip netns exec "$NS" setpriv --reuid="$ALICE" --regid="$(id -gn $ALICE)" --init-groups \
 	--no-new-privs env -i VM_NETD="$D/vm-netd" "$CLIENT" tap br0 43 2>&1)

@@ -1,9 +1,10 @@
-/* The floor under vm-netd's time: a setuid program linked as vm-netd is
- * (libc, libmnl, the static libcap-ng and its constructor, PIE, full RELRO)
- * that says so on fd 3 as soon as its main runs, and ends. The time to that
+/* The floor under vm-netd: a setuid program linked as vm-netd is (libc,
+ * libmnl, the static libcap-ng and its constructor, PIE, full RELRO) that
+ * says so on fd 3 as soon as its main runs, and ends. The time to that
  * word, started as vm starts vm-netd, is what the kernel's setuid exec and
  * the dynamic loader cost before any of vm-netd's steps runs: netd-bench.sh
- * weighs the target against it. */
+ * weighs the target against it. Where it cannot start under a limit, the
+ * loader cannot, and vm-netd could not record a request (netd-test.sh). */
 #include <cap-ng.h>
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
