@@ -80,14 +80,6 @@ void netd_revoke(struct netd_state *s, int error, const char *reason);
 
 /* The steps, in order. */
 void hygiene(struct netd_state *s);
-/* Whether the caller's memory limits leave the helper room (memory.c). */
-bool memory_room(void);
-/* The request fails: too little memory, with the caller's limits. */
-void decide_out_of_memory(struct netd_state *s);
-/* An allocation failed before the drop: the request fails, recorded and
- * answered, and the helper exits. Allocates nothing; the request is not
- * read (it is decoded only in the sandbox). */
-void fail_out_of_memory(struct netd_state *s, const char *syslog_path) __attribute__((noreturn));
 void identify_caller(struct netd_state *s);
 void load_policy(struct netd_state *s, const char *path);
 void name_callers_groups(struct netd_state *s);
@@ -112,6 +104,16 @@ void undo_grant(struct netd_state *s);
 /* In decide: counts the taps vm-netd made, as census.c says. */
 int take_census(struct netd_state *s);
 int reply(struct netd_state *s);
+
+/* Memory the caller's limits leave (memory.c). Whether they leave the
+ * helper room: */
+bool memory_room(void);
+/* The request fails: too little memory, with the caller's limits. */
+void decide_out_of_memory(struct netd_state *s);
+/* An allocation failed before the drop: the request fails, recorded and
+ * answered, and the helper exits. Allocates nothing; the request is not
+ * read (it is decoded only in the sandbox). */
+void fail_out_of_memory(struct netd_state *s, const char *syslog_path) __attribute__((noreturn));
 
 /* Root's modes: --check [FILE], --setup, --list. */
 int admin_main(int argc, char **argv, const struct netd_paths *paths);
