@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -51,7 +52,7 @@ int policy_check_parents(const char *path, uid_t owner, struct error *err)
 {
 	if (path[0] != '/')
 		return error_set(err, "%s: not an absolute path", path);
-	if (strlen(path) >= 4096)
+	if (strlen(path) >= PATH_MAX)
 		return error_set(err, "%s: path too long", path);
 	/* On the heap, not 4 KiB of vm-netd's stack, which a caller's small
 	 * RLIMIT_STACK bounds. */

@@ -29,7 +29,6 @@ if [ "$VM_TEST_OWN_STATE" = 1 ]; then
 	mkdir -p -m 700 "$state_dir" "$work/state" && mount --bind "$work/state" "$state_dir" ||
 		exit 1
 fi
-# runtime_dir ID: where vm keeps machine ID's handle while it runs.
 # gone PID: the process has ended, all its threads with it (a zombie nobody
 # reaps counts: in some containers PID 1 does not reap the orphans it
 # inherits). A killed emulator's main thread is a zombie as soon as it ends,
@@ -39,6 +38,7 @@ gone() {
 	grep -q '^State:.*zombie' "/proc/$1/status" 2>/dev/null &&
 		[ "$(ls "/proc/$1/task" 2>/dev/null | wc -l)" -le 1 ]
 }
+# runtime_dir ID: where vm keeps machine ID's handle while it runs.
 runtime_dir() { echo "$state_dir/$(uname -n)/$1"; }
 # free_id [AFTER]: a machine id (above AFTER) whose NAT ssh port 22<ID> is
 # free on loopback, so that tests running at the same time (other

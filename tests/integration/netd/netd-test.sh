@@ -661,8 +661,10 @@ memory_sweep() {
 	while [ -z "$sweep_granted" ] && [ "$tries" -lt 120 ]; do
 		limit_helper "$1" "$value"
 		limited_try "$1" "$value"
-		[ "$sweep_loader" -lt "$((tries + 1))" ] && step=1048576
-		value=$((value + step)) tries=$((tries + 1))
+		tries=$((tries + 1))
+		# Once a request got past the loader, the rest by 1 MiB.
+		[ "$sweep_loader" -lt "$tries" ] && step=1048576
+		value=$((value + step))
 	done
 }
 before_sweeps=$(links)
