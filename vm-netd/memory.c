@@ -17,7 +17,9 @@
 bool memory_room(void)
 {
 	/* Counted against both limits when mapped; never touched, so no page
-	 * is faulted in, and not charged to the host's commit limit. */
+	 * is faulted in. Not charged to the host's commit limit either, but
+	 * under vm.overcommit_memory=2, where the kernel ignores MAP_NORESERVE:
+	 * there a host short of memory fails it too ("or free memory"). */
 	void *p = mmap(NULL, NETD_MEMORY_ROOM, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
