@@ -87,6 +87,25 @@ static void raise_limit(int resource)
 	}
 }
 
+/* Every fd at sandbox.h's numbers, and those the name service, the
+ * policy's includes and libcap-ng hold for a moment: no real user's limit
+ * is below. */
+#define NETD_FILES_NEEDED 32
+_Static_assert(NETD_FILES_NEEDED > SANDBOX_FD_TUN_QUEUES + SANDBOX_TUN_QUEUES,
+	       "room for every fd at a fixed number");
+
+/* Up to 64 fds; without CAP_SYS_RESOURCE, no more than the caller's hard
+ * limit, which check_file_limit then weighs. */
+static void raise_file_limit(void)
+{
+	struct rlimit fds = {64, 64}, have;
+	if (getrlimit(RLIMIT_NOFILE, &have) == 0 && have.rlim_cur < fds.rlim_cur &&
+	    setrlimit(RLIMIT_NOFILE, &fds) < 0) {
+		have.rlim_cur = have.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &have);
+	}
+}
+
 /* Limits, timers and signal dispositions survive exec: the caller must not
  * be able to cut the audit write short (RLIMIT_FSIZE, SIGXFSZ), leave us no
  * memory or stack for the steps before the record (RLIMIT_AS, RLIMIT_DATA,
@@ -94,14 +113,13 @@ static void raise_limit(int resource)
  * armed. */
 static void reset_inherited_limits(void)
 {
-	struct rlimit none = {0, 0}, fds = {64, 64}, have;
+	struct rlimit none = {0, 0};
 	raise_limit(RLIMIT_FSIZE);
 	raise_limit(RLIMIT_AS);
 	raise_limit(RLIMIT_DATA);
 	raise_limit(RLIMIT_STACK);
+	raise_file_limit();
 	setrlimit(RLIMIT_CORE, &none);
-	if (getrlimit(RLIMIT_NOFILE, &have) == 0 && have.rlim_cur < fds.rlim_cur)
-		setrlimit(RLIMIT_NOFILE, &fds);
 	struct itimerval off = {{0, 0}, {0, 0}};
 	setitimer(ITIMER_REAL, &off, NULL);
 	setitimer(ITIMER_VIRTUAL, &off, NULL);
@@ -130,11 +148,25 @@ static bool in_initial_user_namespace(void)
 	       map[used] == '\0' && inside == 0 && outside == 0 && count == 4294967295UL;
 }
 
+/* A limit hygiene could not raise far enough fails the request; its record
+ * goes through the syslog socket, whose number any limit the loader
+ * survives leaves free. */
+static void check_file_limit(struct netd_state *s)
+{
+	struct rlimit have;
+	if (getrlimit(RLIMIT_NOFILE, &have) == 0 && have.rlim_cur < NETD_FILES_NEEDED)
+		netd_decide(s, NETD_FAILED, EMFILE,
+			    "too few files: your limit (ulimit -n %llu) leaves vm-netd fewer than "
+			    "%d open files; raise it",
+			    (unsigned long long)have.rlim_cur, NETD_FILES_NEEDED);
+}
+
 void hygiene(struct netd_state *s)
 {
 	reset_inherited_limits();
 	if (!memory_room())
 		decide_out_of_memory(s);
+	check_file_limit(s);
 	open_standard_fds();
 	bool closed = close_fds_above_request();
 	const char *problem = request_socket_problem();

@@ -286,6 +286,7 @@ void open_resources(struct netd_state *s, const struct netd_paths *paths)
 	close_fds_above_request();
 	check_privilege(s);
 	/* In the order of the numbers: each lands at or below its own. */
+	s->syslog_fd = move_fd(syslog_connect(paths->syslog), SANDBOX_FD_SYSLOG);
 	s->nl = netlink_open(SANDBOX_FD_NETLINK, &err);
 	if (!s->nl)
 		netd_decide(s, NETD_FAILED, errno, "%s", err.msg);
@@ -298,7 +299,6 @@ void open_resources(struct netd_state *s, const struct netd_paths *paths)
 		if (s->tun_fd < 0)
 			tun_failed(s, errno);
 	}
-	s->syslog_fd = move_fd(syslog_connect(paths->syslog), SANDBOX_FD_SYSLOG);
 	if (s->policy.log)
 		open_audit_log(s);
 	if (!s->decided && op == NETD_OP_TAP)

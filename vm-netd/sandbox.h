@@ -8,10 +8,13 @@
 
 #include <stdbool.h>
 
+/* The syslog socket has the lowest number: any fd limit the loader
+ * survives (it needs fd 4 for a moment) leaves room for the record of a
+ * request that the limit fails. */
 #define SANDBOX_FD_REQUEST 3	/* the request socket */
-#define SANDBOX_FD_NETLINK 4	/* rtnetlink */
-#define SANDBOX_FD_TUN 5	/* /dev/net/tun */
-#define SANDBOX_FD_SYSLOG 6	/* the syslog socket */
+#define SANDBOX_FD_SYSLOG 4	/* the syslog socket */
+#define SANDBOX_FD_NETLINK 5	/* rtnetlink */
+#define SANDBOX_FD_TUN 6	/* /dev/net/tun */
 #define SANDBOX_FD_LOG 7	/* the audit log, O_APPEND */
 #define SANDBOX_FD_LOG_REPAIR 8 /* the same file, to blank a record cut short */
 /* /dev/net/tun again, for a multi-queue tap's other queues: 9 up to 15

@@ -707,8 +707,49 @@ all_granted() { [ "$answered" = 15 ] && [ -z "$sweep_bad" ]; }
 detail="netd-floor starts from $stack_floor bytes; granted $answered;$sweep_bad" check \
 	"RLIMIT_STACK from the caller, 4 KiB above the loader's need: all 15 granted, with one record" \
 	all_granted
+
+# ---- the caller's fd limit: each request answered and recorded ----------------------
+# RLIMIT_NOFILE survives exec as well. vm-netd raises it where it may; where
+# it may not, a limit too low for its fixed fd numbers and what the name
+# service opens fails the request, answered and recorded, down to the least
+# limit the loader survives (the record needs fd 4 only). Hard limits from 4
+# to 40, and then a soft limit of 5 under the usual hard one.
+nofile_bad= nofile_refused= nofile_granted= nofile_loader=
+for value in $(seq 4 40); do
+	limit_helper nofile "$value:$value"
+	observe limited_request
+	if contains "$out" "without an answer" && contains "$out" "exit status 127"; then
+		nofile_loader+=" $value" # ld.so had no fd for libmnl
+	elif [ "$records" != 1 ]; then
+		nofile_bad+=" [$value: $records syslog records: $out]"
+	elif contains "$out" "granted vm86t0"; then
+		nofile_granted+=" $value"
+	elif contains "$out" "too few files: your limit (ulimit -n $value) leaves vm-netd fewer than 32"; then
+		nofile_refused+=" $value"
+	else
+		nofile_bad+=" [$value: $out]"
+	fi
+done
+nofile_seen="loader failures:$nofile_loader; refused:$nofile_refused; granted:$nofile_granted"
+detail="$nofile_seen;$nofile_bad" check \
+	"RLIMIT_NOFILE from the caller: every request the loader survived is answered, with one record" \
+	[ -z "$nofile_bad" ]
+detail=$nofile_seen check "RLIMIT_NOFILE from the caller: the loader fails only below 5" \
+	[ "$nofile_loader" = " 4" ]
+if [ "$cap_sys_resource" = 1 ]; then
+	detail=$nofile_seen check "RLIMIT_NOFILE from the caller: raised, granted from 5 on" \
+		[ "$nofile_granted" = " $(seq -s ' ' 5 40)" ]
+else
+	detail=$nofile_seen check \
+		"RLIMIT_NOFILE from the caller (no CAP_SYS_RESOURCE here): refused naming the limit below 32, granted from 32 on" \
+		[ "$nofile_refused" = " $(seq -s ' ' 5 31)" ] && [ "$nofile_granted" = " $(seq -s ' ' 32 40)" ]
+fi
+limit_helper nofile 5:4096
+out=$(limited_request)
+detail=$out check "RLIMIT_NOFILE of 5 under a hard limit of 4096: raised, granted" \
+	contains "$out" "granted vm86t0"
 rm -f "$D/limited-netd"
-detail="before: $before_sweeps; after: $(links)" check "memory limits: no tap left" \
+detail="before: $before_sweeps; after: $(links)" check "the caller's limits: no tap left" \
 	[ "$(links)" = "$before_sweeps" ]
 write_policy
 
