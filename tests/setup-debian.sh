@@ -16,7 +16,7 @@ packages=(
 	qemu-system-x86 qemu-utils openssh-client screen
 	xz-utils gzip bzip2 lz4 zstd
 	# vm-netd and its tests: netlink tools, namespaces, users, capabilities
-	iproute2 util-linux passwd libcap2-bin procps
+	iproute2 util-linux passwd libcap2-bin procps strace
 	# the test guest, built from Debian packages without mounting anything
 	e2fsprogs cpio binutils apt
 	# the console test drives a terminal

@@ -40,9 +40,27 @@ static bool ids_are_callers(const struct netd_state *s, bool was_root)
 	return !was_root || getgroups(0, NULL) == 0;
 }
 
-/* One line of /proc/self/status, "CapXxx:\t<hex>": true when it is one of
- * the five sets and holds what it must; *seen counts the sets checked. */
-static bool cap_line_as_wanted(const char *line, unsigned *seen)
+/* Calls each on every line of /proc/self/status, the kernel's own account
+ * of our credentials, until it returns false; false when the file cannot be
+ * read or each stopped. */
+static bool for_each_status_line(bool (*each)(const char *line, void *arg), void *arg)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	if (!f)
+		return false;
+	char *line = NULL;
+	size_t size = 0;
+	bool ok = true;
+	while (ok && getline(&line, &size, f) > 0)
+		ok = each(line, arg);
+	free(line);
+	fclose(f);
+	return ok;
+}
+
+/* One line, "CapXxx:\t<hex>": true when it is one of the five sets and
+ * holds what it must; seen (an unsigned) counts the sets checked. */
+static bool cap_line_as_wanted(const char *line, void *seen)
 {
 	static const char *const sets[] = {"CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:"};
 	static const unsigned long long want[] = {0, 1ULL << CAP_NET_ADMIN, 1ULL << CAP_NET_ADMIN,
@@ -53,7 +71,7 @@ static bool cap_line_as_wanted(const char *line, unsigned *seen)
 		char *end;
 		errno = 0;
 		unsigned long long value = strtoull(line + strlen(sets[i]), &end, 16);
-		(*seen)++;
+		(*(unsigned *)seen)++;
 		return !errno && *end == '\n' && value == want[i];
 	}
 	return true;
@@ -63,18 +81,25 @@ static bool cap_line_as_wanted(const char *line, unsigned *seen)
  * of /proc/self/status (what the root tests read from outside, too). */
 static bool only_net_admin_left(void)
 {
-	FILE *f = fopen("/proc/self/status", "re");
-	if (!f)
-		return false;
-	char *line = NULL;
-	size_t size = 0;
 	unsigned seen = 0;
-	bool ok = true;
-	while (ok && getline(&line, &size, f) > 0)
-		ok = cap_line_as_wanted(line, &seen);
-	free(line);
-	fclose(f);
-	return ok && seen == 5;
+	return for_each_status_line(cap_line_as_wanted, &seen) && seen == 5;
+}
+
+/* "TracerPid:\t<pid>": the pid goes to tracer (a long); the search ends. */
+static bool read_tracer(const char *line, void *tracer)
+{
+	static const char field[] = "TracerPid:";
+	if (strncmp(line, field, sizeof(field) - 1))
+		return true;
+	*(long *)tracer = strtol(line + sizeof(field) - 1, NULL, 10);
+	return false;
+}
+
+bool is_traced(void)
+{
+	long tracer = 0;
+	for_each_status_line(read_tracer, &tracer);
+	return tracer > 0;
 }
 
 bool has_net_admin(void)

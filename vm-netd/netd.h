@@ -89,6 +89,9 @@ int syslog_connect(const char *path);
 void drop_privileges(struct netd_state *s);
 /* CAP_NET_ADMIN is in the effective set (one capget). */
 bool has_net_admin(void);
+/* A process traces us (strace, gdb): the kernel then started us without
+ * our setuid bit or file capabilities, unless the tracer was privileged. */
+bool is_traced(void);
 /* Closes every fd above the request socket; false when it cannot tell that
  * it did (no close_range and no /proc/self/fd). */
 bool close_fds_above_request(void);

@@ -69,9 +69,10 @@ static bool install_problem(struct netd_state *s)
 	return true;
 }
 
-/* The kernel ignores the setuid bit of a program started with no_new_privs
- * or from a nosuid mount, and grants no capability the bounding set lacks:
- * say which, since nothing else would explain the failure. */
+/* The kernel ignores the setuid bit of a program started with no_new_privs,
+ * from a nosuid mount or traced by a user, and grants no capability the
+ * bounding set lacks: say which, since nothing else would explain the
+ * failure. */
 static void check_privilege(struct netd_state *s)
 {
 	if (has_net_admin())
@@ -88,6 +89,11 @@ static void check_privilege(struct netd_state *s)
 			    "vm-netd cannot have CAP_NET_ADMIN here: the capability bounding set "
 			    "lacks it (a container or service that drops it); run vm outside it, "
 			    "or give it CAP_NET_ADMIN");
+	else if (is_traced())
+		netd_decide(s, NETD_NOT_PRIVILEGED, EPERM,
+			    "vm-netd is being traced (strace -f, gdb), and the kernel ignores the "
+			    "setuid bit and file capabilities of a program a user traces: trace vm "
+			    "without -f, or as root");
 	else
 		netd_decide(s, NETD_NOT_PRIVILEGED, EPERM,
 			    "vm-netd lacks CAP_NET_ADMIN: it must be installed setuid root or "

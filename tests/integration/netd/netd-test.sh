@@ -842,6 +842,13 @@ rm -f "$D/vm-netd-plain"
 setup_failure "CAP_NET_ADMIN not in the bounding set (a container without it)" \
 	"vm: run: vm-netd cannot have CAP_NET_ADMIN here: the capability bounding set lacks it (a container or service that drops it); run vm outside it, or give it CAP_NET_ADMIN; or use --nat" \
 	1 1 vm_via no_net_admin_bound "$D/vm-netd" "$ALICE" 53
+# A user who debugs with strace -f, as that user: the kernel starts the
+# traced helper without its setuid bit. vm_via hands PLACE "setpriv" and its
+# three options, then the command; the user's strace goes in between.
+traced_by_user() { ip netns exec "$NS" "${@:1:4}" strace -f -qq -o /dev/null "${@:5}"; }
+setup_failure "vm run under the user's own strace -f" \
+	"vm: run: vm-netd is being traced (strace -f, gdb), and the kernel ignores the setuid bit and file capabilities of a program a user traces: trace vm without -f, or as root; or use --nat" \
+	1 0 vm_via traced_by_user "$D/vm-netd" "$ALICE" 45
 # A container whose seccomp filter forbids vm-netd's own: root installs it
 # without no_new_privs, so the setuid bit still counts below it.
 filter_forbids_seccomp() { ip netns exec "$NS" "$CLIENT" under-filter 1 "$@"; }
