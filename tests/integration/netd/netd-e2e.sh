@@ -12,25 +12,10 @@
 # builds it).
 set -u
 
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
-[ "${ROOT_TESTS:-auto}" = disabled ] && skip "root tests disabled (-Droot_tests=disabled)"
-if [ "$(id -u)" != 0 ]; then
-	[ "${ROOT_TESTS:-auto}" = enabled ] && { echo "FAIL: -Droot_tests=enabled, but not root"; exit 1; }
-	skip "needs root (a namespace, a user, a setuid helper)"
-fi
+NEEDS_ROOT_FOR="a namespace, a user, a setuid helper"
+# shellcheck source=root-and-guest.sh
+. "$(dirname "${BASH_SOURCE[0]}")/root-and-guest.sh"
 [ -c /dev/net/tun ] || skip "/dev/net/tun is missing"
-guest_dir=${VM_TEST_GUEST_DIR:-/var/cache/vm/test-guest}
-if [ ! -f "$guest_dir/guest.env" ] && [ -x "${SOURCE_DIR:-}/tests/guest/build-guest.sh" ]; then
-	"$SOURCE_DIR/tests/guest/build-guest.sh" "$guest_dir" >/dev/null ||
-		{ echo "FAIL: the test guest cannot be built"; exit 1; }
-fi
-[ -f "$guest_dir/guest.env" ] ||
-	skip "no test guest in $guest_dir (build it with tests/guest/build-guest.sh)"
-# shellcheck disable=SC1091
-. "$guest_dir/guest.env"
 
 D=${NETD_TEST_DIR:?}
 NS=vmnetd-e2e-$$
