@@ -32,6 +32,15 @@ wait_line() {
 	done
 	return 1
 }
+# stop_in_background STATE: vm stop -v -s STATE as a job, its pid in
+# $stopper. The last stop's output goes first: the job truncates the files
+# only once it runs, and wait_line must not find its line in what the last
+# stop wrote (a signal would then reach a vm that has not yet started).
+stop_in_background() {
+	rm -f "$work/stop.out" "$work/stop.err"
+	"$VM" stop -v -s "$1" >"$work/stop.out" 2>"$work/stop.err" &
+	stopper=$!
+}
 states() { qemu-img snapshot -l -U "$mname-backing.qcow2" | awk 'NR > 2 { print $2 }' | xargs; }
 has_state() { [[ " $(states) " == *" $1 "* ]]; }
 # A SIGKILLed emulator leaves its pid file: the process must be there too.
@@ -94,8 +103,7 @@ for fault in KILL:0 TERM:0 KILL:0.3 TERM:0.1; do
 	# Random data in the guest's memory make each save last (a second or
 	# so), so that the signal comes while it runs; the states keep it.
 	[ "$round" = 1 ] && guest_says 'dd if=/dev/urandom of=/dev/shm/fill bs=1M count=48 2>/dev/null'
-	"$VM" stop -v -s "$state" >"$work/stop.out" 2>"$work/stop.err" &
-	stopper=$!
+	stop_in_background "$state"
 	wait_line "$work/stop.out" "saving the state as"
 	sleep "$delay"
 	kill -"$sig" "$stopper"
@@ -129,8 +137,7 @@ echo "# vm stop -s killed while it asks the guest to suspend, then stop -s and s
 boot=$(boot_id)
 for point in 0.1 0.4 delivered; do
 	state=k-$point
-	"$VM" stop -v -s "$state" >"$work/stop.out" 2>"$work/stop.err" &
-	stopper=$!
+	stop_in_background "$state"
 	wait_line "$work/stop.out" "suspending the guest"
 	if [ "$point" = delivered ]; then
 		for ((i = 0; i < 3000; i++)); do
@@ -165,8 +172,7 @@ check "... the same boot answers ssh" test "$(boot_id)" = "$boot"
 echo "# vm kill while stop -s saves"
 # A guest with more to save makes the save last.
 guest_says 'dd if=/dev/urandom of=/dev/shm/fill bs=1M count=48 2>/dev/null' || true
-"$VM" stop -v -s during-kill >"$work/stop.out" 2>"$work/stop.err" &
-stopper=$!
+stop_in_background during-kill
 wait_line "$work/stop.out" "saving the state as"
 run kill
 wait "$stopper" && stop_rc=0 || stop_rc=$?
@@ -179,8 +185,7 @@ check "... and it starts ($err)" test "$rc" = 0
 echo "# the emulator killed under vm stop -s"
 for sig in KILL TERM; do
 	running || "$VM" start --nat -l ready >/dev/null 2>&1
-	"$VM" stop -v -s dead >"$work/stop.out" 2>"$work/stop.err" &
-	stopper=$!
+	stop_in_background dead
 	wait_line "$work/stop.out" "suspending the guest"
 	kill -"$sig" "$(qemu_pid "$ID")"
 	wait "$stopper" && rc=0 || rc=$?

@@ -7,9 +7,9 @@
 # helper's final state read from /proc, the bridge it creates, the quota
 # under parallel held requests, a tap made persistent and given away,
 # queues, a helper stopped and continued, one whose reply is stalled (root
-# is not delayed), the caller's fd limit, one record per request; then the
-# seccomp unit tests. Prints "N passed, N failed"; exits 77 (SKIP) without
-# root, the test guest or its kernel's package.
+# is not delayed), the caller's fd and memory limits, one record per
+# request; then the seccomp unit tests. Prints "N passed, N failed"; exits
+# 77 (SKIP) without root, the test guest or its kernel's package.
 set -u
 
 NEEDS_ROOT_FOR="the guest's modules and files are made as root"
@@ -177,18 +177,25 @@ detail="$out" check "while the user stalls its helper, root is granted at once (
 	bash -c 'grep -q "^granted vm36t0" <<<"$1" && awk -v t="$2" "BEGIN { exit !(t != \"\" && t < 2) }"' \
 	_ "$out" "$took"
 
-# The caller's fd limit: raised where the bounding set has CAP_SYS_RESOURCE,
-# else below 32 refused, naming it; each way answered.
+# The caller's limits (fds, address space, data): raised where the
+# bounding set has CAP_SYS_RESOURCE, else, where too low, refused naming
+# them; each way answered.
 bounding=$(guest "awk '/^CapBnd/ { print \$2 }' /proc/self/status")
 with_resource=$((0x${bounding:-0} >> 24 & 1))
-for n in 5 9 31 32; do
-	ask 1 "printf '#!/bin/sh\nulimit -n $n\nexec $H\n' >lim; chmod 755 lim
-		VM_NETD=/tmp/lim $C tap br0 37; rm -f lim"
-	if [ "$with_resource" = 1 ] || [ "$n" -ge 32 ]; then
-		detail=$out check "ulimit -n $n for the helper: granted" contains "$out" "granted vm37t0"
+for limit in "-n 5" "-n 9" "-n 31" "-n 32" "-v 4096" "-d 1024"; do
+	ask 1 "printf '#!/bin/sh\nulimit $limit\ncat /proc/self/limits\nexec $H\n' >lim
+		chmod 755 lim; VM_NETD=/tmp/lim $C tap br0 37; rm -f lim"
+	case $limit in
+	-n*) in_force="Max open files +${limit#-n } " ;;
+	-v*) in_force="Max address space +$((${limit#-v } * 1024)) " ;;
+	-d*) in_force="Max data size +$((${limit#-d } * 1024)) " ;;
+	esac
+	detail=$out check "ulimit $limit is in force where the helper starts" matches "$out" "$in_force"
+	if [ "$with_resource" = 1 ] || [ "$limit" = "-n 32" ]; then
+		detail=$out check "ulimit $limit for the helper: granted" contains "$out" "granted vm37t0"
 	else
-		detail=$out check "ulimit -n $n for the helper (no CAP_SYS_RESOURCE): refused, naming it" \
-			contains "$out" "your limit (ulimit -n $n)"
+		detail=$out check "ulimit $limit for the helper (no CAP_SYS_RESOURCE): refused, naming it" \
+			contains "$out" "ulimit $limit"
 	fi
 done
 
