@@ -69,6 +69,9 @@ readonly MODULES=(virtio_pci virtio_blk virtio_net virtio_console virtio_rng
 # on q35. Probing them costs half a second under TCG, so the initramfs loads
 # these only when the root is not on a virtio disk.
 readonly ATA_MODULES=(ata_piix ata_generic ahci sd_mod)
+# Not loaded at all: tun and bridge, on the root file system for a test to
+# load (netd-kernel runs vm-netd on this kernel).
+readonly NET_MODULES=(tun bridge)
 
 # Library directories of a Debian amd64 system, searched for NEEDED entries.
 readonly LIBDIRS=(lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu lib usr/lib)
@@ -394,6 +397,19 @@ stage_modules() {
 	printf '%s\n' "${MODULE_ORDER[@]:0:n_base}" >"$dir/load-order"
 	printf '%s\n' "${MODULE_ORDER[@]:n_base}" >"$dir/load-order.ata"
 	say "initramfs modules: ${MODULE_ORDER[*]}"
+}
+
+# NET_MODULES and what they need beyond the initramfs's, as
+# /lib/modules/NAME.ko on the root file system, in /lib/modules/load-order.net
+# (after stage_modules: the index and the modules already queued are its).
+stage_net_modules() {
+	local name first=${#MODULE_ORDER[@]} dir=$ROOTFS/lib/modules
+	for name in "${NET_MODULES[@]}"; do queue_module "$name"; done
+	mkdir -p "$dir"
+	for name in "${MODULE_ORDER[@]:first}"; do
+		copy_module "${MODULE_PATH[$name]}" "$dir/$name.ko"
+	done
+	printf '%s\n' "${MODULE_ORDER[@]:first}" >"$dir/load-order.net"
 }
 
 # Links for every applet at its usual place (for root) and in /bin (dropbear
@@ -814,6 +830,7 @@ build_rootfs() {
 	stage_keys
 	stage_init
 	stage_stand_ins
+	stage_net_modules
 	truncate -s "$ROOTFS_SIZE" "$WORK/root.img"
 	mkfs.ext4 -q -F -L "$ROOT_LABEL" -m 0 -E root_owner=0:0 -d "$ROOTFS" \
 		"$WORK/root.img" >&2 || die "mkfs.ext4 failed"

@@ -24,6 +24,8 @@ check() {
 
 # contains TEXT PART: PART occurs in TEXT.
 contains() { [[ $1 == *"$2"* ]]; }
+# matches TEXT REGEX: a line of TEXT matches the extended REGEX.
+matches() { grep -qE -- "$2" <<<"$1"; }
 
 # finish: the summary line, and the exit status.
 finish() {

@@ -55,7 +55,6 @@ trap cleanup EXIT
 # shellcheck source=../check.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../check.sh"
 lacks() { [ -n "$1" ] && ! grep -qF -- "$2" <<<"$1"; }
-matches() { grep -qE -- "$2" <<<"$1"; }
 
 # as USER CLIENT-ARGS...: the client as USER in the namespace, with a clean
 # environment (VM_NETD points vm's client code at the test helper).
