@@ -384,16 +384,21 @@ copy_module() {
 	esac
 }
 
+# DIR NAME...: each module NAME as DIR/NAME.ko.
+copy_modules() {
+	local dir=$1 name
+	shift
+	mkdir -p "$dir"
+	for name; do copy_module "${MODULE_PATH[$name]}" "$dir/$name.ko"; done
+}
+
 stage_modules() {
 	local name n_base dir=$INITRAMFS/lib/modules
 	index_modules
 	for name in "${MODULES[@]}"; do queue_module "$name"; done
 	n_base=${#MODULE_ORDER[@]}
 	for name in "${ATA_MODULES[@]}"; do queue_module "$name"; done
-	mkdir -p "$dir"
-	for name in "${MODULE_ORDER[@]}"; do
-		copy_module "${MODULE_PATH[$name]}" "$dir/$name.ko"
-	done
+	copy_modules "$dir" "${MODULE_ORDER[@]}"
 	printf '%s\n' "${MODULE_ORDER[@]:0:n_base}" >"$dir/load-order"
 	printf '%s\n' "${MODULE_ORDER[@]:n_base}" >"$dir/load-order.ata"
 	say "initramfs modules: ${MODULE_ORDER[*]}"
@@ -405,10 +410,7 @@ stage_modules() {
 stage_net_modules() {
 	local name first=${#MODULE_ORDER[@]} dir=$ROOTFS/lib/modules
 	for name in "${NET_MODULES[@]}"; do queue_module "$name"; done
-	mkdir -p "$dir"
-	for name in "${MODULE_ORDER[@]:first}"; do
-		copy_module "${MODULE_PATH[$name]}" "$dir/$name.ko"
-	done
+	copy_modules "$dir" "${MODULE_ORDER[@]:first}"
 	printf '%s\n' "${MODULE_ORDER[@]:first}" >"$dir/load-order.net"
 }
 
