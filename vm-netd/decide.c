@@ -101,7 +101,7 @@ static int claim_tap(struct netd_state *s)
 		netd_decide(s, NETD_FAILED, EBADF, REQUEST_CHANGED);
 		return -1;
 	}
-	maker_pending_name(s->tap, sizeof(s->tap), s->uid, s->pid);
+	maker_pending_name(s->tap, sizeof(s->tap), s->uid, s->req.machine_id, s->pid);
 	maker_alias(alias, sizeof(alias), s->uid, s->req.machine_id, s->req.bridge);
 	maker_tap_mac(mac, s->uid, s->pid);
 	struct link_change marks = {.alias = alias, .mac = mac, .no_ipv6_addresses = true};
@@ -129,7 +129,7 @@ static void decide_tap(struct netd_state *s)
 		return;
 	}
 	if (find_bridge(s, policy_find_bridge(&s->policy, name), &s->bridge) < 0 ||
-	    claim_tap(s) < 0 || take_census(s) < 0)
+	    census_before_claim(s) < 0 || claim_tap(s) < 0 || take_census(s) < 0)
 		undo_grant(s);
 }
 

@@ -1,11 +1,29 @@
 #include "maker.h"
 
+#include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-void maker_pending_name(char *buf, size_t size, uid_t uid, pid_t pid)
+/* Digits 0-9a-v: the name must fit the kernel's 15 bytes, and the pid
+ * (below 2^22, the kernel's PID_MAX_LIMIT) must be in it too, so that two
+ * requests of one user never share a name. */
+static const char base32[] = "0123456789abcdefghijklmnopqrstuv";
+
+enum { UID_DIGITS = 7, PID_DIGITS = 5 };
+
+static void put_base32(char *out, unsigned long long value, int digits)
 {
-	snprintf(buf, size, "v%08x%06x", (unsigned)uid, (unsigned)pid & 0xffffffu);
+	for (int i = digits - 1; i >= 0; i--, value >>= 5)
+		out[i] = base32[value & 31];
+}
+
+void maker_pending_name(char *buf, size_t size, uid_t uid, unsigned machine, pid_t pid)
+{
+	char uid_digits[UID_DIGITS + 1] = "", pid_digits[PID_DIGITS + 1] = "";
+	put_base32(uid_digits, (unsigned)uid, UID_DIGITS);
+	put_base32(pid_digits, (unsigned)pid & ((1u << (5 * PID_DIGITS)) - 1), PID_DIGITS);
+	snprintf(buf, size, "v%02u%s%s", machine % 100, uid_digits, pid_digits);
 }
 
 void maker_alias(char *buf, size_t size, uid_t uid, unsigned machine, const char *bridge)
@@ -42,16 +60,27 @@ static bool parse_alias(const char *alias, struct tap_maker *m)
 	return true;
 }
 
+static bool get_base32(const char *in, int digits, unsigned long long *value)
+{
+	*value = 0;
+	for (int i = 0; i < digits; i++) {
+		const char *digit = in[i] ? strchr(base32, in[i]) : NULL;
+		if (!digit)
+			return false;
+		*value = *value << 5 | (unsigned long long)(digit - base32);
+	}
+	return true;
+}
+
 static bool parse_pending_name(const char *name, struct tap_maker *m)
 {
-	unsigned uid, pid;
-	char again[16];
-	if (strlen(name) != 15 || sscanf(name, "v%8x%6x", &uid, &pid) != 2)
+	unsigned long long uid, pid;
+	if (strlen(name) != 3 + UID_DIGITS + PID_DIGITS || name[0] != 'v' ||
+	    !isdigit((unsigned char)name[1]) || !isdigit((unsigned char)name[2]) ||
+	    !get_base32(name + 3, UID_DIGITS, &uid) || uid > UINT32_MAX ||
+	    !get_base32(name + 3 + UID_DIGITS, PID_DIGITS, &pid))
 		return false;
-	maker_pending_name(again, sizeof(again), uid, (pid_t)pid);
-	if (strcmp(again, name))
-		return false;
-	*m = (struct tap_maker){.uid = uid, .machine = -1};
+	*m = (struct tap_maker){.uid = (uid_t)uid, .machine = (name[1] - '0') * 10 + name[2] - '0'};
 	return true;
 }
 

@@ -104,7 +104,9 @@ void audit(struct netd_state *s);
 /* Takes back a grant (the tap, a bridge this request made): act on
  * failure, audit when the record could not be written. */
 void undo_grant(struct netd_state *s);
-/* In decide: counts the taps vm-netd made, as census.c says. */
+/* In decide: counts the taps vm-netd made, as census.c says, before the
+ * request makes its tap and after. */
+int census_before_claim(struct netd_state *s);
 int take_census(struct netd_state *s);
 int reply(struct netd_state *s);
 

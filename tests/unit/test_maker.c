@@ -3,6 +3,7 @@
 #include "maker.h"
 
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,17 +29,32 @@ Test(maker, the_alias_says_uid_machine_and_bridge)
 	cr_expect_str_eq(m.bridge, "br0");
 }
 
-Test(maker, a_pending_tap_says_only_whose_it_is)
+Test(maker, a_pending_tap_says_whose_it_is_and_for_which_machine)
 {
 	char name[16];
-	maker_pending_name(name, sizeof(name), 1001, 4194303);
-	cr_expect_str_eq(name, "v000003e93fffff");
+	maker_pending_name(name, sizeof(name), 1001, 7, 4194303);
+	cr_expect_str_eq(name, "v0700000v93vvvv");
 	struct link_info link = tun(name, "");
 	struct tap_maker m;
 	cr_assert(maker_of(&link, &m));
 	cr_expect_eq(m.uid, 1001);
-	cr_expect_eq(m.machine, -1);
-	cr_expect_str_eq(m.bridge, "");
+	cr_expect_eq(m.machine, 7);
+	cr_expect_str_eq(m.bridge, "", "the bridge is not known yet");
+}
+
+Test(maker, pending_names_fit_every_uid_and_pid)
+{
+	char name[16];
+	maker_pending_name(name, sizeof(name), (uid_t)UINT32_MAX - 1, 99, 4194303);
+	cr_expect_eq(strlen(name), 15, "%s", name);
+	struct link_info link = tun(name, "");
+	struct tap_maker m;
+	cr_assert(maker_of(&link, &m), "%s", name);
+	cr_expect_eq(m.uid, (uid_t)UINT32_MAX - 1);
+	cr_expect_eq(m.machine, 99);
+	char other[16];
+	maker_pending_name(other, sizeof(other), 1001, 7, 4194302);
+	cr_expect_str_neq(other, "v0700000v93vvvv", "another request of the same user");
 }
 
 Test(maker, anything_else_is_not_vm_netds)
@@ -53,8 +69,12 @@ Test(maker, anything_else_is_not_vm_netds)
 	struct link_info bridge = tun("vm07t0", "vm-netd uid=1001 machine=07 bridge=br0");
 	snprintf(bridge.kind, sizeof(bridge.kind), "bridge");
 	cr_expect(!maker_of(&bridge, &m), "not a tun");
-	struct link_info upper = tun("v000003E93fffff", "");
+	struct link_info upper = tun("v0700000V93vvvv", "");
 	cr_expect(!maker_of(&upper, &m), "a pending name in another spelling");
+	struct link_info too_big = tun("v07400000000000", "");
+	cr_expect(!maker_of(&too_big, &m), "a uid over 32 bits");
+	struct link_info short_name = tun("v0700000v93vvv", "");
+	cr_expect(!maker_of(&short_name, &m), "a digit short");
 }
 
 Test(maker, tap_macs_are_high_and_locally_administered)

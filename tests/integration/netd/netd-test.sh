@@ -1149,6 +1149,104 @@ exec {holdfd}>&-
 rm -f "$D/hold" "$D"/race50.*
 wait "${race_pids[@]}"
 
+# ---- no user's flood of requests costs another user a machine --------------------------
+# A request that cannot be granted makes no tap, and a machine ID is the
+# user's whose tap for it is the oldest: a user who floods vm-netd with
+# requests for another user's machine (at the quota, or for a machine the
+# other one has) makes none of that user's requests fail. Before, each
+# flooding request made a tap for a moment, and 1 in 5 of the other user's
+# requests was refused the machine as in use.
+# flood USER ID: USER asks for machine ID on br0, in 6 loops at once (each
+# a shell of USER's in the namespace, as fast as it can), until end_flood;
+# the answers go to $D/flood.out.
+flood_links=$(links)
+flood_pids=()
+flood() {
+	rm -f "$D/flood.stop" "$D/flood.out"
+	for _ in 1 2 3 4 5 6; do
+		ip netns exec "$NS" setpriv --reuid="$1" --regid="$(id -gn "$1")" --init-groups \
+			env -i PATH=/usr/bin:/bin VM_NETD="$D/vm-netd" bash -c \
+			'until [ -e "$1" ]; do "$2" tap br0 "$3"; done' _ "$D/flood.stop" "$CLIENT" "$2" \
+			>>"$D/flood.out" 2>&1 &
+		flood_pids+=($!)
+		bg_pids+=($!)
+	done
+}
+end_flood() {
+	touch "$D/flood.stop"
+	wait "${flood_pids[@]}"
+	flood_pids=()
+	rm -f "$D/flood.stop"
+}
+# granted_times USER ID N TAP: of N requests of USER's for machine ID, how
+# many were granted TAP.
+granted_times() {
+	local n=0
+	for _ in $(seq "$3"); do
+		contains "$(as "$1" tap br0 "$2")" "granted $4" && n=$((n + 1))
+	done
+	echo "$n"
+}
+coproc HOLD { as "$BOB" tap br0 94 --hold; } # bob's quota on br0 is 1
+bg_pids+=($HOLD_PID)
+read -r -t 30 line <&"${HOLD[0]}"
+flood "$BOB" 95
+ok=$(granted_times "$ALICE" 95 30 vm95t0)
+end_flood
+detail="bob: $line; alice: $ok of 30; bob's flood: $(sort "$D/flood.out" | uniq -c)" \
+	check "bob at his quota floods machine 95: alice is granted it 30 times of 30" [ "$ok" = 30 ]
+detail=$(sort "$D/flood.out" | uniq -c) check "bob's flood at his quota: every request refused" \
+	bash -c '[ -s "$1" ] && ! grep -qv "^denied: " "$1"' _ "$D/flood.out"
+exec {HOLD[1]}>&-
+wait "$HOLD_PID"
+coproc HOLD { as "$ALICE" tap br0 96 --hold; }
+bg_pids+=($HOLD_PID)
+read -r -t 30 line <&"${HOLD[0]}"
+flood "$BOB" 96
+ok=$(granted_times "$ALICE" 96 30 vm96t1)
+end_flood
+detail="alice: $line, then $ok of 30; bob's flood: $(sort "$D/flood.out" | uniq -c)" \
+	check "bob floods machine 96, which alice has: her second tap for it is granted 30 times of 30" [ "$ok" = 30 ]
+detail=$(sort "$D/flood.out" | uniq -c) check "bob's flood of alice's machine: every request refused, the machine in use" \
+	bash -c '[ -s "$1" ] && ! grep -qv "^denied: machine ID 96 already has taps of another user" "$1"' _ "$D/flood.out"
+exec {HOLD[1]}>&-
+wait "$HOLD_PID"
+rm -f "$D/flood.out"
+# Alice and bob race for a free machine, 3 requests each at once, five
+# times: the user of the oldest tap gets it, the other none.
+race_machine() {
+	local id=$1 pids=() u i t
+	mkfifo -m 0644 "$D/hold"
+	exec {holdfd}<>"$D/hold"
+	for u in "$ALICE" "$BOB"; do
+		for i in 1 2 3; do
+			as "$u" tap br0 "$id" --hold {holdfd}>&- <"$D/hold" >"$D/race.$u.$i" &
+			pids+=($!)
+		done
+	done
+	for u in "$ALICE" "$BOB"; do
+		for i in 1 2 3; do
+			for t in $(seq 1 600); do
+				grep -qE 'holding|^denied' "$D/race.$u.$i" && break
+				sleep 0.05
+			done
+		done
+	done
+	echo "$(cat "$D/race.$ALICE".* | grep -c '^granted'):$(cat "$D/race.$BOB".* | grep -c '^granted')"
+	exec {holdfd}>&-
+	wait "${pids[@]}"
+	rm -f "$D/hold" "$D"/race.*
+}
+rounds=""
+for id in 45 46 47 48 49; do
+	rounds+="$(race_machine "$id") "
+done
+detail="granted to alice:bob, by round: $rounds" \
+	check "alice and bob race for a free machine: one of them gets it, never both" \
+	bash -c 'for r in $1; do case $r in [12]:0 | 0:1) ;; *) exit 1 ;; esac; done' _ "$rounds"
+detail="before: $flood_links; after: $(links)" check "the floods and the races: no tap left" \
+	[ "$flood_links" = "$(links)" ]
+
 # ---- the audit record is whole, or there is no grant (finding 2) --------------------------
 before=$(audit_lines)
 out=$(as "$ALICE" prlimit br0 84)
