@@ -7,7 +7,9 @@
 # the same run (vm-netd, both ways of qemu-bridge-helper and the floor
 # below in turns).
 # Prints the ratios, and how much of vm-netd's time is the floor under it:
-# the setuid exec and the loader of a program linked as vm-netd is.
+# the setuid exec and the loader of a program linked as vm-netd is; and what
+# another user's flood of requests costs a user's request beyond the load
+# any program would put on the CPU.
 # Needs root.
 set -u
 if [ "$(id -u)" != 0 ]; then
@@ -19,14 +21,37 @@ D=/run/vm-netd-test
 NS=vmnetd-bench-$$
 NS2=vmnetd-bench-links-$$
 U=vmnetd-bench
+U2=vmnetd-bench-flood
 QBH=/usr/lib/qemu/qemu-bridge-helper
 BRIDGE_CONF=/etc/qemu/bridge.conf
 made_bridge_conf=
 
+flood_pids=()
+# flood COMMAND...: the second user runs COMMAND in 6 loops at once, in the
+# namespace, until end_flood.
+flood() {
+	rm -f "$D/flood.stop"
+	for _ in 1 2 3 4 5 6; do
+		ip netns exec "$NS" setpriv --reuid="$U2" --regid="$(id -gn $U2)" --init-groups \
+			env -i VM_NETD="$D/vm-netd" bash -c 'until [ -e "$1" ]; do "${@:2}" >/dev/null 2>&1; done' \
+			_ "$D/flood.stop" "$@" &
+		flood_pids+=($!)
+	done
+	sleep 0.5
+}
+end_flood() {
+	[ ${#flood_pids[@]} = 0 ] && return
+	touch "$D/flood.stop"
+	wait "${flood_pids[@]}"
+	flood_pids=()
+}
+
 cleanup() {
+	end_flood
 	ip netns del "$NS" 2>/dev/null
 	ip netns del "$NS2" 2>/dev/null
 	userdel "$U" 2>/dev/null
+	userdel "$U2" 2>/dev/null
 	[ -n "$made_bridge_conf" ] && rm -f "$BRIDGE_CONF" && rmdir /etc/qemu 2>/dev/null
 	rm -rf "$D"
 }
@@ -37,8 +62,10 @@ mkdir -m 0755 -p "$D"
 install -o root -g root -m 4755 "${NETD_HELPER:?}" "$D/vm-netd"
 install -o root -g root -m 0755 "${NETD_BENCH:?}" "$D/netd-bench"
 install -o root -g root -m 4755 "${NETD_FLOOR:?}" "$D/netd-floor"
+install -o root -g root -m 0755 "${NETD_CLIENT:?}" "$D/netd-client"
 useradd -M -s /usr/sbin/nologin "$U"
-printf 'log %s/audit.log\nbridge br0\nallow %s br0 1\n' "$D" "$U" >"$D/netd.conf"
+useradd -M -s /usr/sbin/nologin "$U2"
+printf 'log %s/audit.log\nbridge br0\nallow %s br0 1\nallow %s br0 1\n' "$D" "$U" "$U2" >"$D/netd.conf"
 ip netns add "$NS"
 ip -n "$NS" link add br0 type bridge
 ip -n "$NS" link set br0 up
@@ -93,6 +120,21 @@ else
 	echo "no veth pairs here: vm-netd among other links not measured"
 fi
 
+# Another user's flood: the second user asks vm-netd for a tap (machine 31,
+# on the same bridge) in 6 loops at once, each request a helper of its own,
+# granted and given back or refused at the quota. The same 6 loops starting
+# the floor program instead load the CPU as much and do none of vm-netd's
+# work: the ratio is what vm-netd's work itself, the kernel's locks
+# included, costs another user's request. Three rounds each, in turns.
+for round in 1 2 3; do
+	flood "$D/netd-client" tap br0 31
+	line=$(as_user netd br0 $((N / 5 + 1)) | sed 's/^netd /netd-flooded /') && results+=$'\n'"$line"
+	end_flood
+	flood "$D/netd-bench" floor "$D/netd-floor" 1
+	line=$(as_user netd br0 $((N / 5 + 1)) | sed 's/^netd /netd-loaded /') && results+=$'\n'"$line"
+	end_flood
+done
+
 median() { sed -n "s/^$1 .*$2_median_us=\([0-9]*\).*/\1/p" <<<"$results"; }
 ratio() { # label, ours, theirs
 	[ -n "$2" ] && [ -n "$3" ] &&
@@ -116,6 +158,9 @@ rounds_median() { median "$1" fd | sort -n | awk '{ v[NR] = $1 } END { if (NR) p
 links=$(rounds_median netd-links)
 [ -n "$links" ] && awk -v l="$links" -v n="$(rounds_median netd-alone)" -v k="$OTHER_LINKS" 'BEGIN {
 	printf "ratio vm-netd among %d other links / vm-netd alone = %.2f (%.2f ms vs %.2f ms)\n", k, l / n, l / 1000, n / 1000 }'
+flooded=$(rounds_median netd-flooded)
+[ -n "$flooded" ] && awk -v f="$flooded" -v l="$(rounds_median netd-loaded)" 'BEGIN {
+	printf "ratio vm-netd while another user floods it / while that user runs as many loops of the floor program = %.2f (%.2f ms vs %.2f ms)\n", f / l, f / 1000, l / 1000 }'
 # The floor: what vm-netd's steps may take under the target (0.5 of later
 # QEMU's fd in hand), once the exec and the loader have had theirs.
 floor=$(median floor fd)
