@@ -34,6 +34,24 @@ static int attach_tap(struct netd_state *s, const struct link_info *bridge, stru
 	return error_set(err, "no free tap name for machine %02u", s->req.machine_id);
 }
 
+static void count_port(const struct link_info *port, void *data)
+{
+	(void)port;
+	++*(unsigned *)data;
+}
+
+/* A bridge this request made goes with its grant, unless another request's
+ * tap joined it meanwhile: another user's machine is on it now, and the
+ * bridge is the policy's (declared 'create'), not this caller's. When the
+ * ports cannot be listed, the bridge stays: a later request, or --setup,
+ * brings a declared bridge to its state. */
+static bool has_ports(struct netlink *nl, int bridge)
+{
+	unsigned ports = 0;
+	struct error ignored;
+	return port_dump(nl, bridge, count_port, &ports, &ignored) < 0 || ports > 0;
+}
+
 void undo_grant(struct netd_state *s)
 {
 	struct error ignored;
@@ -46,7 +64,7 @@ void undo_grant(struct netd_state *s)
 			close(s->queue_fds[i]);
 		s->queue_fds[i] = -1;
 	}
-	if (s->made_bridge)
+	if (s->made_bridge && !has_ports(s->nl, s->made_bridge))
 		link_delete(s->nl, s->made_bridge, &ignored);
 	s->made_bridge = 0;
 }

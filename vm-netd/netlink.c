@@ -184,38 +184,66 @@ int link_get(struct netlink *nl, const char *name, struct link_info *info, struc
 	return 0;
 }
 
+/* Which links a dump asks for: of this kind, enslaved to this master
+ * (NULL, 0: any). */
+struct link_filter {
+	const char *kind;
+	int master;
+};
+
 struct dump_visitor {
+	const struct link_filter *filter;
 	void (*visit)(const struct link_info *info, void *data);
 	void *data;
 };
 
-/* Tun devices only, whether or not the kernel filtered. */
+/* Only the links the filter asks for, whether or not the kernel filtered. */
 static int dump_cb(const struct nlmsghdr *msg, void *data)
 {
 	const struct dump_visitor *v = data;
+	const struct link_filter *f = v->filter;
 	struct link_info info;
 	if (msg->nlmsg_type == RTM_NEWLINK) {
 		parse_link(msg, &info);
-		if (!strcmp(info.kind, "tun"))
+		if ((!f->kind || !strcmp(info.kind, f->kind)) &&
+		    (!f->master || info.master == f->master))
 			v->visit(&info, v->data);
 	}
 	return MNL_CB_OK;
 }
 
-/* The kernel sends only the links of the kind asked for, so a host's
- * other links (a container host has dozens) cost nothing; one too old to
- * filter sends them all, and dump_cb passes over them. */
-int tap_dump(struct netlink *nl, void (*visit)(const struct link_info *info, void *data),
-	     void *data, struct error *err)
+/* The kernel sends only the links the filter asks for, so a host's other
+ * links (a container host has dozens) cost nothing; one too old to filter
+ * sends them all, and dump_cb passes over them. */
+static int link_dump(struct netlink *nl, const struct link_filter *f,
+		     void (*visit)(const struct link_info *info, void *data), void *data,
+		     struct error *err)
 {
 	struct nlmsghdr *msg = link_query(NLM_F_DUMP);
-	struct nlattr *linkinfo = mnl_attr_nest_start(msg, IFLA_LINKINFO);
-	mnl_attr_put_strz(msg, IFLA_INFO_KIND, "tun");
-	mnl_attr_nest_end(msg, linkinfo);
-	struct dump_visitor v = {visit, data};
+	if (f->kind) {
+		struct nlattr *linkinfo = mnl_attr_nest_start(msg, IFLA_LINKINFO);
+		mnl_attr_put_strz(msg, IFLA_INFO_KIND, f->kind);
+		mnl_attr_nest_end(msg, linkinfo);
+	}
+	if (f->master)
+		mnl_attr_put_u32(msg, IFLA_MASTER, (uint32_t)f->master);
+	struct dump_visitor v = {f, visit, data};
 	if (transact(nl, msg, dump_cb, &v) < 0)
 		return error_errno(err, "cannot list the network links");
 	return 0;
+}
+
+int tap_dump(struct netlink *nl, void (*visit)(const struct link_info *info, void *data),
+	     void *data, struct error *err)
+{
+	return link_dump(nl, &(struct link_filter){.kind = "tun"}, visit, data, err);
+}
+
+int port_dump(struct netlink *nl, int bridge,
+	      void (*visit)(const struct link_info *info, void *data), void *data,
+	      struct error *err)
+{
+	return link_dump(nl, &(struct link_filter){.master = bridge}, visit, data, err);
 }
 
 /* Changes sent with NLM_F_ACK: the kernel's ACK ends the exchange. */

@@ -50,6 +50,10 @@ int link_get(struct netlink *nl, const char *name, struct link_info *info, struc
  * namespace, and no other link. */
 int tap_dump(struct netlink *nl, void (*visit)(const struct link_info *info, void *data),
 	     void *data, struct error *err);
+/* Calls visit for every port of the bridge (index), and no other link. */
+int port_dump(struct netlink *nl, int bridge,
+	      void (*visit)(const struct link_info *info, void *data), void *data,
+	      struct error *err);
 /* Creates a bridge with a fixed MAC (so that it never takes a port's), up. */
 int bridge_create(struct netlink *nl, const char *name, const unsigned char *mac,
 		  struct error *err);

@@ -35,6 +35,15 @@
  *   netd-client stall BRIDGE ID      asks, keeping a copy of the helper's end
  *                                     and filling it so that the reply cannot
  *                                     go; holds until stdin closes
+ *   netd-client hold-enslaved BRIDGE ID
+ *                                     asks for a tap on BRIDGE, to be created,
+ *                                     and steps the helper until the tap
+ *                                     vm<ID>t0 is enslaved: says "held after
+ *                                     enslave" with the helper stopped there
+ *                                     (its record not written yet, unless it
+ *                                     was just then), or "missed" when it
+ *                                     ended first; continues it once stdin
+ *                                     closes
  *   netd-client under-filter ERRNO COMMAND...
  *                                     runs COMMAND under a seccomp filter that
  *                                     refuses seccomp() and PR_SET_SECCOMP with
@@ -565,6 +574,57 @@ static int cmd_swap(int argc, char **argv)
 	return 0;
 }
 
+/* Whether the tap has a master, as the namespace's sysfs says. */
+static bool enslaved(const char *tap)
+{
+	char path[64], target[64];
+	snprintf(path, sizeof(path), "/sys/class/net/%s/master", tap);
+	return readlink(path, target, sizeof(target)) > 0;
+}
+
+/* Steps the helper as stop_after_drop does, until its tap is enslaved and
+ * its reply not sent: true with the helper stopped there. */
+static bool stop_after_enslave(pid_t pid, int sock, const char *tap)
+{
+	for (;;) {
+		int status;
+		char peek;
+		kill(pid, SIGSTOP);
+		if (waitpid(pid, &status, WUNTRACED) != pid || !WIFSTOPPED(status))
+			return false;
+		if (enslaved(tap))
+			return recv(sock, &peek, 1, MSG_PEEK | MSG_DONTWAIT) < 0;
+		kill(pid, SIGCONT);
+		usleep(20);
+	}
+}
+
+static int cmd_hold_enslaved(int argc, char **argv)
+{
+	struct netd_request req;
+	struct error err;
+	int sv[2];
+	char tap[IFNAMSIZ];
+	if (argc < 3 ||
+	    netd_request_init(&req, NETD_OP_TAP, (unsigned)atoi(argv[2]), argv[1],
+			      NETD_FLAG_CREATE_BRIDGE, 1, &err) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return 2;
+	snprintf(tap, sizeof(tap), "vm%02dt0", atoi(argv[2]));
+	send(sv[0], &req, sizeof(req), 0);
+	pid_t pid = start_helper(sv[1], false);
+	close(sv[1]);
+	if (!stop_after_enslave(pid, sv[0], tap)) {
+		printf("missed\n"); /* ended (reaped); its tap goes with sv[0] */
+		return 0;
+	}
+	printf("held after enslave\n");
+	fflush(stdout);
+	wait_for_eof();
+	kill(pid, SIGCONT);
+	return finish(pid, sv[0]);
+}
+
 /* Holds the request back until the helper sits in its sandbox waiting for
  * it, then shows the helper's credentials as the kernel sees them. */
 static int cmd_status(int argc, char **argv)
@@ -771,6 +831,8 @@ int main(int argc, char **argv)
 		return cmd_swap(argc - 1, argv + 1);
 	if (!strcmp(mode, "under-filter"))
 		return cmd_under_filter(argc - 1, argv + 1);
+	if (!strcmp(mode, "hold-enslaved"))
+		return cmd_hold_enslaved(argc - 1, argv + 1);
 	if (!strcmp(mode, "stall"))
 		return cmd_stall(argc - 1, argv + 1);
 	if (!strcmp(mode, "syslog-busy") && argc > 4)

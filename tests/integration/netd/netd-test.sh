@@ -1274,6 +1274,65 @@ umount "$D/full"
 rmdir "$D/full"
 write_policy
 
+# ---- a bridge a failed grant made stays while another user's tap is on it ---------------
+# Bob's request makes vmlab and enslaves his tap; before his record is
+# written (bob stops his own helper there), alice's tap joins vmlab; then
+# the disk is full, bob's record fails and his grant is undone. His tap
+# goes, and the bridge he made used to go with it, taking alice's machine
+# off the network: now it stays, since alice's tap is on it.
+mkdir -m 0755 "$D/full"
+mount -t tmpfs -o size=64k,mode=0755 tmpfs "$D/full"
+sed -i -e "s|^log .*|log $D/full/audit.log|" -e "s/^allow $ALICE vmlab 1\$/&\nallow $BOB vmlab 1/" "$D/netd.conf"
+held=""
+for try in $(seq 1 100); do
+	ip -n "$NS" link del vmlab 2>/dev/null
+	records=$(cat "$D/full/audit.log" 2>/dev/null | wc -l)
+	coproc HOLD { as "$BOB" hold-enslaved vmlab 97; }
+	bg_pids+=($HOLD_PID)
+	read -r -t 30 line <&"${HOLD[0]}"
+	# Held, and the record not written yet: the window this test needs.
+	[ "$line" = "held after enslave" ] && [ "$(cat "$D/full/audit.log" 2>/dev/null | wc -l)" = "$records" ] &&
+		held="on try $try" && break
+	exec {HOLD[1]}>&-
+	wait "$HOLD_PID"
+done
+if [ -n "$held" ]; then
+	mkfifo -m 0644 "$D/alice.hold"
+	exec {alice_hold}<>"$D/alice.hold"
+	as "$ALICE" tap vmlab 98 --hold {alice_hold}>&- <"$D/alice.hold" >"$D/alice.out" &
+	alice_pid=$!
+	bg_pids+=($alice_pid)
+	for t in $(seq 1 600); do
+		grep -qE 'holding|^denied' "$D/alice.out" && break
+		sleep 0.05
+	done
+	alice_line=$(head -n 1 "$D/alice.out")
+	# The disk is full, and so is the log's last page (a line of #, as
+	# vm-netd blanks a cut record): bob's record cannot be written.
+	pad=$((4096 - $(stat -c %s "$D/full/audit.log") % 4096))
+	{ head -c $((pad - 1)) /dev/zero | tr '\0' '#'; echo; } >>"$D/full/audit.log"
+	cat /dev/zero >"$D/full/filler" 2>/dev/null
+	exec {HOLD[1]}>&-
+	bob_out=$(cat <&"${HOLD[0]}")
+	wait "$HOLD_PID"
+	detail="held $held; bob: $bob_out" check "bob's grant that made vmlab fails with its record: undone" \
+		contains "$bob_out" "could not be written whole"
+	info=$(ip -n "$NS" -d link show vm98t0 2>&1; ip -n "$NS" addr show vmlab 2>&1)
+	detail="alice: $alice_line; $info" check "the bridge bob's failed grant made stays, with alice's tap on it" \
+		bash -c 'grep -q "^granted vm98t0" <<<"$1" && grep -q "master vmlab" <<<"$2" &&
+			grep -q "10\.77\.0\.1/24" <<<"$2"' _ "$alice_line" "$info"
+	detail=$(links) check "bob's tap is gone" lacks "$(links)" vm97t0
+	exec {alice_hold}>&-
+	wait "$alice_pid"
+	rm -f "$D/alice.hold" "$D/alice.out"
+else
+	check "bob's helper held after its tap was enslaved, before its record, in 100 tries" false
+fi
+ip -n "$NS" link del vmlab 2>/dev/null
+umount "$D/full"
+rmdir "$D/full"
+write_policy
+
 # ---- files the helper makes are root's (finding 7) ------------------------------------
 mv "$D/audit.log" "$D/audit.log.keep"
 out=$(as "$ALICE" tap br0 86)
