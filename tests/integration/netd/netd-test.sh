@@ -1187,31 +1187,30 @@ granted_times() {
 	done
 	echo "$n"
 }
-coproc HOLD { as "$BOB" tap br0 94 --hold; } # bob's quota on br0 is 1
-bg_pids+=($HOLD_PID)
-read -r -t 30 line <&"${HOLD[0]}"
-flood "$BOB" 95
-ok=$(granted_times "$ALICE" 95 30 vm95t0)
-end_flood
-detail="bob: $line; alice: $ok of 30; bob's flood: $(sort "$D/flood.out" | uniq -c)" \
-	check "bob at his quota floods machine 95: alice is granted it 30 times of 30" [ "$ok" = 30 ]
-detail=$(sort "$D/flood.out" | uniq -c) check "bob's flood at his quota: every request refused" \
-	bash -c '[ -s "$1" ] && ! grep -qv "^denied: " "$1"' _ "$D/flood.out"
-exec {HOLD[1]}>&-
-wait "$HOLD_PID"
-coproc HOLD { as "$ALICE" tap br0 96 --hold; }
-bg_pids+=($HOLD_PID)
-read -r -t 30 line <&"${HOLD[0]}"
-flood "$BOB" 96
-ok=$(granted_times "$ALICE" 96 30 vm96t1)
-end_flood
-detail="alice: $line, then $ok of 30; bob's flood: $(sort "$D/flood.out" | uniq -c)" \
-	check "bob floods machine 96, which alice has: her second tap for it is granted 30 times of 30" [ "$ok" = 30 ]
-detail=$(sort "$D/flood.out" | uniq -c) check "bob's flood of alice's machine: every request refused, the machine in use" \
-	bash -c '[ -s "$1" ] && ! grep -qv "^denied: machine ID 96 already has taps of another user" "$1"' _ "$D/flood.out"
-exec {HOLD[1]}>&-
-wait "$HOLD_PID"
-rm -f "$D/flood.out"
+# flooded HOLDER HOLD_ID ID TAP WHAT REFUSAL: while HOLDER holds a tap for
+# machine HOLD_ID, bob floods machine ID; alice asks for it 30 times and is
+# granted TAP each time, and each of bob's requests is refused, saying
+# REFUSAL. WHAT names the checks.
+flooded() {
+	local holder=$1 hold_id=$2 id=$3 tap=$4 what=$5 refusal=$6 line ok
+	coproc HOLD { as "$holder" tap br0 "$hold_id" --hold; }
+	bg_pids+=($HOLD_PID)
+	read -r -t 30 line <&"${HOLD[0]}"
+	flood "$BOB" "$id"
+	ok=$(granted_times "$ALICE" "$id" 30 "$tap")
+	end_flood
+	detail="held: $line; alice: $ok of 30; bob's flood: $(sort "$D/flood.out" | uniq -c)" \
+		check "$what: alice is granted $tap 30 times of 30" [ "$ok" = 30 ]
+	detail=$(sort "$D/flood.out" | uniq -c) check "$what: every one of bob's requests refused" \
+		bash -c '[ -s "$1" ] && ! grep -qv "^denied: $2" "$1"' _ "$D/flood.out" "$refusal"
+	exec {HOLD[1]}>&-
+	wait "$HOLD_PID"
+	rm -f "$D/flood.out"
+}
+# Bob's quota on br0 is 1; alice's is 2.
+flooded "$BOB" 94 95 vm95t0 "bob at his quota floods machine 95" ""
+flooded "$ALICE" 96 96 vm96t1 "bob floods machine 96, which alice has" \
+	"machine ID 96 already has taps of another user"
 # Alice and bob race for a free machine, 3 requests each at once, five
 # times: the user of the oldest tap gets it, the other none.
 race_machine() {
