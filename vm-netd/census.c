@@ -17,7 +17,8 @@
  * - a persistent tap of vm-netd's that no process holds any more (no
  *   carrier: the tun driver drops it with the last fd; its
  *   holder made it persistent and closed it) is deleted, so that nobody
- *   attaches to it and it counts against no one.
+ *   attaches to it and it counts against no one. A holder that clears the
+ *   carrier itself (TUNSETCARRIER) loses its tap the same way.
  *
  * Before making its tap, a request looks once the same way, as if its tap
  * were there and the newest: one that could not be granted (the quota

@@ -24,8 +24,8 @@ struct link_info {
 	bool has_owner;
 	uid_t owner;	 /* a tun/tap's owner, when has_owner (its holder can change it) */
 	bool persistent; /* a tun/tap that outlives its fds (its holder can change it) */
-	bool carrier;	 /* a tun/tap: some process holds it (the tun driver sets it,
-			   and only CAP_NET_ADMIN may otherwise) */
+	bool carrier;	 /* a tun/tap: some process holds it (the tun driver sets it;
+			   its holder may clear it, TUNSETCARRIER) */
 };
 
 /* What link_change sets; a field left 0/NULL is left as it is. */

@@ -2,10 +2,12 @@
  * through vm's own netclient code, or raw, to send what vm never would.
  *
  *   netd-client tap BRIDGE ID [-c] [-n COUNT] [-q QUEUES] [--hold]
- *                   [--persist-owner UID]
+ *                   [--persist-owner UID] [--carrier-off]
  *                   [--mac MAC]     what a holder of the tap fd may do with it:
- *                                   make it persistent and give it to UID, set
- *                                   its MAC (each before --hold, or close)
+ *                                   make it persistent and give it to UID, make
+ *                                   it persistent and turn its carrier off (as
+ *                                   if no one held it), set its MAC (each
+ *                                   before --hold, or close)
  *   netd-client query
  *   netd-client raw KIND [HEXNAME|N] KIND: valid name truncated oversized version
  *                                     type double none flags fdpass v1
@@ -124,8 +126,13 @@ static void wait_for_eof(void)
 }
 
 /* What vm never does with a tap, and the kernel lets its holder do. */
-static void abuse_tap(int fd, long persist_owner, const char *mac)
+static void abuse_tap(int fd, long persist_owner, bool carrier_off, const char *mac)
 {
+	if (carrier_off) {
+		unsigned off = 0;
+		int ok = ioctl(fd, TUNSETPERSIST, 1L) == 0 && ioctl(fd, TUNSETCARRIER, &off) == 0;
+		printf("abused: persistent, carrier off: %s\n", ok ? "done" : strerror(errno));
+	}
 	if (persist_owner >= 0) {
 		int ok = ioctl(fd, TUNSETPERSIST, 1L) == 0 &&
 			 ioctl(fd, TUNSETOWNER, (unsigned long)persist_owner) == 0;
@@ -150,7 +157,7 @@ static int cmd_tap(int argc, char **argv)
 		return 2;
 	const char *bridge = argv[1];
 	unsigned id = (unsigned)atoi(argv[2]);
-	bool create = false, hold = false;
+	bool create = false, hold = false, carrier_off = false;
 	int count = 1;
 	unsigned queues = 1;
 	long persist_owner = -1;
@@ -166,6 +173,8 @@ static int cmd_tap(int argc, char **argv)
 			queues = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--persist-owner") && i + 1 < argc)
 			persist_owner = atol(argv[++i]);
+		else if (!strcmp(argv[i], "--carrier-off"))
+			carrier_off = true;
 		else if (!strcmp(argv[i], "--mac") && i + 1 < argc)
 			mac = argv[++i];
 	}
@@ -181,7 +190,7 @@ static int cmd_tap(int argc, char **argv)
 			printf("granted %s fd-name=%s\n", tap.name, ifr.ifr_name);
 			if (queues > 1)
 				print_queues(tap.fds, tap.nfds);
-			abuse_tap(tap.fds[0], persist_owner, mac);
+			abuse_tap(tap.fds[0], persist_owner, carrier_off, mac);
 			if (persist_owner >= 0 && !hold)
 				netclient_close_tap(&tap); /* and leave it persistent behind */
 		}

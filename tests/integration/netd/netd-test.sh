@@ -1025,6 +1025,25 @@ detail=$admin_list check "vm-netd --list shows whom the tap was made for, not th
 	matches "$admin_list" "vm72t0 +br3 +$BOBBY +up"
 exec {EVIL[1]}>&-
 wait "$EVIL_PID"
+# A holder may also turn its tap's carrier off (TUNSETCARRIER) and make it
+# persistent while it still holds it: vm-netd then takes it for one no
+# process holds, and the next request deletes it. The holder loses its own
+# tap, and gets no more than its quota.
+coproc EVIL { as "$BOBBY" tap br3 60 --carrier-off --hold; }
+bg_pids+=($EVIL_PID)
+read -r -t 30 line <&"${EVIL[0]}"
+read -r -t 30 abused <&"${EVIL[0]}"
+read -r -t 30 holding <&"${EVIL[0]}"
+detail="$line / $abused" check "holder made its tap persistent and turned its carrier off" \
+	contains "$abused" "carrier off: done"
+out=$(as "$BOBBY" tap br3 61 -n 2)
+info=$(ip -n "$NS" link show vm60t0 2>&1)
+detail="$out / $info" check "a held tap with its carrier off counts as let go: the next request deletes it" \
+	bash -c 'grep -q "^granted vm61t0" <<<"$1" && grep -q "does not exist" <<<"$2"' _ "$out" "$info"
+detail=$out check "carrier off: the holder still gets no more than its quota (1)" \
+	contains "$out" "already has 1 taps on br3"
+exec {EVIL[1]}>&-
+wait "$EVIL_PID"
 coproc EVIL { as "$BOB" tap br0 74 --persist-owner "$(id -u "$ALICE")" --hold; }
 bg_pids+=($EVIL_PID)
 read -r -t 30 line <&"${EVIL[0]}"
