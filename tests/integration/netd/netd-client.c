@@ -420,10 +420,11 @@ static bool wait_for_sandbox(pid_t pid, char *text, size_t size)
 	return false;
 }
 
-static int request_socket(int argc, char **argv, int sv[2], struct netd_request *req)
+static int request_socket(int argc, char **argv, unsigned flags, int sv[2],
+			  struct netd_request *req)
 {
 	struct error err;
-	if (argc < 3 || netd_request_init(req, NETD_OP_TAP, (unsigned)atoi(argv[2]), argv[1], 0,
+	if (argc < 3 || netd_request_init(req, NETD_OP_TAP, (unsigned)atoi(argv[2]), argv[1], flags,
 					  argc > 3 ? (unsigned)atoi(argv[3]) : 1, &err) < 0)
 		return -1;
 	return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv);
@@ -433,7 +434,7 @@ static int request_socket(int argc, char **argv, int sv[2], struct netd_request 
 static pid_t start_sandboxed(int argc, char **argv, int sv[2], struct netd_request *req, char *text,
 			     size_t size)
 {
-	if (request_socket(argc, argv, sv, req) < 0)
+	if (request_socket(argc, argv, 0, sv, req) < 0)
 		return -1;
 	pid_t pid = start_helper(sv[1], false);
 	close(sv[1]);
@@ -461,7 +462,7 @@ static int cmd_stopcont(int argc, char **argv)
 {
 	struct netd_request req;
 	int sv[2];
-	if (request_socket(argc, argv, sv, &req) < 0)
+	if (request_socket(argc, argv, 0, sv, &req) < 0)
 		return 2;
 	send(sv[0], &req, sizeof(req), 0);
 	pid_t pid = start_helper(sv[1], false);
@@ -479,7 +480,7 @@ static int cmd_stall(int argc, char **argv)
 {
 	struct netd_request req;
 	int sv[2];
-	if (request_socket(argc, argv, sv, &req) < 0)
+	if (request_socket(argc, argv, 0, sv, &req) < 0)
 		return 2;
 	char junk[512] = {0};
 	while (send(sv[1], junk, sizeof(junk), MSG_DONTWAIT) > 0)
@@ -508,33 +509,53 @@ static bool helper_uids(pid_t pid, char *line, size_t size)
 	return true;
 }
 
-/* Runs the helper in short steps, stopping it after each, until it has run
- * as root (exec done) and then dropped to the caller's uids: by then it has
- * peeked at its request, and is on its way to reading it. True with the
- * helper stopped there; false when it ended first (reaped). Stepping, not
- * watching, so that the window is caught on one CPU too: the caller may
- * stop its own helper (it is its real uid). */
-static bool stop_after_drop(pid_t pid)
+/* Runs the helper in short steps, stopping it after each, until there()
+ * says it is where the caller wants it: true with the helper stopped
+ * there; false when it ended first (reaped). Stepping, not watching, so
+ * that the window is caught on one CPU too: the caller may stop its own
+ * helper (it is its real uid). */
+static bool step_helper(pid_t pid, bool (*there)(pid_t pid, void *arg), void *arg)
 {
-	char line[128], caller[128];
-	unsigned uid = (unsigned)getuid();
-	snprintf(caller, sizeof(caller), "Uid:\t%u\t%u\t%u\t%u", uid, uid, uid, uid);
-	bool was_root = false;
 	for (;;) {
 		int status;
 		kill(pid, SIGSTOP);
 		if (waitpid(pid, &status, WUNTRACED) != pid || !WIFSTOPPED(status))
 			return false;
-		if (!helper_uids(pid, line, sizeof(line)))
-			return false;
-		unsigned real, effective;
-		if (sscanf(line, "Uid: %u %u", &real, &effective) == 2 && effective == 0)
-			was_root = true;
-		else if (was_root && !strcmp(line, caller))
+		if (there(pid, arg))
 			return true;
 		kill(pid, SIGCONT);
 		usleep(20);
 	}
+}
+
+struct drop_watch {
+	char caller[128]; /* the Uid line once dropped to the caller */
+	bool was_root, gone;
+};
+
+/* Run as root (exec done) and then dropped to the caller's uids; or gone. */
+static bool dropped(pid_t pid, void *arg)
+{
+	struct drop_watch *w = arg;
+	char line[128];
+	if (!helper_uids(pid, line, sizeof(line)))
+		return w->gone = true;
+	unsigned real, effective;
+	if (sscanf(line, "Uid: %u %u", &real, &effective) == 2 && effective == 0)
+		w->was_root = true;
+	else if (w->was_root && !strcmp(line, w->caller))
+		return true;
+	return false;
+}
+
+/* Stopped once the helper has dropped: by then it has peeked at its
+ * request, and is on its way to reading it. False when it ended first. */
+static bool stop_after_drop(pid_t pid)
+{
+	struct drop_watch w = {.was_root = false, .gone = false};
+	unsigned uid = (unsigned)getuid();
+	snprintf(w.caller, sizeof(w.caller), "Uid:\t%u\t%u\t%u\t%u", uid, uid, uid, uid);
+	return step_helper(pid, dropped, &w) && !w.gone;
 }
 
 /* Queues a query (with QUEUES, a tap request of 1 queue), and keeps a copy
@@ -591,33 +612,27 @@ static bool enslaved(const char *tap)
 	return readlink(path, target, sizeof(target)) > 0;
 }
 
-/* Steps the helper as stop_after_drop does, until its tap is enslaved and
- * its reply not sent: true with the helper stopped there. */
+/* Its tap is enslaved, so the helper is between act and reply. */
+static bool tap_enslaved(pid_t pid, void *tap)
+{
+	(void)pid;
+	return enslaved(tap);
+}
+
+/* Stopped once its tap is enslaved and its reply not sent. */
 static bool stop_after_enslave(pid_t pid, int sock, const char *tap)
 {
-	for (;;) {
-		int status;
-		char peek;
-		kill(pid, SIGSTOP);
-		if (waitpid(pid, &status, WUNTRACED) != pid || !WIFSTOPPED(status))
-			return false;
-		if (enslaved(tap))
-			return recv(sock, &peek, 1, MSG_PEEK | MSG_DONTWAIT) < 0;
-		kill(pid, SIGCONT);
-		usleep(20);
-	}
+	char peek;
+	return step_helper(pid, tap_enslaved, (void *)tap) &&
+	       recv(sock, &peek, 1, MSG_PEEK | MSG_DONTWAIT) < 0;
 }
 
 static int cmd_hold_enslaved(int argc, char **argv)
 {
 	struct netd_request req;
-	struct error err;
 	int sv[2];
 	char tap[IFNAMSIZ];
-	if (argc < 3 ||
-	    netd_request_init(&req, NETD_OP_TAP, (unsigned)atoi(argv[2]), argv[1],
-			      NETD_FLAG_CREATE_BRIDGE, 1, &err) < 0 ||
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+	if (request_socket(argc, argv, NETD_FLAG_CREATE_BRIDGE, sv, &req) < 0)
 		return 2;
 	snprintf(tap, sizeof(tap), "vm%02dt0", atoi(argv[2]));
 	send(sv[0], &req, sizeof(req), 0);
@@ -730,7 +745,7 @@ static int cmd_plant(int argc, char **argv)
 	int sv[2], high;
 	if (argc < 2 || plant_fds(argv[1], &high) < 0 ||
 	    (no_close_range && refuse_close_range() < 0) ||
-	    request_socket(argc - 1 - no_close_range, argv + 1 + no_close_range, sv, &req) < 0)
+	    request_socket(argc - 1 - no_close_range, argv + 1 + no_close_range, 0, sv, &req) < 0)
 		return 2;
 	pid_t pid = start_helper(sv[1], false);
 	close(sv[1]);

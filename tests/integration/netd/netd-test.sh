@@ -996,6 +996,16 @@ policy_attack "including itself"
 # any uid and set its MAC, without a capability. vm-netd counts taps by the
 # alias it set (only CAP_NET_ADMIN changes that) and deletes persistent taps
 # no process holds.
+# abuser USER CLIENT-ARGS...: USER's client as coproc EVIL, asking for a tap
+# and holding it after what the arguments make it do; line is its grant,
+# abused what it did. Close ${EVIL[1]} and wait for $EVIL_PID to end it.
+abuser() {
+	coproc EVIL { as "$@" --hold; }
+	bg_pids+=($EVIL_PID)
+	read -r -t 30 line <&"${EVIL[0]}"
+	read -r -t 30 abused <&"${EVIL[0]}"
+	read -r -t 30 _ <&"${EVIL[0]}" # holding
+}
 tap_mac() { ip -n "$NS" -o link show "$1" 2>/dev/null | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
 info=""
 for i in 1 2 3; do
@@ -1010,11 +1020,7 @@ out=$(as "$BOBBY" tap br3 71)
 info=$(ip -n "$NS" link show vm70t0 2>&1)
 detail=$info check "a persistent vm tap no process holds is deleted by the next request" \
 	contains "$info" "does not exist"
-coproc EVIL { as "$BOBBY" tap br3 72 --persist-owner 4242 --hold; }
-bg_pids+=($EVIL_PID)
-read -r -t 30 line <&"${EVIL[0]}"
-read -r -t 30 abused <&"${EVIL[0]}"
-read -r -t 30 holding <&"${EVIL[0]}"
+abuser "$BOBBY" tap br3 72 --persist-owner 4242
 detail="$line / $abused" check "holder made its tap persistent and gave it to uid 4242" \
 	contains "$abused" "owner 4242: done"
 out=$(as "$BOBBY" tap br3 73)
@@ -1029,11 +1035,7 @@ wait "$EVIL_PID"
 # persistent while it still holds it: vm-netd then takes it for one no
 # process holds, and the next request deletes it. The holder loses its own
 # tap, and gets no more than its quota.
-coproc EVIL { as "$BOBBY" tap br3 60 --carrier-off --hold; }
-bg_pids+=($EVIL_PID)
-read -r -t 30 line <&"${EVIL[0]}"
-read -r -t 30 abused <&"${EVIL[0]}"
-read -r -t 30 holding <&"${EVIL[0]}"
+abuser "$BOBBY" tap br3 60 --carrier-off
 detail="$line / $abused" check "holder made its tap persistent and turned its carrier off" \
 	contains "$abused" "carrier off: done"
 out=$(as "$BOBBY" tap br3 61 -n 2)
@@ -1044,11 +1046,7 @@ detail=$out check "carrier off: the holder still gets no more than its quota (1)
 	contains "$out" "already has 1 taps on br3"
 exec {EVIL[1]}>&-
 wait "$EVIL_PID"
-coproc EVIL { as "$BOB" tap br0 74 --persist-owner "$(id -u "$ALICE")" --hold; }
-bg_pids+=($EVIL_PID)
-read -r -t 30 line <&"${EVIL[0]}"
-read -r -t 30 abused <&"${EVIL[0]}"
-read -r -t 30 holding <&"${EVIL[0]}"
+abuser "$BOB" tap br0 74 --persist-owner "$(id -u "$ALICE")"
 out=$(as "$ALICE" tap br0 75 -n 2)
 detail="$abused / $out" check "a tap given to alice does not use up alice's quota: 2 of 2 granted" \
 	[ "$(grep -c '^granted' <<<"$out")" = 2 ]
